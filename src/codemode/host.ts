@@ -1,0 +1,27 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+import type { CatalogServer, CatalogTool } from '../catalog/types.js';
+
+/**
+ * What Code Mode and meta mode need from the gateway. The gateway implements it per client session, so
+ * every list and call is already limited to what that session may see; Code Mode never checks access
+ * itself but also never bypasses this interface.
+ */
+export interface CodeModeHost {
+  /** Servers visible to the session (optionally narrowed to one namespace). */
+  listServers(namespace?: string): CatalogServer[];
+  /** Tools visible to the session (optionally narrowed to one namespace). */
+  listTools(namespace?: string): CatalogTool[];
+  /**
+   * Calls a tool by server and original tool name. Rejects with a GatewayError (TOOL_NOT_FOUND,
+   * ACCESS_DENIED, UPSTREAM_*) or an UpstreamRpcError; a tool's own failure is a result with isError.
+   */
+  callTool(
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    options: { signal?: AbortSignal; namespace?: string },
+  ): Promise<CallToolResult>;
+  /** Subscribe to catalog changes (to rebuild a search index); returns an unsubscribe function. */
+  onCatalogChanged(listener: () => void): () => void;
+}
