@@ -1,0 +1,188 @@
+import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+
+import { createToolFilter } from '../access/tool-filter.js';
+import type { ListKind, Upstream } from '../upstream/upstream.js';
+import { assignNames, closestNames } from './naming.js';
+import type { CatalogPrompt, CatalogResource, CatalogTemplate, CatalogTool } from './types.js';
+
+/** Prefix of the URI a resource gets when two servers list the same URI (the first keeps the original). */
+export const SHADOWED_URI_SCHEME = 'mcproxy://';
+
+export interface ResourceRoute {
+  server: string;
+  originalUri: string;
+}
+
+/** States whose last known lists stay in the catalog: calls to them wait for the server instead of vanishing. */
+const LISTED_STATES = new Set(['ready', 'idle', 'starting', 'restarting']);
+
+/**
+ * The merged view of every server's tools, prompts, resources and templates, rebuilt from the upstreams'
+ * lists whenever one changes. Order is config order, then each server's own order, so names are stable.
+ */
+export class Catalog {
+  tools: CatalogTool[] = [];
+  prompts: CatalogPrompt[] = [];
+  resources: CatalogResource[] = [];
+  templates: CatalogTemplate[] = [];
+  /** Renames made to settle collisions or invalid names, for the log. */
+  renames: string[] = [];
+
+  private toolsByName = new Map<string, CatalogTool>();
+  private promptsByName = new Map<string, CatalogPrompt>();
+  private resourcesByUri = new Map<string, CatalogResource>();
+  private compiledTemplates: { server: string; template: UriTemplate }[] = [];
+  private signatures: Record<ListKind, string> = { tools: '', prompts: '', resources: '' };
+
+  /** Rebuilds from `upstreams` (in config order) and returns the kinds whose content changed. */
+  rebuild(upstreams: readonly Upstream[]): Set<ListKind> {
+    const listed = upstreams.filter((upstream) => LISTED_STATES.has(upstream.state));
+    this.renames = [];
+    this.buildTools(listed);
+    this.buildPrompts(listed);
+    this.buildResources(listed);
+    const next = {
+      tools: JSON.stringify(this.tools.map((tool) => tool.definition)),
+      prompts: JSON.stringify(this.prompts.map((prompt) => prompt.definition)),
+      resources: JSON.stringify([this.resources.map((r) => r.publicUri), this.templates.map((t) => t.definition)]),
+    };
+    const changed = new Set<ListKind>();
+    for (const kind of ['tools', 'prompts', 'resources'] as const) {
+      if (next[kind] !== this.signatures[kind]) changed.add(kind);
+    }
+    this.signatures = next;
+    return changed;
+  }
+
+  findTool(publicName: string): CatalogTool | undefined {
+    return this.toolsByName.get(publicName);
+  }
+
+  findToolByOrigin(server: string, originalName: string): CatalogTool | undefined {
+    return this.tools.find((tool) => tool.server === server && tool.originalName === originalName);
+  }
+
+  suggestTools(name: string): string[] {
+    return closestNames(name, this.toolsByName.keys());
+  }
+
+  findPrompt(publicName: string): CatalogPrompt | undefined {
+    return this.promptsByName.get(publicName);
+  }
+
+  suggestPrompts(name: string): string[] {
+    return closestNames(name, this.promptsByName.keys());
+  }
+
+  /**
+   * Which server a resource URI belongs to: a listed URI (or its shadowed `mcproxy://server/…` form), else the
+   * first template that matches, else the only server that lists URIs of the same scheme.
+   */
+  routeResource(uri: string): ResourceRoute | undefined {
+    const listed = this.resourcesByUri.get(uri);
+    if (listed) return { server: listed.server, originalUri: listed.originalUri };
+    if (uri.startsWith(SHADOWED_URI_SCHEME)) {
+      const rest = uri.slice(SHADOWED_URI_SCHEME.length);
+      const slash = rest.indexOf('/');
+      if (slash > 0) {
+        try {
+          return { server: rest.slice(0, slash), originalUri: decodeURIComponent(rest.slice(slash + 1)) };
+        } catch {
+          return undefined;
+        }
+      }
+    }
+    for (const { server, template } of this.compiledTemplates) {
+      if (template.match(uri)) return { server, originalUri: uri };
+    }
+    const scheme = uri.split(':', 1)[0];
+    const owners = new Set(this.resources.filter((r) => r.originalUri.split(':', 1)[0] === scheme).map((r) => r.server));
+    if (owners.size === 1) return { server: [...owners][0]!, originalUri: uri };
+    return undefined;
+  }
+
+  /** The URI a client knows a server's resource by (the inverse of routeResource for listed resources). */
+  publicUriOf(server: string, originalUri: string): string {
+    const listed = this.resourcesByUri.get(originalUri);
+    if (!listed || listed.server === server) return originalUri;
+    return shadowedUri(server, originalUri);
+  }
+
+  private buildTools(upstreams: readonly Upstream[]): void {
+    const claims = upstreams.flatMap((upstream) => {
+      const allowed = createToolFilter(upstream.config.tools);
+      return upstream.lists.tools
+        .filter((tool) => allowed(tool.name))
+        .map((tool) => ({ server: upstream.name, prefix: upstream.config.prefix, original: tool.name, tool }));
+    });
+    const names = assignNames(claims);
+    this.tools = names.map((assignment, i) => ({
+      publicName: assignment.publicName,
+      server: assignment.server,
+      originalName: assignment.original,
+      definition: { ...claims[i]!.tool, name: assignment.publicName },
+    }));
+    this.toolsByName = new Map(this.tools.map((tool) => [tool.publicName, tool]));
+    this.collectRenames('tool', names);
+  }
+
+  private buildPrompts(upstreams: readonly Upstream[]): void {
+    const claims = upstreams.flatMap((upstream) =>
+      upstream.lists.prompts.map((prompt) => ({
+        server: upstream.name,
+        prefix: upstream.config.prefix,
+        original: prompt.name,
+        prompt,
+      })),
+    );
+    const names = assignNames(claims);
+    this.prompts = names.map((assignment, i) => ({
+      publicName: assignment.publicName,
+      server: assignment.server,
+      originalName: assignment.original,
+      definition: { ...claims[i]!.prompt, name: assignment.publicName },
+    }));
+    this.promptsByName = new Map(this.prompts.map((prompt) => [prompt.publicName, prompt]));
+    this.collectRenames('prompt', names);
+  }
+
+  private buildResources(upstreams: readonly Upstream[]): void {
+    const byUri = new Map<string, CatalogResource>();
+    const resources: CatalogResource[] = [];
+    for (const upstream of upstreams) {
+      for (const resource of upstream.lists.resources) {
+        const first = byUri.get(resource.uri);
+        const publicUri = first && first.server !== upstream.name ? shadowedUri(upstream.name, resource.uri) : resource.uri;
+        if (publicUri !== resource.uri) {
+          this.renames.push(`resource "${resource.uri}" of server "${upstream.name}" is also listed by "${first?.server}"; exposed as "${publicUri}"`);
+        }
+        const entry = { publicUri, server: upstream.name, originalUri: resource.uri, definition: { ...resource, uri: publicUri } };
+        if (!byUri.has(publicUri)) {
+          byUri.set(publicUri, entry);
+          resources.push(entry);
+        }
+      }
+    }
+    this.resources = resources;
+    this.resourcesByUri = byUri;
+    this.templates = upstreams.flatMap((upstream) =>
+      upstream.lists.templates.map((definition) => ({ server: upstream.name, definition })),
+    );
+    this.compiledTemplates = [];
+    for (const entry of this.templates) {
+      try {
+        this.compiledTemplates.push({ server: entry.server, template: new UriTemplate(entry.definition.uriTemplate) });
+      } catch {
+        this.renames.push(`template "${entry.definition.uriTemplate}" of server "${entry.server}" cannot be parsed`);
+      }
+    }
+  }
+
+  private collectRenames(kind: string, names: readonly { server: string; renamed?: string }[]): void {
+    for (const name of names) if (name.renamed) this.renames.push(`${kind} of server "${name.server}": ${name.renamed}`);
+  }
+}
+
+function shadowedUri(server: string, uri: string): string {
+  return `${SHADOWED_URI_SCHEME}${server}/${encodeURIComponent(uri)}`;
+}

@@ -1,0 +1,73 @@
+import { loadConfig } from '../config/load.js';
+import { errorMessage } from '../errors.js';
+import { Gateway } from '../gateway.js';
+import { createLogger, type Logger } from '../observability/log.js';
+import { GatewayHttpServer } from '../serve/http-server.js';
+import { serveStdio } from '../serve/stdio.js';
+import type { CliArgs } from './args.js';
+
+/** Runs the gateway until SIGTERM/SIGINT (or, with --stdio, until the client goes away). Returns the exit code. */
+export async function runServe(args: CliArgs): Promise<number> {
+  // With --stdio, stdout belongs to the protocol: logs always go to stderr.
+  const log: Logger = createLogger({
+    level: args.logLevel,
+    format: args.logFormat,
+    destination: args.log && !args.stdio ? 'stdout' : 'stderr',
+  });
+  let config;
+  try {
+    config = await loadConfig(args.config);
+  } catch (error) {
+    log.error(errorMessage(error));
+    process.stderr.write(`mcproxy: ${errorMessage(error)}\n`);
+    return 1;
+  }
+  if (args.mode) config = { ...config, mode: args.mode };
+
+  const gateway = new Gateway({ config, logger: log });
+  const http = args.stdio
+    ? undefined
+    : new GatewayHttpServer(gateway, { host: args.host, port: args.port, jsonResponse: args.jsonResponse });
+
+  let stopping: Promise<number> | undefined;
+  const stop = (reason: string): Promise<number> => {
+    stopping ??= (async () => {
+      log.info(`Stopping (${reason})`);
+      await http?.close().catch(() => {});
+      await gateway.close();
+      log.info('Stopped');
+      return 0;
+    })();
+    return stopping;
+  };
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    // A second signal means "now": the children are killed by gateway.close()'s deadline anyway.
+    if (signals > 1) process.exit(130);
+    void stop(signal).then((code) => process.exit(code));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  let url: string | undefined;
+  if (http) {
+    try {
+      url = await http.listen();
+    } catch (error) {
+      log.error(`cannot listen on ${args.host}:${args.port}: ${errorMessage(error)}`);
+      return 1;
+    }
+  }
+  await gateway.start();
+  const ready = gateway.listUpstreams().filter((upstream) => upstream.state === 'ready').length;
+  log.info(`Gateway ready: ${ready} of ${config.servers.filter((s) => s.enabled).length} servers, ${gateway.catalog.tools.length} tools`);
+  if (!http) {
+    await serveStdio(gateway);
+    return stop('stdin closed');
+  }
+  log.info(`listening on ${url} (Streamable HTTP at ${url}/mcp, SSE at ${url}/sse)`);
+  return new Promise<number>(() => {
+    // Runs until a signal ends the process.
+  });
+}

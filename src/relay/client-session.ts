@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode,
+  type JSONRPCRequest,
+  type LoggingLevel,
+  type ServerNotification,
+  SetLevelRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+
+import type { RelayContext } from './context.js';
+import { toWireError } from './errors.js';
+import { callTool, complete, type Extra, getPrompt, readResource, subscribe, unsubscribe } from './forward.js';
+
+export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post';
+
+export const GATEWAY_NAME = 'mcproxy';
+export const GATEWAY_VERSION = '0.1.0';
+
+const LOG_SEVERITY: Record<LoggingLevel, number> = {
+  debug: 0,
+  info: 1,
+  notice: 2,
+  warning: 3,
+  error: 4,
+  critical: 5,
+  alert: 6,
+  emergency: 7,
+};
+
+type Params = Record<string, unknown>;
+
+/**
+ * One connected client: an SDK protocol server on the client's transport whose every request is answered
+ * from the catalog or forwarded to the server that owns the name or URI. The SDK handles initialisation,
+ * ping, cancellation and the routing of notifications to the right HTTP stream.
+ */
+export class ClientSession {
+  readonly id = randomUUID();
+  readonly server: Server;
+  logLevel?: LoggingLevel;
+  /** Settles once the session has ended, whoever ended it. */
+  readonly whenClosed: Promise<void>;
+  private closed = false;
+  private resolveClosed!: () => void;
+
+  constructor(
+    private readonly context: RelayContext,
+    readonly transportKind: SessionTransportKind,
+  ) {
+    this.whenClosed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.server = new Server(
+      { name: GATEWAY_NAME, version: GATEWAY_VERSION },
+      {
+        capabilities: {
+          tools: { listChanged: true },
+          prompts: { listChanged: true },
+          resources: { subscribe: true, listChanged: true },
+          logging: {},
+          completions: {},
+        },
+        instructions: context.instructions(),
+      },
+    );
+    this.server.fallbackRequestHandler = (request, extra) =>
+      this.dispatch(request as JSONRPCRequest, extra).catch((error: unknown) => {
+        throw toWireError(error);
+      });
+    // Our own handler replaces the SDK's: the level also goes upstream, and filtering is ours.
+    this.server.setRequestHandler(SetLevelRequestSchema, (request) => {
+      this.logLevel = request.params.level;
+      this.context.onLogLevelChanged();
+      return {};
+    });
+    this.server.onclose = () => this.onClosed();
+  }
+
+  get clientName(): string | undefined {
+    return this.server.getClientVersion()?.name;
+  }
+
+  connect(transport: Transport): Promise<void> {
+    return this.server.connect(transport);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.server.close().catch(() => {});
+    this.onClosed();
+  }
+
+  /** Sends a notification unless the session is gone; never throws. */
+  notify(notification: ServerNotification): void {
+    if (this.closed) return;
+    this.server.notification(notification).catch(() => {});
+  }
+
+  /** Whether a log message of `level` passes the level this client set (all pass when it set none). */
+  wantsLog(level: LoggingLevel): boolean {
+    return this.logLevel === undefined || LOG_SEVERITY[level] >= LOG_SEVERITY[this.logLevel];
+  }
+
+  private onClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.context.onSessionClosed(this);
+    this.resolveClosed();
+  }
+
+  private async dispatch(request: JSONRPCRequest, extra: Extra): Promise<Record<string, unknown>> {
+    const params = (request.params ?? {}) as Params;
+    const { catalog } = this.context;
+    switch (request.method) {
+      case 'tools/list': {
+        const surface = this.context.toolSurface(this);
+        return { tools: surface ? surface.listTools() : catalog.tools.map((tool) => tool.definition) };
+      }
+      case 'tools/call': {
+        const surface = this.context.toolSurface(this);
+        if (!surface) return callTool(this.context, params, extra);
+        const name = typeof params.name === 'string' ? params.name : '';
+        const args = (params.arguments ?? {}) as Record<string, unknown>;
+        return surface.callTool(name, args, { signal: extra.signal, session: this });
+      }
+      case 'prompts/list':
+        return { prompts: catalog.prompts.map((prompt) => prompt.definition) };
+      case 'prompts/get':
+        return getPrompt(this.context, params, extra);
+      case 'resources/list':
+        return { resources: catalog.resources.map((resource) => resource.definition) };
+      case 'resources/templates/list':
+        return { resourceTemplates: catalog.templates.map((template) => template.definition) };
+      case 'resources/read':
+        return readResource(this.context, params, extra);
+      case 'resources/subscribe':
+        return subscribe(this.context, this, params, extra);
+      case 'resources/unsubscribe':
+        return unsubscribe(this.context, this, params, extra);
+      case 'completion/complete':
+        return complete(this.context, params, extra);
+      default:
+        throw Object.assign(new Error(`Method not found: ${request.method}`), { code: ErrorCode.MethodNotFound });
+    }
+  }
+}

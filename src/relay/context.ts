@@ -1,0 +1,33 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+
+import type { Catalog } from '../catalog/catalog.js';
+import type { Logger } from '../observability/log.js';
+import type { Upstream } from '../upstream/upstream.js';
+import type { ClientSession } from './client-session.js';
+import type { SubscriptionRegistry } from './subscriptions.js';
+
+/** What a client session needs from the gateway that owns it. */
+export interface RelayContext {
+  readonly catalog: Catalog;
+  readonly log: Logger;
+  readonly subscriptions: SubscriptionRegistry;
+  upstream(name: string): Upstream | undefined;
+  /** Instructions for clients: the gateway's own line plus each server's instructions. */
+  instructions(): string | undefined;
+  /** The tools a session exposes instead of the catalog's (Code Mode, meta mode), or undefined for direct. */
+  toolSurface(session: ClientSession): ToolSurface | undefined;
+  onSessionClosed(session: ClientSession): void;
+  /** The most verbose logging level any session asked for changed: apply it upstream. */
+  onLogLevelChanged(): void;
+}
+
+export interface ToolCallContext {
+  signal: AbortSignal;
+  session: ClientSession;
+}
+
+/** An alternative set of tools in front of the catalog. */
+export interface ToolSurface {
+  listTools(): Tool[];
+  callTool(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<Record<string, unknown>>;
+}

@@ -1,0 +1,82 @@
+import type { ServerResponse } from 'node:http';
+
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+
+import type { Gateway } from '../gateway.js';
+import { sendJson, sendRpcError } from './http-body.js';
+
+/**
+ * A transport for exactly one exchange: the message in, its response out. Notifications the session
+ * would send (progress, list changes) have nowhere to go and are dropped; server-to-client requests fail,
+ * since this client declared no capabilities.
+ */
+class OneShotTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  private readonly waiting = new Map<RequestId, (message: JSONRPCMessage) => void>();
+
+  async start(): Promise<void> {}
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    const id = (message as { id?: RequestId }).id;
+    if (id === undefined || 'method' in message) return;
+    this.waiting.get(id)?.(message);
+    this.waiting.delete(id);
+  }
+
+  async close(): Promise<void> {
+    this.onclose?.();
+  }
+
+  exchange(message: JSONRPCMessage & { id: RequestId }): Promise<JSONRPCMessage> {
+    return new Promise((resolve) => {
+      this.waiting.set(message.id, resolve);
+      this.onmessage?.(message);
+    });
+  }
+}
+
+function isRequest(value: unknown): value is JSONRPCMessage & { id: RequestId; method: string } {
+  const candidate = value as { jsonrpc?: unknown; id?: unknown; method?: unknown } | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    candidate.jsonrpc === '2.0' &&
+    typeof candidate.method === 'string' &&
+    (typeof candidate.id === 'string' || typeof candidate.id === 'number')
+  );
+}
+
+/**
+ * The seeds' shortcut: a JSON-RPC request POSTed to `/sse` or `/message` without a session is answered in
+ * the HTTP response body, so `curl -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'` just works.
+ */
+export async function answerBarePost(gateway: Gateway, body: unknown, res: ServerResponse): Promise<void> {
+  const messages = Array.isArray(body) ? body : [body];
+  if (messages.length === 0) return sendRpcError(res, 400, -32600, 'Invalid Request: empty batch');
+  const requests = messages.filter(isRequest);
+  const invalid = messages.find((message) => !isRequest(message) && !isNotification(message));
+  if (invalid !== undefined) {
+    return sendRpcError(res, 400, -32600, 'Invalid Request: expected a JSON-RPC 2.0 request with "id" and "method"');
+  }
+  if (requests.length === 0) {
+    res.writeHead(202).end();
+    return;
+  }
+  const session = gateway.createSession('bare-post');
+  const transport = new OneShotTransport();
+  try {
+    await session.connect(transport);
+    const responses = await Promise.all(requests.map((request) => transport.exchange(request)));
+    sendJson(res, 200, Array.isArray(body) ? responses : responses[0]);
+  } finally {
+    await session.close();
+  }
+}
+
+function isNotification(value: unknown): boolean {
+  const candidate = value as { jsonrpc?: unknown; id?: unknown; method?: unknown } | null;
+  return typeof candidate === 'object' && candidate !== null && candidate.jsonrpc === '2.0' && typeof candidate.method === 'string' && candidate.id === undefined;
+}

@@ -1,0 +1,50 @@
+/**
+ * DNS-rebinding protection. A gateway bound to loopback answers only requests whose Host names loopback;
+ * any request carrying an Origin must come from loopback, from the host it addressed, or from a configured
+ * origin. Requests without Origin (curl, SDK clients, other processes) are not browsers and pass.
+ */
+export interface GuardOptions {
+  /** The address the listener is bound to. */
+  bindHost: string;
+  /** Extra Host names accepted (e.g. the machine's DNS name when bound to 0.0.0.0 behind a proxy). */
+  allowedHosts?: string[];
+  /** Extra origins accepted, e.g. `https://app.example.com`. */
+  allowedOrigins?: string[];
+}
+
+export type GuardVerdict = { ok: true } | { ok: false; status: 403; message: string };
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The host name of a Host header value, without port; IPv6 literals keep their brackets. */
+export function hostnameOf(hostHeader: string): string {
+  const value = hostHeader.trim().toLowerCase();
+  if (value.startsWith('[')) return value.slice(0, value.indexOf(']') + 1);
+  const colon = value.lastIndexOf(':');
+  return colon === -1 ? value : value.slice(0, colon);
+}
+
+export function checkRequest(headers: { host?: string; origin?: string }, options: GuardOptions): GuardVerdict {
+  const extraHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
+  const host = headers.host === undefined ? undefined : hostnameOf(headers.host);
+  if (isLoopback(options.bindHost) || extraHosts.size > 0) {
+    if (host === undefined || !(isLoopback(host) || extraHosts.has(host))) {
+      return { ok: false, status: 403, message: `Forbidden: Host "${headers.host ?? ''}" is not allowed` };
+    }
+  }
+  const origin = headers.origin;
+  if (origin === undefined || origin === '') return { ok: true };
+  if ((options.allowedOrigins ?? []).includes(origin)) return { ok: true };
+  let originHost: string;
+  try {
+    originHost = hostnameOf(new URL(origin).host);
+  } catch {
+    return { ok: false, status: 403, message: `Forbidden: Origin "${origin}" is not a valid origin` };
+  }
+  if (isLoopback(originHost) || originHost === host || extraHosts.has(originHost)) return { ok: true };
+  return { ok: false, status: 403, message: `Forbidden: Origin "${origin}" is not allowed` };
+}

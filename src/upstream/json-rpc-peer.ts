@@ -1,0 +1,207 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type {
+  JSONRPCMessage,
+  JSONRPCNotification,
+  JSONRPCRequest,
+  Progress,
+  RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+
+import { errorMessage, GatewayError, UpstreamRpcError } from '../errors.js';
+
+export interface PeerRequestOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Called synchronously for each progress notification of this request, before its result is handled. */
+  onProgress?: (progress: Progress) => void;
+  /** Wording of the timeout error, e.g. `tool "echo" on server "everything"`. */
+  describe?: string;
+}
+
+export interface PeerHandlers {
+  /** A request from the server (sampling, elicitation, roots, ping). Resolve with the result or throw. */
+  onRequest(request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>>;
+  onNotification(notification: JSONRPCNotification): void;
+}
+
+interface Pending {
+  resolve(result: Record<string, unknown>): void;
+  reject(error: Error): void;
+  onProgress?: (progress: Progress) => void;
+  cleanup(): void;
+}
+
+/**
+ * A raw JSON-RPC peer over an SDK transport: the gateway's client side towards one upstream server.
+ * Results pass through untouched (no schema parsing), and progress is taken straight from the transport,
+ * so a progress notification that arrives in the same chunk as its result is never lost (SDK issue #2580).
+ */
+export class JsonRpcPeer {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly incoming = new Map<RequestId, AbortController>();
+  private closedError?: Error;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly handlers: PeerHandlers,
+  ) {
+    transport.onmessage = (message) => this.onMessage(message);
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  request(method: string, params: Record<string, unknown> | undefined, options: PeerRequestOptions = {}) {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    const { signal, timeoutMs, onProgress } = options;
+    if (signal?.aborted) return Promise.reject(cancelledError(signal));
+
+    let outgoing = params;
+    if (onProgress) {
+      // Our own token, so that two clients' tokens can never collide on a shared connection.
+      const meta = (params?._meta as Record<string, unknown> | undefined) ?? {};
+      outgoing = { ...params, _meta: { ...meta, progressToken: id } };
+    }
+
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const abort = () => {
+        this.cancel(id, reasonText(signal?.reason) ?? 'cancelled by the client');
+        reject(cancelledError(signal));
+      };
+      const cleanup = () => {
+        this.pending.delete(id);
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+      };
+      this.pending.set(id, { resolve, reject, onProgress, cleanup });
+      signal?.addEventListener('abort', abort, { once: true });
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          this.cancel(id, `timed out after ${timeoutMs} ms`);
+          reject(
+            new GatewayError(
+              'UPSTREAM_TIMEOUT',
+              `${options.describe ?? method} did not answer within ${formatMs(timeoutMs)}; the request was cancelled`,
+            ),
+          );
+        }, timeoutMs);
+        timer.unref();
+      }
+      const message: JSONRPCRequest = { jsonrpc: '2.0', id, method, ...(outgoing ? { params: outgoing } : {}) };
+      this.transport.send(message).catch((error: unknown) => {
+        const entry = this.pending.get(id);
+        if (!entry) return;
+        entry.cleanup();
+        reject(new GatewayError('UPSTREAM_UNAVAILABLE', `cannot send to the server: ${errorMessage(error)}`));
+      });
+    });
+  }
+
+  notify(method: string, params?: Record<string, unknown>): Promise<void> {
+    if (this.closedError) return Promise.resolve();
+    return this.transport.send({ jsonrpc: '2.0', method, ...(params ? { params } : {}) });
+  }
+
+  /** Fails every request in flight with `error` and refuses new ones. */
+  close(error: Error): void {
+    if (this.closedError) return;
+    this.closedError = error;
+    for (const entry of [...this.pending.values()]) {
+      entry.cleanup();
+      entry.reject(error);
+    }
+    for (const controller of this.incoming.values()) controller.abort(error);
+    this.incoming.clear();
+  }
+
+  private cancel(id: number, reason: string): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    entry.cleanup();
+    this.notify('notifications/cancelled', { requestId: id, reason }).catch(() => {});
+  }
+
+  private onMessage(message: JSONRPCMessage): void {
+    const candidate = message as Partial<JSONRPCRequest> & { result?: unknown; error?: unknown };
+    if (candidate.method === undefined) {
+      this.onResponse(candidate);
+    } else if (candidate.id === undefined) {
+      this.onNotification(message as JSONRPCNotification);
+    } else {
+      this.onRequest(message as JSONRPCRequest);
+    }
+  }
+
+  private onResponse(message: { id?: unknown; result?: unknown; error?: unknown }): void {
+    const entry = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
+    if (!entry) return; // A late answer to a cancelled or timed-out request.
+    entry.cleanup();
+    if (message.error !== undefined) {
+      const error = message.error as { code?: unknown; message?: unknown; data?: unknown };
+      const code = typeof error.code === 'number' ? error.code : -32603;
+      entry.reject(new UpstreamRpcError(code, String(error.message ?? 'error'), error.data));
+    } else {
+      entry.resolve((message.result ?? {}) as Record<string, unknown>);
+    }
+  }
+
+  private onNotification(notification: JSONRPCNotification): void {
+    const params = notification.params as Record<string, unknown> | undefined;
+    if (notification.method === 'notifications/progress') {
+      const entry = this.pending.get(params?.progressToken as number);
+      entry?.onProgress?.(params as unknown as Progress);
+      return;
+    }
+    if (notification.method === 'notifications/cancelled') {
+      const requestId = params?.requestId as RequestId | undefined;
+      if (requestId !== undefined) this.incoming.get(requestId)?.abort(new Error(String(params?.reason ?? 'cancelled')));
+      return;
+    }
+    this.handlers.onNotification(notification);
+  }
+
+  private onRequest(request: JSONRPCRequest): void {
+    const controller = new AbortController();
+    this.incoming.set(request.id, controller);
+    const respond = (message: JSONRPCMessage) => {
+      this.incoming.delete(request.id);
+      if (controller.signal.aborted) return;
+      this.transport.send(message).catch(() => {});
+    };
+    const answer =
+      request.method === 'ping' ? Promise.resolve({}) : this.handlers.onRequest(request, controller.signal);
+    answer.then(
+      (result) => respond({ jsonrpc: '2.0', id: request.id, result }),
+      (error: unknown) => {
+        const { code, data } = error as { code?: unknown; data?: unknown };
+        respond({
+          jsonrpc: '2.0',
+          id: request.id,
+          error: {
+            code: typeof code === 'number' ? code : -32603,
+            message: errorMessage(error),
+            ...(data === undefined ? {} : { data }),
+          },
+        });
+      },
+    );
+  }
+}
+
+function reasonText(reason: unknown): string | undefined {
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' && reason !== '' ? reason : undefined;
+}
+
+function cancelledError(signal: AbortSignal | undefined): GatewayError {
+  const reason = reasonText(signal?.reason);
+  return new GatewayError('REQUEST_CANCELLED', `the request was cancelled${reason ? `: ${reason}` : ''}`);
+}
+
+export function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}

@@ -1,0 +1,231 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+import { GatewayError } from '../errors.js';
+
+/** Variables a server inherits from the gateway; everything else must be configured (sudo's list, plus locale). */
+const INHERITED_ENV_VARS = ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const STDIN_CLOSE_GRACE_MS = 1_000;
+export const SIGTERM_GRACE_MS = 1_000;
+
+export interface StdioProcessOptions {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** Each line the server writes to stderr. */
+  onStderrLine?: (line: string) => void;
+  /** A stdout line that is not a JSON-RPC message (servers that print banners). */
+  onGarbage?: (line: string) => void;
+  stdinCloseGraceMs?: number;
+  sigtermGraceMs?: number;
+}
+
+export function defaultEnvironment(configured: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of INHERITED_ENV_VARS) {
+    const value = process.env[key];
+    if (value !== undefined && !value.startsWith('()')) env[key] = value;
+  }
+  return { ...env, ...configured };
+}
+
+/**
+ * A stdio MCP server as an SDK Transport. The child runs in its own process group so that closing it
+ * also ends whatever it spawned (`npx` wrappers, shells); teardown escalates stdin close → SIGTERM → SIGKILL.
+ * Framing is newline-delimited JSON; lines that are not JSON-RPC are reported and skipped, never fatal.
+ */
+export class StdioProcessTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+
+  private child?: ChildProcess;
+  private buffer: Buffer | undefined;
+  private exited?: Promise<void>;
+  private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
+  private closing = false;
+
+  constructor(private readonly options: StdioProcessOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** How the process ended, once it has. */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.exitInfo;
+  }
+
+  start(): Promise<void> {
+    const { command, args, cwd } = this.options;
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, {
+        env: defaultEnvironment(this.options.env),
+        cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+        windowsHide: true,
+      });
+      this.child = child;
+      this.exited = new Promise((resolveExit) => child.once('close', () => resolveExit()));
+      child.once('error', (error) => {
+        reject(new GatewayError('UPSTREAM_SPAWN_FAILED', `cannot start "${command}": ${error.message}`, { cause: error }));
+        this.onerror?.(error);
+      });
+      child.once('spawn', () => resolve());
+      child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+      });
+      child.once('close', () => {
+        this.child = undefined;
+        this.onclose?.();
+      });
+      child.stdin?.on('error', (error) => this.onerror?.(error));
+      child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
+      child.stdout?.on('error', (error) => this.onerror?.(error));
+      if (child.stderr) forEachLine(child.stderr, (line) => this.options.onStderrLine?.(line));
+    });
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.destroyed) return Promise.reject(new GatewayError('UPSTREAM_EXITED', 'the server is not running'));
+    // Resolve at once unless the pipe is full: waiting for every write would add a tick to each call.
+    if (stdin.write(JSON.stringify(message) + '\n')) return Promise.resolve();
+    return new Promise((resolve) => stdin.once('drain', resolve));
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    if (this.closing || !child || child.pid === undefined) return;
+    this.closing = true;
+    const pid = child.pid;
+    const exited = this.exited ?? Promise.resolve();
+    try {
+      child.stdin?.end();
+    } catch {
+      // The pipe may already be gone.
+    }
+    if (!(await settlesWithin(exited, this.options.stdinCloseGraceMs ?? STDIN_CLOSE_GRACE_MS))) {
+      killGroup(pid, 'SIGTERM');
+      if (!(await settlesWithin(exited, this.options.sigtermGraceMs ?? SIGTERM_GRACE_MS))) {
+        killGroup(pid, 'SIGKILL');
+        await settlesWithin(exited, 1_000);
+      }
+    }
+    // The leader is gone; whatever it spawned into its group must not outlive it.
+    if (groupAlive(pid)) {
+      killGroup(pid, 'SIGTERM');
+      await waitUntil(() => !groupAlive(pid), this.options.sigtermGraceMs ?? SIGTERM_GRACE_MS);
+      if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
+    }
+  }
+
+  /** Ends the process group at once (gateway shutdown after the graceful window). */
+  kill(): void {
+    if (this.child?.pid !== undefined) killGroup(this.child.pid, 'SIGKILL');
+  }
+
+  private onStdout(chunk: Buffer): void {
+    let data = this.buffer ? Buffer.concat([this.buffer, chunk]) : chunk;
+    let newline = data.indexOf(10);
+    while (newline !== -1) {
+      const line = data.toString('utf8', 0, newline);
+      data = data.subarray(newline + 1);
+      this.onLine(line);
+      newline = data.indexOf(10);
+    }
+    if (data.length > MAX_MESSAGE_BYTES) {
+      this.onerror?.(new Error(`a stdout line exceeded ${MAX_MESSAGE_BYTES} bytes and was dropped`));
+      data = Buffer.alloc(0);
+    }
+    this.buffer = data.length > 0 ? data : undefined;
+  }
+
+  private onLine(raw: string): void {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') return;
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      this.options.onGarbage?.(line);
+      return;
+    }
+    if (!isJsonRpcMessage(message)) {
+      this.options.onGarbage?.(line);
+      return;
+    }
+    this.onmessage?.(message);
+  }
+}
+
+function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
+  return typeof value === 'object' && value !== null && (value as { jsonrpc?: unknown }).jsonrpc === '2.0';
+}
+
+function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    while (newline !== -1) {
+      const line = pending.slice(0, newline).replace(/\r$/, '');
+      pending = pending.slice(newline + 1);
+      if (line !== '') onLine(line);
+      newline = pending.indexOf('\n');
+    }
+    // A server that never prints a newline must not grow this without bound.
+    if (pending.length > 64 * 1024) {
+      onLine(pending);
+      pending = '';
+    }
+  });
+  stream.on('end', () => {
+    if (pending !== '') onLine(pending);
+  });
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+async function waitUntil(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20).unref());
+  }
+}
