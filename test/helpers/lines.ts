@@ -1,0 +1,29 @@
+/**
+ * Appends each complete line of `stream` to `lines` (live), calling `onLine` for each; flushes the last
+ * partial line at end.
+ * @example
+ *   const stderr: string[] = [];
+ *   collectLines(child.stderr, stderr);
+ */
+export function collectLines(
+  stream: NodeJS.ReadableStream | null | undefined,
+  lines: string[],
+  onLine?: (line: string) => void,
+): void {
+  if (!stream) return;
+  let partial = '';
+  const push = (line: string) => {
+    lines.push(line);
+    onLine?.(line);
+  };
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    for (const part of parts) push(part.replace(/\r$/, ''));
+  });
+  stream.on('end', () => {
+    if (partial) push(partial);
+    partial = '';
+  });
+}

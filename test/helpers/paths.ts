@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of the repository root (with a trailing separator). */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The built gateway entry point (`npm run build` produces it). */
+export const GATEWAY_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export type FixtureName =
+  | 'ok'
+  | 'fails-to-start'
+  | 'crash-mid-call'
+  | 'never-answers'
+  | 'slow-start'
+  | 'garbage-stdout'
+  | 'ignores-sigterm'
+  | 'spawns-child'
+  | 'many-tools'
+  | 'conformance';
+
+/**
+ * Absolute path of a fixture server under test/fixtures/servers.
+ * @example
+ *   const config = { mcpServers: { ok: { command: process.execPath, args: [fixturePath('ok')] } } };
+ */
+export function fixturePath(name: FixtureName): string {
+  return fileURLToPath(new URL(`../fixtures/servers/${name}.mjs`, import.meta.url));
+}
