@@ -1,12 +1,14 @@
 import type { JSONRPCNotification, JSONRPCRequest, LoggingLevel, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 
 import { Catalog } from './catalog/catalog.js';
+import { diffConfigs } from './config/diff.js';
 import type { GatewayConfig, ServerConfig } from './config/model.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, GatewayError } from './errors.js';
 import { createSilentLogger, type Logger } from './observability/log.js';
 import { ClientSession, GATEWAY_VERSION, type SessionTransportKind } from './relay/client-session.js';
 import type { RelayContext, ToolSurface } from './relay/context.js';
 import { SubscriptionRegistry } from './relay/subscriptions.js';
+import type { ReloadReport } from './reload/report.js';
 import { type ListKind, Upstream, type UpstreamState } from './upstream/upstream.js';
 
 export type GatewayState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
@@ -65,6 +67,9 @@ export class Gateway implements RelayContext {
   private closing?: Promise<void>;
   private reportedRenames = new Set<string>();
   private readonly catalogListeners = new Set<() => void>();
+  private startup?: Promise<void>;
+  /** Servers removed or replaced by a reload, draining their calls in flight before they stop. */
+  private readonly retiring = new Set<Upstream>();
 
   constructor(private readonly options: GatewayOptions) {
     this.config = options.config;
@@ -72,8 +77,20 @@ export class Gateway implements RelayContext {
   }
 
   /** Starts every enabled server in parallel and resolves when each has either started or failed its first try. */
-  async start(): Promise<void> {
-    if (this.state !== 'idle') return;
+  start(): Promise<void> {
+    this.startup ??= this.startServers();
+    return this.startup;
+  }
+
+  /**
+   * Resolves once start-up is over. Lists asked for during start-up wait for it, so that a client that lists
+   * once after connecting (many do) sees every server that could start, not just the fastest.
+   */
+  whenStarted(): Promise<void> {
+    return this.startup ?? Promise.resolve();
+  }
+
+  private async startServers(): Promise<void> {
     this.state = 'starting';
     const enabled = this.config.servers.filter((server) => server.enabled);
     this.log.info(`Starting ${enabled.length} servers: ${enabled.map((server) => server.name).join(', ') || 'none'}`);
@@ -142,6 +159,89 @@ export class Gateway implements RelayContext {
     await this.close();
   }
 
+  /**
+   * Applies a reloaded config. Added servers start (in parallel); removed ones leave the catalog at once and
+   * stop once their calls in flight finish (up to their tool timeout); changed ones are replaced the same way,
+   * the new process starting at once and keeping the old one's tools listed meanwhile. Unchanged servers and
+   * every session are left alone. The catalog is rebuilt once, so clients get `list_changed` when what they
+   * see changed. Resolves once the catalog is swapped; `report.settled` when the servers have settled.
+   *
+   * @example const report = await gateway.applyConfig(await loadConfig(configPath));
+   */
+  async applyConfig(next: GatewayConfig): Promise<ReloadReport> {
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      throw new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; the config was not applied');
+    }
+    const diff = diffConfigs(this.config, next);
+    const report = (settled: Promise<unknown>): ReloadReport => ({
+      added: diff.added.map((server) => server.name),
+      removed: diff.removed.map((server) => server.name),
+      restarted: diff.changed.map((server) => server.name),
+      reconfigured: diff.reconfigured.map((server) => server.name),
+      globalChanged: diff.globalChanged,
+      settled: settled.then(() => undefined),
+    });
+    this.config = next;
+    if (this.state === 'idle') return report(Promise.resolve()); // start() will read the new config.
+
+    const restart = new Set(diff.changed.map((server) => server.name));
+    const inPlace = new Set(diff.reconfigured.map((server) => server.name));
+    const retired = diff.removed.map((server) => this.upstreams.get(server.name)).filter((u) => u !== undefined);
+    const starting: Upstream[] = [];
+    const order: Upstream[] = [];
+    for (const server of next.servers) {
+      const current = this.upstreams.get(server.name);
+      if (current && !restart.has(server.name)) {
+        // Unchanged, or changed in fields applied in place: the same process keeps serving.
+        if (inPlace.has(server.name)) current.reconfigure(server);
+        order.push(current);
+        continue;
+      }
+      const fresh = this.createUpstream(server);
+      if (current) {
+        fresh.adoptLists(current);
+        retired.push(current);
+      }
+      if (server.enabled) starting.push(fresh);
+      order.push(fresh);
+    }
+    // Config order decides name collisions, so the map follows the new file's order.
+    this.upstreams.clear();
+    for (const upstream of order) this.upstreams.set(upstream.name, upstream);
+
+    const stopped = Promise.allSettled(retired.map((upstream) => this.retire(upstream)));
+    const started = Promise.allSettled(starting.map((upstream) => upstream.start()));
+    this.rebuildCatalog();
+    if (diff.globalChanged.includes('mode') || diff.globalChanged.includes('namespaces')) {
+      // What a session lists depends on these even when the catalog itself did not change.
+      for (const listener of this.catalogListeners) listener();
+      for (const session of this.sessions) session.notify({ method: LIST_CHANGED_METHOD.tools } as ServerNotification);
+    }
+    return report(Promise.all([stopped, started]));
+  }
+
+  /**
+   * Starts the enabled lazy servers whose tools are not known yet and waits for them, each within its start
+   * timeout. A lazy server's tools cannot be known before it has run once, so in direct mode its first use is
+   * the first listing by any client; after that its lists are kept while it is idle, and a call starts it.
+   *
+   * @example await gateway.startLazyServers(); // before answering tools/list
+   */
+  async startLazyServers(): Promise<void> {
+    const unknown = [...this.upstreams.values()].filter(
+      (upstream) =>
+        upstream.config.enabled &&
+        upstream.config.lazy &&
+        !upstream.listsKnown &&
+        (upstream.state === 'idle' || upstream.state === 'starting'),
+    );
+    if (unknown.length === 0) return;
+    await Promise.allSettled(
+      unknown.map((upstream) => upstream.ensureReady(AbortSignal.timeout(upstream.config.startTimeoutMs))),
+    );
+    this.rebuildCatalog();
+  }
+
   // RelayContext
 
   instructions(): string | undefined {
@@ -176,6 +276,16 @@ export class Gateway implements RelayContext {
 
   // Internals
 
+  /** Lets a removed or replaced server finish its calls in flight (up to its tool timeout), then stops it. */
+  private async retire(upstream: Upstream): Promise<void> {
+    this.retiring.add(upstream);
+    try {
+      await upstream.close({ drainMs: upstream.config.toolTimeoutMs });
+    } finally {
+      this.retiring.delete(upstream);
+    }
+  }
+
   private createUpstream(config: ServerConfig): Upstream {
     return new Upstream(
       config,
@@ -206,7 +316,7 @@ export class Gateway implements RelayContext {
 
   /** Several servers change at once at start-up and on reload: rebuild once per tick. */
   private scheduleRebuild(): void {
-    if (this.rebuildScheduled || this.state === 'idle' || this.state === 'starting') return;
+    if (this.rebuildScheduled || this.state === 'idle') return;
     this.rebuildScheduled = true;
     setImmediate(() => {
       this.rebuildScheduled = false;
@@ -266,7 +376,7 @@ export class Gateway implements RelayContext {
     this.state = 'stopping';
     this.log.info('Shutting down');
     await Promise.allSettled([...this.sessions].map((session) => session.close()));
-    const upstreams = [...this.upstreams.values()];
+    const upstreams = [...this.upstreams.values(), ...this.retiring];
     const closed = Promise.allSettled(upstreams.map((upstream) => upstream.close()));
     const timeoutMs = this.options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     const timedOut = await new Promise<boolean>((resolve) => {

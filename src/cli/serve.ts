@@ -59,14 +59,18 @@ export async function runServe(args: CliArgs): Promise<number> {
       return 1;
     }
   }
-  await gateway.start();
-  const ready = gateway.listUpstreams().filter((upstream) => upstream.state === 'ready').length;
-  log.info(`Gateway ready: ${ready} of ${config.servers.filter((s) => s.enabled).length} servers, ${gateway.catalog.tools.length} tools`);
+  if (url) log.info(`listening on ${url} (Streamable HTTP at ${url}/mcp, SSE at ${url}/sse)`);
+  // Clients may connect at once: their list requests wait for start-up, their calls to started servers do not.
+  const started = gateway.start().then(() => {
+    const ready = gateway.listUpstreams().filter((upstream) => upstream.state === 'ready').length;
+    const enabled = config.servers.filter((server) => server.enabled).length;
+    log.info(`Gateway ready: ${ready} of ${enabled} servers, ${gateway.catalog.tools.length} tools`);
+  });
   if (!http) {
-    await serveStdio(gateway);
+    await Promise.all([started, serveStdio(gateway)]);
     return stop('stdin closed');
   }
-  log.info(`listening on ${url} (Streamable HTTP at ${url}/mcp, SSE at ${url}/sse)`);
+  await started;
   return new Promise<number>(() => {
     // Runs until a signal ends the process.
   });

@@ -104,6 +104,14 @@ export class ClientSession {
     return this.logLevel === undefined || LOG_SEVERITY[level] >= LOG_SEVERITY[this.logLevel];
   }
 
+  /** False when a call names a tool or prompt not (yet) in the catalog: during start-up it may still come. */
+  private knowsTarget(method: string, params: Params): boolean {
+    const name = typeof params.name === 'string' ? params.name : '';
+    if (method === 'tools/call') return this.context.toolSurface(this) !== undefined || !!this.context.catalog.findTool(name);
+    if (method === 'prompts/get') return !!this.context.catalog.findPrompt(name);
+    return true;
+  }
+
   private onClosed(): void {
     if (this.closed) return;
     this.closed = true;
@@ -113,6 +121,9 @@ export class ClientSession {
 
   private async dispatch(request: JSONRPCRequest, extra: Extra): Promise<Record<string, unknown>> {
     const params = (request.params ?? {}) as Params;
+    if (request.method.endsWith('/list') || !this.knowsTarget(request.method, params)) {
+      await this.context.whenStarted();
+    }
     const { catalog } = this.context;
     switch (request.method) {
       case 'tools/list': {

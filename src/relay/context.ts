@@ -17,6 +17,8 @@ export interface RelayContext {
   /** The tools a session exposes instead of the catalog's (Code Mode, meta mode), or undefined for direct. */
   toolSurface(session: ClientSession): ToolSurface | undefined;
   onSessionClosed(session: ClientSession): void;
+  /** Resolves once the gateway's start-up (every server's first attempt) is over. */
+  whenStarted(): Promise<void>;
   /** The most verbose logging level any session asked for changed: apply it upstream. */
   onLogLevelChanged(): void;
 }
