@@ -40,6 +40,9 @@ export const ServerEntrySchema = z.strictObject({
   timeout: seconds.optional().describe('Seconds allowed for start-up and initialisation (30).'),
   tool_timeout: seconds.optional().describe('Seconds allowed for one tool call before it is cancelled (60).'),
   enabled: z.boolean().optional().describe('Start this server (true).'),
+  disabled: z.boolean().optional().describe('The opposite of enabled, as Cline and Roo write it.'),
+  autoApprove: z.array(z.string()).optional().describe('Accepted from pasted client configs; approval is the client’s job.'),
+  alwaysAllow: z.array(z.string()).optional().describe('Accepted from pasted client configs; approval is the client’s job.'),
   namespace: z.string().optional().describe('Namespace the server belongs to.'),
   description: z.string().optional().describe('What the server is for, shown in search and meta mode.'),
   prefix: z

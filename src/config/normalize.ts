@@ -1,0 +1,239 @@
+import type { z } from 'zod';
+
+import { type ConfigIssue, formatPath, isRecord, type PathSegment, suggest } from './issues.js';
+import {
+  DEFAULT_RESTART_POLICY,
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_TOOL_TIMEOUT_MS,
+  type GatewayConfig,
+  type RestartPolicy,
+  type ServerConfig,
+  type ServerTransport,
+} from './model.js';
+import { type ConfigFileSchema, NamedServerEntrySchema, type ServerEntry } from './schema.js';
+
+export type ParsedConfigFile = z.output<typeof ConfigFileSchema>;
+type RestartSettings = NonNullable<ParsedConfigFile['restart']>;
+
+/** One server entry wherever it sits in the file: `servers` (list or object) or `mcpServers`. */
+interface EntryRef {
+  name: string;
+  segments: PathSegment[];
+  entry: unknown;
+}
+
+/**
+ * The server entries of a config in a fixed order: `servers` first, then `mcpServers`, each in file order.
+ * Works on unvalidated data too (entries that are not objects, or v1 entries without a name, are skipped),
+ * so that the semantic checks can run alongside schema validation and report everything at once.
+ */
+export function listServerEntries(data: unknown): EntryRef[] {
+  if (!isRecord(data)) return [];
+  const refs: EntryRef[] = [];
+  const { servers, mcpServers } = data;
+  if (Array.isArray(servers)) {
+    servers.forEach((entry, index) => {
+      if (isRecord(entry) && typeof entry['name'] === 'string') {
+        refs.push({ name: entry['name'], segments: ['servers', index], entry });
+      }
+    });
+  } else if (isRecord(servers)) {
+    for (const [name, entry] of Object.entries(servers)) refs.push({ name, segments: ['servers', name], entry });
+  }
+  if (isRecord(mcpServers)) {
+    for (const [name, entry] of Object.entries(mcpServers)) refs.push({ name, segments: ['mcpServers', name], entry });
+  }
+  return refs;
+}
+
+/** What the schema cannot say: command xor url, a type that fits, unique names, namespace references. */
+export function checkConfigSemantics(data: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const at = (segments: PathSegment[], message: string): void => {
+    issues.push({ path: formatPath(segments, data), message });
+  };
+  const seen = new Map<string, PathSegment[]>();
+  for (const ref of listServerEntries(data)) {
+    const first = seen.get(ref.name);
+    if (first) at(ref.segments, `duplicate server name "${ref.name}" (also at ${formatPath(first, data)})`);
+    else seen.set(ref.name, ref.segments);
+    if (!isRecord(ref.entry)) continue;
+    const hasCommand = ref.entry['command'] !== undefined;
+    const hasUrl = ref.entry['url'] !== undefined;
+    const type = ref.entry['type'];
+    if (hasCommand && hasUrl) {
+      at(ref.segments, 'has both "command" and "url"; a server is either local (command) or remote (url)');
+    } else if (!hasCommand && !hasUrl && !hasTypoOf(ref.entry, ['command', 'url'])) {
+      // With a typo (`comand`) the unknown-field issue already says what is wrong; saying it twice is noise.
+      at(ref.segments, 'needs "command" (a local stdio server) or "url" (a remote server)');
+    } else if (type === 'stdio' && hasUrl) {
+      at([...ref.segments, 'type'], 'type "stdio" needs "command", not "url"');
+    } else if (typeof type === 'string' && type !== 'stdio' && hasCommand) {
+      at([...ref.segments, 'type'], `type "${type}" needs "url", not "command"`);
+    }
+  }
+  if (isRecord(data) && isRecord(data['namespaces'])) {
+    issues.push(...checkNamespaces(data['namespaces'], [...seen.keys()], data));
+  }
+  return issues;
+}
+
+function checkNamespaces(namespaces: Record<string, unknown>, serverNames: string[], root: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const unknownName = (kind: string, name: string, known: string[]): string => {
+    const guess = suggest(name, known);
+    return `unknown ${kind} "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`}`;
+  };
+  const namespaceNames = Object.keys(namespaces);
+  const parents = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(namespaces)) {
+    const listPath: PathSegment[] = Array.isArray(value) ? ['namespaces', name] : ['namespaces', name, 'servers'];
+    const members = Array.isArray(value) ? value : isRecord(value) ? value['servers'] : undefined;
+    if (Array.isArray(members)) {
+      members.forEach((member, index) => {
+        if (typeof member === 'string' && !serverNames.includes(member)) {
+          issues.push({
+            path: formatPath([...listPath, index], root),
+            message: unknownName('server', member, serverNames),
+          });
+        }
+      });
+    }
+    const parentsOf = isRecord(value) ? value['extends'] : undefined;
+    const list =
+      typeof parentsOf === 'string' ? [parentsOf] : Array.isArray(parentsOf) ? parentsOf.filter(isString) : [];
+    parents.set(
+      name,
+      list.filter((parent) => namespaceNames.includes(parent)),
+    );
+    for (const parent of list) {
+      if (!namespaceNames.includes(parent)) {
+        issues.push({
+          path: formatPath(['namespaces', name, 'extends'], root),
+          message: unknownName('namespace', parent, namespaceNames),
+        });
+      }
+    }
+  }
+  const cycle = findCycle(parents);
+  if (cycle) {
+    issues.push({
+      path: formatPath(['namespaces', cycle[0] ?? '', 'extends'], root),
+      message: `inheritance cycle: ${cycle.join(' → ')}`,
+    });
+  }
+  return issues;
+}
+
+function findCycle(parents: Map<string, string[]>): string[] | undefined {
+  const done = new Set<string>();
+  const visit = (name: string, trail: string[]): string[] | undefined => {
+    const loop = trail.indexOf(name);
+    if (loop !== -1) return [...trail.slice(loop), name];
+    if (done.has(name)) return undefined;
+    for (const parent of parents.get(name) ?? []) {
+      const found = visit(parent, [...trail, name]);
+      if (found) return found;
+    }
+    done.add(name);
+    return undefined;
+  };
+  for (const name of parents.keys()) {
+    const found = visit(name, []);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function hasTypoOf(entry: Record<string, unknown>, fields: string[]): boolean {
+  return Object.keys(entry).some((key) => !(key in NamedServerEntrySchema.shape) && suggest(key, fields) !== undefined);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+/**
+ * Maps a validated file (whichever of the three shapes) to the internal model, applying every default.
+ * It expects `checkConfigSemantics` to have passed. `cwd` is left unset when absent: relative `command`,
+ * `args` and `cwd` then resolve against the gateway's working directory, as they would in a shell.
+ *
+ * @example normalizeConfig({ mcpServers: { fs: { command: 'npx' } } }).servers[0]?.transport // 'stdio'
+ */
+export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayConfig {
+  const servers = listServerEntries(file).map((ref) =>
+    toServerConfig(ref.name, ref.entry as ServerEntry, file.restart),
+  );
+  const shape = Array.isArray(file.servers)
+    ? 'v1'
+    : file.servers !== undefined
+      ? 'v2'
+      : file.mcpServers !== undefined
+        ? 'mcpServers'
+        : 'empty';
+  return {
+    servers,
+    mode: file.mode ?? 'direct',
+    namespaces: file.namespaces ?? {},
+    sandbox: file.sandbox ?? {},
+    manifests: file.manifests ?? {},
+    source: path === undefined ? { shape } : { path, shape },
+  };
+}
+
+function toServerConfig(name: string, entry: ServerEntry, topRestart: RestartSettings | undefined): ServerConfig {
+  const server: ServerConfig = {
+    name,
+    transport: inferTransport(entry),
+    args: entry.args ?? [],
+    env: entry.env ?? {},
+    headers: entry.headers ?? {},
+    startTimeoutMs: toMs(entry.timeout) ?? DEFAULT_START_TIMEOUT_MS,
+    toolTimeoutMs: toMs(entry.tool_timeout) ?? DEFAULT_TOOL_TIMEOUT_MS,
+    enabled: entry.enabled ?? (entry.disabled === undefined ? true : !entry.disabled),
+    prefix: entry.prefix ?? name,
+    lazy: entry.lazy ?? false,
+    tools: {},
+    restart: restartPolicy(entry.restart, topRestart),
+  };
+  // Optional fields are only set when present, so a normalised config compares and prints cleanly.
+  if (entry.command !== undefined) server.command = entry.command;
+  if (entry.cwd !== undefined) server.cwd = entry.cwd;
+  if (entry.url !== undefined) server.url = entry.url;
+  if (entry.namespace !== undefined) server.namespace = entry.namespace;
+  if (entry.description !== undefined) server.description = entry.description;
+  if (entry.idle_timeout !== undefined) server.idleTimeoutMs = toMs(entry.idle_timeout);
+  if (entry.tools?.allow !== undefined) server.tools.allow = entry.tools.allow;
+  if (entry.tools?.deny !== undefined) server.tools.deny = entry.tools.deny;
+  return server;
+}
+
+/** `command` means stdio; a url means Streamable HTTP unless the type says SSE or the path ends in `/sse`. */
+export function inferTransport(entry: Pick<ServerEntry, 'command' | 'url' | 'type'>): ServerTransport {
+  if (entry.type === 'sse') return 'sse';
+  if (entry.type === 'stdio' || (entry.type === undefined && entry.command !== undefined)) return 'stdio';
+  if (entry.type === undefined && entry.url !== undefined && isSsePath(entry.url)) return 'sse';
+  return 'http';
+}
+
+function isSsePath(url: string): boolean {
+  try {
+    return new URL(url).pathname.replace(/\/+$/, '').endsWith('/sse');
+  } catch {
+    return false;
+  }
+}
+
+function restartPolicy(own: RestartSettings | undefined, top: RestartSettings | undefined): RestartPolicy {
+  return {
+    maxAttempts: own?.max_attempts ?? top?.max_attempts ?? DEFAULT_RESTART_POLICY.maxAttempts,
+    backoffBaseMs: toMs(own?.backoff_base ?? top?.backoff_base) ?? DEFAULT_RESTART_POLICY.backoffBaseMs,
+    backoffMaxMs: toMs(own?.backoff_max ?? top?.backoff_max) ?? DEFAULT_RESTART_POLICY.backoffMaxMs,
+    stableAfterMs: toMs(own?.stable_after ?? top?.stable_after) ?? DEFAULT_RESTART_POLICY.stableAfterMs,
+  };
+}
+
+function toMs<T extends number | undefined>(seconds: T): T extends number ? number : number | undefined;
+function toMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : Math.round(seconds * 1000);
+}
