@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+
+import { DEFAULT_RESTART_POLICY, DEFAULT_START_TIMEOUT_MS, DEFAULT_TOOL_TIMEOUT_MS } from './model.js';
+import { checkConfigSemantics, inferTransport, normalizeConfig } from './normalize.js';
+
+describe('inferTransport', () => {
+  it.each([
+    [{ command: 'x' }, 'stdio'],
+    [{ url: 'https://h/mcp' }, 'http'],
+    [{ url: 'https://h/sse' }, 'sse'],
+    [{ url: 'https://h/v1/sse/' }, 'sse'],
+    [{ url: 'https://h/sse', type: 'http' as const }, 'http'],
+    [{ url: 'https://h/mcp', type: 'sse' as const }, 'sse'],
+    [{ url: 'https://h/mcp', type: 'streamable-http' as const }, 'http'],
+    [{ url: 'https://h/mcp', type: 'streamableHttp' as const }, 'http'],
+    [{ url: 'https://h/ssex' }, 'http'],
+  ])('%j → %s', (entry, transport) => {
+    expect(inferTransport(entry)).toBe(transport);
+  });
+});
+
+describe('normalizeConfig', () => {
+  it('applies every default', () => {
+    const config = normalizeConfig({ mcpServers: { fs: { command: 'npx' } } });
+    expect(config).toEqual({
+      servers: [
+        {
+          name: 'fs',
+          transport: 'stdio',
+          command: 'npx',
+          args: [],
+          env: {},
+          headers: {},
+          startTimeoutMs: DEFAULT_START_TIMEOUT_MS,
+          toolTimeoutMs: DEFAULT_TOOL_TIMEOUT_MS,
+          enabled: true,
+          prefix: 'fs',
+          lazy: false,
+          tools: {},
+          restart: DEFAULT_RESTART_POLICY,
+        },
+      ],
+      mode: 'direct',
+      namespaces: {},
+      sandbox: {},
+      manifests: {},
+      source: { shape: 'mcpServers' },
+    });
+  });
+
+  it('converts seconds to ms and keeps explicit values', () => {
+    const config = normalizeConfig(
+      {
+        servers: [
+          {
+            name: 'a',
+            command: 'x',
+            timeout: 1.5,
+            tool_timeout: 2,
+            idle_timeout: 60,
+            prefix: '',
+            lazy: true,
+            enabled: false,
+            cwd: '/srv',
+            namespace: 'ns',
+            description: 'd',
+            tools: { allow: ['read_*'] },
+          },
+        ],
+      },
+      'f.json',
+    );
+    expect(config.source).toEqual({ path: 'f.json', shape: 'v1' });
+    expect(config.servers[0]).toMatchObject({
+      startTimeoutMs: 1500,
+      toolTimeoutMs: 2000,
+      idleTimeoutMs: 60_000,
+      prefix: '',
+      lazy: true,
+      enabled: false,
+      cwd: '/srv',
+      namespace: 'ns',
+      description: 'd',
+      tools: { allow: ['read_*'] },
+    });
+    expect(config.servers[0]).not.toHaveProperty('url');
+  });
+
+  it('takes the restart policy field by field: server, then top level, then default', () => {
+    const config = normalizeConfig({
+      restart: { max_attempts: 5, backoff_base: 2 },
+      servers: { a: { command: 'x', restart: { max_attempts: 0 } }, b: { command: 'y' } },
+    });
+    expect(config.servers.map((server) => server.restart)).toEqual([
+      { ...DEFAULT_RESTART_POLICY, maxAttempts: 0, backoffBaseMs: 2000 },
+      { ...DEFAULT_RESTART_POLICY, maxAttempts: 5, backoffBaseMs: 2000 },
+    ]);
+  });
+});
+
+describe('checkConfigSemantics', () => {
+  it('finds duplicates across servers and mcpServers', () => {
+    expect(checkConfigSemantics({ servers: { a: { command: 'x' } }, mcpServers: { a: { command: 'y' } } })).toEqual([
+      { path: 'mcpServers.a', message: 'duplicate server name "a" (also at servers.a)' },
+    ]);
+  });
+
+  it('checks the type against command and url', () => {
+    const issues = checkConfigSemantics({
+      servers: { a: { command: 'x', type: 'http' }, b: { url: 'https://h', type: 'stdio' }, c: { type: 'sse' } },
+    });
+    expect(issues.map((issue) => issue.path)).toEqual(['servers.a.type', 'servers.b.type', 'servers.c']);
+  });
+
+  it('checks namespace references and inheritance', () => {
+    const issues = checkConfigSemantics({
+      servers: { github: { command: 'x' } },
+      namespaces: { a: ['githb'], b: { extends: ['c', 'nope'] }, c: { extends: 'b', servers: ['github'] } },
+    });
+    expect(issues).toEqual([
+      { path: 'namespaces.a[0]', message: 'unknown server "githb"; did you mean "github"?' },
+      { path: 'namespaces.b.extends', message: 'unknown namespace "nope"' },
+      { path: 'namespaces.b.extends', message: 'inheritance cycle: b → c → b' },
+    ]);
+  });
+
+  it('tolerates data of any shape', () => {
+    for (const data of [null, 5, [], { servers: 5 }, { servers: [1, { name: 2 }] }, { namespaces: [] }]) {
+      expect(checkConfigSemantics(data)).toEqual([]);
+    }
+  });
+});
