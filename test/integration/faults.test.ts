@@ -98,3 +98,26 @@ describe('servers that misbehave', () => {
     expect(report.servers.noisy).toMatchObject({ state: 'ready', restarts: 0 });
   });
 });
+
+describe('a slow server', () => {
+  it('does not hold up the others: their tools can be called while it is still starting', async () => {
+    await using slowDir = await createTempDir();
+    const configPath = await slowDir.write('mcp.json', {
+      servers: {
+        slow: { command: node, args: [fixturePath('slow-start')], env: { START_DELAY_MS: '8000' } },
+        quick: { command: node, args: [fixturePath('ok')] },
+      },
+    });
+    await using slowGateway = await startGatewayProcess({ configPath });
+    const report = async () => (await (await fetch(`${slowGateway.url}/health`)).json()) as Health;
+    await waitFor(async () => (await report()).servers.quick?.state === 'ready', { message: 'quick is ready' });
+    expect((await report()).servers.slow?.state).toBe('starting');
+    const response = await fetch(`${slowGateway.url}/message`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'quick__echo', arguments: { message: 'not waiting' } } }),
+    });
+    expect(JSON.stringify(await response.json())).toContain('not waiting');
+    expect((await report()).servers.slow?.state).toBe('starting');
+  });
+});
