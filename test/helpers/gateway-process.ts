@@ -146,6 +146,8 @@ export interface GatewayStdioOptions {
   /** A client to connect (set its request handlers first); default: a bare client with `capabilities`. */
   client?: Client;
   capabilities?: ClientOptions['capabilities'];
+  /** Bound on the initialize handshake (CI-scaled). Default 20 s. */
+  connectTimeoutMs?: number;
 }
 
 export interface GatewayStdio {
@@ -180,9 +182,10 @@ export async function startGatewayStdio(options: GatewayStdioOptions): Promise<G
   const stderr: string[] = [];
   collectLines(transport.stderr as NodeJS.ReadableStream | null, stderr);
   const client =
-    options.client ?? new Client({ name: 'mcproxy-test', version: '0.0.0' }, { capabilities: options.capabilities ?? {} });
+    options.client ??
+    new Client({ name: 'mcproxy-test', version: '0.0.0' }, { capabilities: options.capabilities ?? {} });
   try {
-    await client.connect(transport);
+    await client.connect(transport, { timeout: (options.connectTimeoutMs ?? 20_000) * CI_TIMEOUT_FACTOR });
   } catch (error) {
     await transport.close().catch(() => {});
     throw new Error(`gateway over stdio failed to initialize\n--- stderr ---\n${stderr.slice(-40).join('\n')}`, {

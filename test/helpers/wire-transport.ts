@@ -62,7 +62,8 @@ export function recordWire<T extends Transport>(transport: T): RecordedTransport
   const log: WireLog = {
     received,
     sent,
-    count: (method, filter) => received.filter((m) => hasMethod(m) && m.method === method && (filter?.(m) ?? true)).length,
+    count: (method, filter) =>
+      received.filter((m) => hasMethod(m) && m.method === method && (filter?.(m) ?? true)).length,
   };
   return Object.assign(transport, log);
 }
