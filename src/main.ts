@@ -1,7 +1,7 @@
 #!/usr/bin/env node
+import { HELP, parseCliArgs, UsageError } from './cli/args.js';
 import { runCheckCommand } from './cli/commands/check.js';
 import { runSchemaCommand } from './cli/commands/schema.js';
-import { HELP, parseCliArgs, UsageError } from './cli/args.js';
 import { runServe } from './cli/serve.js';
 import { GATEWAY_VERSION } from './relay/client-session.js';
 import { startServerOnce } from './upstream/probe.js';

@@ -96,7 +96,9 @@ export class Catalog {
       if (template.match(uri)) return { server, originalUri: uri };
     }
     const scheme = uri.split(':', 1)[0];
-    const owners = new Set(this.resources.filter((r) => r.originalUri.split(':', 1)[0] === scheme).map((r) => r.server));
+    const owners = new Set(
+      this.resources.filter((r) => r.originalUri.split(':', 1)[0] === scheme).map((r) => r.server),
+    );
     if (owners.size === 1) return { server: [...owners][0]!, originalUri: uri };
     return undefined;
   }
@@ -152,11 +154,19 @@ export class Catalog {
     for (const upstream of upstreams) {
       for (const resource of upstream.lists.resources) {
         const first = byUri.get(resource.uri);
-        const publicUri = first && first.server !== upstream.name ? shadowedUri(upstream.name, resource.uri) : resource.uri;
+        const publicUri =
+          first && first.server !== upstream.name ? shadowedUri(upstream.name, resource.uri) : resource.uri;
         if (publicUri !== resource.uri) {
-          this.renames.push(`resource "${resource.uri}" of server "${upstream.name}" is also listed by "${first?.server}"; exposed as "${publicUri}"`);
+          this.renames.push(
+            `resource "${resource.uri}" of server "${upstream.name}" is also listed by "${first?.server}"; exposed as "${publicUri}"`,
+          );
         }
-        const entry = { publicUri, server: upstream.name, originalUri: resource.uri, definition: { ...resource, uri: publicUri } };
+        const entry = {
+          publicUri,
+          server: upstream.name,
+          originalUri: resource.uri,
+          definition: { ...resource, uri: publicUri },
+        };
         if (!byUri.has(publicUri)) {
           byUri.set(publicUri, entry);
           resources.push(entry);
@@ -179,7 +189,8 @@ export class Catalog {
   }
 
   private collectRenames(kind: string, names: readonly { server: string; renamed?: string }[]): void {
-    for (const name of names) if (name.renamed) this.renames.push(`${kind} of server "${name.server}": ${name.renamed}`);
+    for (const name of names)
+      if (name.renamed) this.renames.push(`${kind} of server "${name.server}": ${name.renamed}`);
   }
 }
 

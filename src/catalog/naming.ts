@@ -50,7 +50,9 @@ export function assignNames(claims: readonly NameClaim[]): NameAssignment[] {
 }
 
 function withSuffix(base: string, suffix: string): string {
-  return base.length + suffix.length <= MAX_NAME_LENGTH ? base + suffix : base.slice(0, MAX_NAME_LENGTH - suffix.length) + suffix;
+  return base.length + suffix.length <= MAX_NAME_LENGTH
+    ? base + suffix
+    : base.slice(0, MAX_NAME_LENGTH - suffix.length) + suffix;
 }
 
 function fnv1a(text: string): string {

@@ -10,12 +10,25 @@ describe('parseCliArgs', () => {
   });
 
   it('reads the seeds flags', () => {
-    const args = parseCliArgs(['--log', '--port', '0', '--config', 'x.yaml', '--no-reload', '--reload-interval', '2.5']);
+    const args = parseCliArgs([
+      '--log',
+      '--port',
+      '0',
+      '--config',
+      'x.yaml',
+      '--no-reload',
+      '--reload-interval',
+      '2.5',
+    ]);
     expect(args).toMatchObject({ log: true, port: 0, config: 'x.yaml', reload: false, reloadIntervalMs: 2500 });
   });
 
   it('takes the config of check from its position', () => {
-    expect(parseCliArgs(['check', 'a.json', '--start'])).toMatchObject({ command: 'check', config: 'a.json', start: true });
+    expect(parseCliArgs(['check', 'a.json', '--start'])).toMatchObject({
+      command: 'check',
+      config: 'a.json',
+      start: true,
+    });
   });
 
   it('refuses unknown flags, commands and bad values with a usage error', () => {

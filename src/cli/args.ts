@@ -98,7 +98,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   else if (values.version) command = 'version';
 
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got "${values.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0–65535, got "${values.port}"`);
   const interval = values['reload-interval'] === undefined ? 1 : Number(values['reload-interval']);
   if (!(interval > 0)) throw new UsageError(`--reload-interval must be a positive number of seconds`);
   const logFormat = (values['log-format'] ?? 'human') as string;

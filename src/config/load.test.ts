@@ -82,7 +82,9 @@ describe('parseConfigText: shapes', () => {
   });
 
   it('accepts the disabled and autoApprove fields of Cline and Roo configs', () => {
-    const config = parse('{"mcpServers":{"a":{"command":"a","disabled":true,"autoApprove":["x"]},"b":{"command":"b"}}}');
+    const config = parse(
+      '{"mcpServers":{"a":{"command":"a","disabled":true,"autoApprove":["x"]},"b":{"command":"b"}}}',
+    );
     expect(config.servers.map((server) => [server.name, server.enabled])).toEqual([
       ['a', false],
       ['b', true],

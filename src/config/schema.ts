@@ -31,7 +31,10 @@ export const ServerEntrySchema = z.strictObject({
   args: z.array(z.string()).optional().describe('Arguments of the command.'),
   env: stringMap.optional().describe('Environment of the server, on top of a small default environment.'),
   cwd: z.string().optional().describe('Working directory of the server process.'),
-  url: z.url({ protocol: /^https?$/ }).optional().describe('URL of a remote server (Streamable HTTP or SSE).'),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('URL of a remote server (Streamable HTTP or SSE).'),
   type: z
     .enum(['stdio', 'http', 'streamable-http', 'streamableHttp', 'sse'])
     .optional()
@@ -41,8 +44,14 @@ export const ServerEntrySchema = z.strictObject({
   tool_timeout: seconds.optional().describe('Seconds allowed for one tool call before it is cancelled (60).'),
   enabled: z.boolean().optional().describe('Start this server (true).'),
   disabled: z.boolean().optional().describe('The opposite of enabled, as Cline and Roo write it.'),
-  autoApprove: z.array(z.string()).optional().describe('Accepted from pasted client configs; approval is the client’s job.'),
-  alwaysAllow: z.array(z.string()).optional().describe('Accepted from pasted client configs; approval is the client’s job.'),
+  autoApprove: z
+    .array(z.string())
+    .optional()
+    .describe('Accepted from pasted client configs; approval is the client’s job.'),
+  alwaysAllow: z
+    .array(z.string())
+    .optional()
+    .describe('Accepted from pasted client configs; approval is the client’s job.'),
   namespace: z.string().optional().describe('Namespace the server belongs to.'),
   description: z.string().optional().describe('What the server is for, shown in search and meta mode.'),
   prefix: z

@@ -107,7 +107,8 @@ export class ClientSession {
   /** False when a call names a tool or prompt not (yet) in the catalog: during start-up it may still come. */
   private knowsTarget(method: string, params: Params): boolean {
     const name = typeof params.name === 'string' ? params.name : '';
-    if (method === 'tools/call') return this.context.toolSurface(this) !== undefined || !!this.context.catalog.findTool(name);
+    if (method === 'tools/call')
+      return this.context.toolSurface(this) !== undefined || !!this.context.catalog.findTool(name);
     if (method === 'prompts/get') return !!this.context.catalog.findPrompt(name);
     return true;
   }

@@ -1,10 +1,5 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type {
-  JSONRPCRequest,
-  Progress,
-  ServerNotification,
-  ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, Progress, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import { GatewayError } from '../errors.js';
@@ -62,7 +57,10 @@ export async function forward(
     clientToken === undefined
       ? undefined
       : (progress: Progress) => {
-          const notification = { method: 'notifications/progress', params: { ...progress, progressToken: clientToken } };
+          const notification = {
+            method: 'notifications/progress',
+            params: { ...progress, progressToken: clientToken },
+          };
           progressSent = progressSent
             .then(() => extra.sendNotification(notification as ServerNotification))
             .catch(() => {});

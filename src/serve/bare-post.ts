@@ -78,5 +78,11 @@ export async function answerBarePost(gateway: Gateway, body: unknown, res: Serve
 
 function isNotification(value: unknown): boolean {
   const candidate = value as { jsonrpc?: unknown; id?: unknown; method?: unknown } | null;
-  return typeof candidate === 'object' && candidate !== null && candidate.jsonrpc === '2.0' && typeof candidate.method === 'string' && candidate.id === undefined;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    candidate.jsonrpc === '2.0' &&
+    typeof candidate.method === 'string' &&
+    candidate.id === undefined
+  );
 }

@@ -85,7 +85,11 @@ export class GatewayHttpServer {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const verdict = checkRequest(
       { host: req.headers.host, origin: req.headers.origin },
-      { bindHost: this.options.host, allowedHosts: this.options.allowedHosts, allowedOrigins: this.options.allowedOrigins },
+      {
+        bindHost: this.options.host,
+        allowedHosts: this.options.allowedHosts,
+        allowedOrigins: this.options.allowedOrigins,
+      },
     );
     if (!verdict.ok) return sendRpcError(res, verdict.status, -32000, verdict.message);
     if (req.headers.origin) {
@@ -100,8 +104,7 @@ export class GatewayHttpServer {
     for (const handler of this.routes) if (await handler(req, res, url)) return;
 
     switch (url.pathname) {
-      case '/mcp':
-      {
+      case '/mcp': {
         if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) return methodNotAllowed(res, 'GET, POST, DELETE');
         if (req.method !== 'POST') return this.streamable.handle(req, res, undefined);
         const body = await this.body(req, res);

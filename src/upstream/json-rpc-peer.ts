@@ -158,7 +158,8 @@ export class JsonRpcPeer {
     }
     if (notification.method === 'notifications/cancelled') {
       const requestId = params?.requestId as RequestId | undefined;
-      if (requestId !== undefined) this.incoming.get(requestId)?.abort(new Error(String(params?.reason ?? 'cancelled')));
+      if (requestId !== undefined)
+        this.incoming.get(requestId)?.abort(new Error(String(params?.reason ?? 'cancelled')));
       return;
     }
     this.handlers.onNotification(notification);

@@ -73,7 +73,9 @@ export class StdioProcessTransport implements Transport {
       this.child = child;
       this.exited = new Promise((resolveExit) => child.once('close', () => resolveExit()));
       child.once('error', (error) => {
-        reject(new GatewayError('UPSTREAM_SPAWN_FAILED', `cannot start "${command}": ${error.message}`, { cause: error }));
+        reject(
+          new GatewayError('UPSTREAM_SPAWN_FAILED', `cannot start "${command}": ${error.message}`, { cause: error }),
+        );
         this.onerror?.(error);
       });
       child.once('spawn', () => resolve());
@@ -93,7 +95,8 @@ export class StdioProcessTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed) return Promise.reject(new GatewayError('UPSTREAM_EXITED', 'the server is not running'));
+    if (!stdin || stdin.destroyed)
+      return Promise.reject(new GatewayError('UPSTREAM_EXITED', 'the server is not running'));
     // Resolve at once unless the pipe is full: waiting for every write would add a tick to each call.
     if (stdin.write(JSON.stringify(message) + '\n')) return Promise.resolve();
     return new Promise((resolve) => stdin.once('drain', resolve));

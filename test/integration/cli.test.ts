@@ -16,7 +16,10 @@ interface Outcome {
 
 async function mcproxy(...args: string[]): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [GATEWAY_MAIN, ...args], { timeout: 60_000, env: { PATH: process.env.PATH } });
+    const { stdout, stderr } = await run(process.execPath, [GATEWAY_MAIN, ...args], {
+      timeout: 60_000,
+      env: { PATH: process.env.PATH },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -53,7 +56,9 @@ describe('mcproxy check', () => {
   });
 
   it('rejects a wrong type, with file, path and what was expected', async () => {
-    const path = await dir.write('wrong-type.json', { servers: [{ name: 'github', command: 'node', timeout: 'soon' }] });
+    const path = await dir.write('wrong-type.json', {
+      servers: [{ name: 'github', command: 'node', timeout: 'soon' }],
+    });
     const { code, stderr } = await mcproxy('check', path);
     expect(code).toBe(1);
     expect(stderr).toContain(path);

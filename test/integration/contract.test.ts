@@ -63,7 +63,9 @@ async function connectWith(transport: Transport, close?: () => Promise<void>): P
 /** Counts progress notifications of server-everything's long-running tool called directly, on the wire. */
 async function directProgressCount(): Promise<number> {
   const { client } = newClient();
-  const wire = recordWire(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING_MAIN, 'stdio'], stderr: 'ignore' }));
+  const wire = recordWire(
+    new StdioClientTransport({ command: process.execPath, args: [EVERYTHING_MAIN, 'stdio'], stderr: 'ignore' }),
+  );
   await client.connect(wire);
   try {
     await client.callTool(
@@ -80,7 +82,12 @@ async function directProgressCount(): Promise<number> {
 async function directToolNames(command: string[], env?: Record<string, string>): Promise<string[]> {
   const { client } = newClient();
   await client.connect(
-    new StdioClientTransport({ command: process.execPath, args: command, env: { ...process.env, ...env } as Record<string, string>, stderr: 'ignore' }),
+    new StdioClientTransport({
+      command: process.execPath,
+      args: command,
+      env: { ...process.env, ...env } as Record<string, string>,
+      stderr: 'ignore',
+    }),
   );
   try {
     return (await client.listTools()).tools.map((tool) => tool.name);

@@ -36,7 +36,13 @@ beforeAll(async () => {
     servers: {
       healthy: { command: node, args: [fixturePath('ok')] },
       broken: { command: node, args: [fixturePath('fails-to-start')], restart: { ...fastRestart, max_attempts: 0 } },
-      hangs_on_init: { command: node, args: [fixturePath('never-answers')], env: { HANG_ON_INIT: '1' }, timeout: 1, restart: { ...fastRestart, max_attempts: 0 } },
+      hangs_on_init: {
+        command: node,
+        args: [fixturePath('never-answers')],
+        env: { HANG_ON_INIT: '1' },
+        timeout: 1,
+        restart: { ...fastRestart, max_attempts: 0 },
+      },
       crashy: { command: node, args: [fixturePath('crash-mid-call')], restart: fastRestart },
       silent: { command: node, args: [fixturePath('never-answers')], tool_timeout: 1 },
       noisy: { command: node, args: [fixturePath('garbage-stdout')] },
@@ -115,7 +121,12 @@ describe('a slow server', () => {
     const response = await fetch(`${slowGateway.url}/message`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'quick__echo', arguments: { message: 'not waiting' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'quick__echo', arguments: { message: 'not waiting' } },
+      }),
     });
     expect(JSON.stringify(await response.json())).toContain('not waiting');
     expect((await report()).servers.slow?.state).toBe('starting');

@@ -50,18 +50,30 @@ const jsonHeader = ['-H', 'Content-Type: application/json'];
 
 describe("the seeds' curl examples, as written", () => {
   it('lists tools with a bare POST to /sse', async () => {
-    const { status, body } = await curl('-X', 'POST', `${gateway.url}/sse`, ...jsonHeader, '-d', '{"jsonrpc":"2.0","id":1,"method":"tools/list"}');
+    const { status, body } = await curl(
+      '-X',
+      'POST',
+      `${gateway.url}/sse`,
+      ...jsonHeader,
+      '-d',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+    );
     expect(status).toBe(200);
     const names = (JSON.parse(body) as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
     expect(names).toContain('everything__echo');
   });
 
   it('calls a tool with a bare POST to /sse and to /message', async () => {
-    const call = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"everything__echo","arguments":{"message":"Bitcoin"}}}';
+    const call =
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"everything__echo","arguments":{"message":"Bitcoin"}}}';
     for (const path of ['/sse', '/message']) {
       const { status, body } = await curl('-X', 'POST', `${gateway.url}${path}`, ...jsonHeader, '-d', call);
       expect(status).toBe(200);
-      expect(JSON.parse(body)).toEqual({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'Echo: Bitcoin' }] } });
+      expect(JSON.parse(body)).toEqual({
+        jsonrpc: '2.0',
+        id: 1,
+        result: { content: [{ type: 'text', text: 'Echo: Bitcoin' }] },
+      });
     }
   });
 
@@ -82,7 +94,14 @@ describe('bad input gets a clear error and loses nothing', () => {
   });
 
   it('answers an unknown method with method-not-found', async () => {
-    const { body } = await curl('-X', 'POST', `${gateway.url}/sse`, ...jsonHeader, '-d', '{"jsonrpc":"2.0","id":7,"method":"tools/frobnicate"}');
+    const { body } = await curl(
+      '-X',
+      'POST',
+      `${gateway.url}/sse`,
+      ...jsonHeader,
+      '-d',
+      '{"jsonrpc":"2.0","id":7,"method":"tools/frobnicate"}',
+    );
     expect(JSON.parse(body)).toMatchObject({ id: 7, error: { code: -32601 } });
   });
 
@@ -93,21 +112,57 @@ describe('bad input gets a clear error and loses nothing', () => {
   });
 
   it('refuses an oversized body with 413 before reading it all', async () => {
-    const huge = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(5 * 1024 * 1024) } });
-    const response = await fetch(`${gateway.url}/message`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+    const huge = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/list',
+      params: { pad: 'x'.repeat(5 * 1024 * 1024) },
+    });
+    const response = await fetch(`${gateway.url}/message`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: huge,
+    });
     expect(response.status).toBe(413);
     expect(await response.text()).toMatch(/exceeds/);
   });
 
   it('answers an unknown session with 404, on /mcp and /message', async () => {
-    const mcp = await curl('-X', 'POST', `${gateway.url}/mcp`, ...jsonHeader, '-H', 'Accept: application/json, text/event-stream', '-H', 'Mcp-Session-Id: no-such-session', '-d', '{"jsonrpc":"2.0","id":1,"method":"tools/list"}');
+    const mcp = await curl(
+      '-X',
+      'POST',
+      `${gateway.url}/mcp`,
+      ...jsonHeader,
+      '-H',
+      'Accept: application/json, text/event-stream',
+      '-H',
+      'Mcp-Session-Id: no-such-session',
+      '-d',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+    );
     expect(mcp.status).toBe(404);
-    const sse = await curl('-X', 'POST', `${gateway.url}/message?sessionId=no-such-session`, ...jsonHeader, '-d', '{"jsonrpc":"2.0","id":1,"method":"tools/list"}');
+    const sse = await curl(
+      '-X',
+      'POST',
+      `${gateway.url}/message?sessionId=no-such-session`,
+      ...jsonHeader,
+      '-d',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+    );
     expect(sse.status).toBe(404);
   });
 
   it('refuses a foreign Origin and a foreign Host with 403 (DNS rebinding)', async () => {
-    const origin = await curl('-X', 'POST', `${gateway.url}/sse`, ...jsonHeader, '-H', 'Origin: http://evil.example', '-d', '{"jsonrpc":"2.0","id":1,"method":"ping"}');
+    const origin = await curl(
+      '-X',
+      'POST',
+      `${gateway.url}/sse`,
+      ...jsonHeader,
+      '-H',
+      'Origin: http://evil.example',
+      '-d',
+      '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    );
     expect(origin.status).toBe(403);
     const host = await curl('-H', 'Host: evil.example', `${gateway.url}/health`);
     expect(host.status).toBe(403);
@@ -121,9 +176,26 @@ describe('bad input gets a clear error and loses nothing', () => {
 describe('clients', () => {
   it("the Inspector's script mode lists and calls tools through /mcp and /sse", async () => {
     const inspector = join(REPO_ROOT, 'node_modules/.bin/mcp-inspector');
-    const called = await run(inspector, ['--cli', `${gateway.url}/mcp`, '--method', 'tools/call', '--tool-name', 'everything__echo', '--tool-arg', 'message=inspected'], { timeout: 60_000 });
+    const called = await run(
+      inspector,
+      [
+        '--cli',
+        `${gateway.url}/mcp`,
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'everything__echo',
+        '--tool-arg',
+        'message=inspected',
+      ],
+      { timeout: 60_000 },
+    );
     expect(called.stdout).toContain('Echo: inspected');
-    const listed = await run(inspector, ['--cli', `${gateway.url}/sse`, '--transport', 'sse', '--method', 'tools/list'], { timeout: 60_000 });
+    const listed = await run(
+      inspector,
+      ['--cli', `${gateway.url}/sse`, '--transport', 'sse', '--method', 'tools/list'],
+      { timeout: 60_000 },
+    );
     expect(listed.stdout).toContain('ok__echo');
   });
 
@@ -136,7 +208,16 @@ describe('clients', () => {
     } finally {
       await client.close();
     }
-    const raw = await curl('-X', 'POST', `${jsonGateway.url}/mcp`, ...jsonHeader, '-H', 'Accept: application/json, text/event-stream', '-d', '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}');
+    const raw = await curl(
+      '-X',
+      'POST',
+      `${jsonGateway.url}/mcp`,
+      ...jsonHeader,
+      '-H',
+      'Accept: application/json, text/event-stream',
+      '-d',
+      '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}',
+    );
     expect(JSON.parse(raw.body)).toMatchObject({ id: 1, result: { serverInfo: { name: 'mcproxy' } } });
   });
 });
