@@ -66,10 +66,14 @@ export class ClientSession {
         instructions: context.instructions(),
       },
     );
-    this.server.fallbackRequestHandler = (request, extra) =>
-      this.dispatch(request as JSONRPCRequest, extra).catch((error: unknown) => {
+    this.server.fallbackRequestHandler = (request, extra) => {
+      const answer = this.dispatch(request as JSONRPCRequest, extra).catch((error: unknown) => {
         throw toWireError(error);
       });
+      // Checked first so the hot path pays nothing when debug logging is off.
+      if (this.context.log.isLevelEnabled('debug')) this.logExchange(request as JSONRPCRequest, answer);
+      return answer;
+    };
     // Our own handler replaces the SDK's: the level also goes upstream, and filtering is ours.
     this.server.setRequestHandler(SetLevelRequestSchema, (request) => {
       this.logLevel = request.params.level;
@@ -102,6 +106,27 @@ export class ClientSession {
   /** Whether a log message of `level` passes the level this client set (all pass when it set none). */
   wantsLog(level: LoggingLevel): boolean {
     return this.logLevel === undefined || LOG_SEVERITY[level] >= LOG_SEVERITY[this.logLevel];
+  }
+
+  private logExchange(request: JSONRPCRequest, answer: Promise<Record<string, unknown>>): void {
+    const started = performance.now();
+    const log = this.context.log;
+    log.debug(
+      { session: this.id, id: request.id },
+      `→ ${request.method} ${clip(JSON.stringify(request.params ?? {}))}`,
+    );
+    answer.then(
+      (result) =>
+        log.debug(
+          { session: this.id, id: request.id },
+          `← ${request.method} ${elapsed(started)} ${clip(JSON.stringify(result))}`,
+        ),
+      (error: unknown) =>
+        log.debug(
+          { session: this.id, id: request.id },
+          `← ${request.method} ${elapsed(started)} error: ${clip(String((error as Error).message))}`,
+        ),
+    );
   }
 
   /** False when a call names a tool or prompt not (yet) in the catalog: during start-up it may still come. */
@@ -158,4 +183,14 @@ export class ClientSession {
         throw Object.assign(new Error(`Method not found: ${request.method}`), { code: ErrorCode.MethodNotFound });
     }
   }
+}
+
+const LOGGED_BODY_CHARS = 500;
+
+function clip(text: string): string {
+  return text.length <= LOGGED_BODY_CHARS ? text : `${text.slice(0, LOGGED_BODY_CHARS)}… (${text.length} chars)`;
+}
+
+function elapsed(started: number): string {
+  return `${(performance.now() - started).toFixed(1)} ms`;
 }

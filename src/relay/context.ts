@@ -2,6 +2,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Catalog } from '../catalog/catalog.js';
 import type { Logger } from '../observability/log.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { ClientSession } from './client-session.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
@@ -11,6 +12,8 @@ export interface RelayContext {
   readonly catalog: Catalog;
   readonly log: Logger;
   readonly subscriptions: SubscriptionRegistry;
+  /** Prometheus metrics, when the gateway keeps them. */
+  readonly metrics?: Metrics;
   upstream(name: string): Upstream | undefined;
   /** Instructions for clients: the gateway's own line plus each server's instructions. */
   instructions(): string | undefined;

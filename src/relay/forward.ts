@@ -2,7 +2,8 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { JSONRPCRequest, Progress, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
-import { GatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { ToolCallOutcome } from '../observability/metrics.js';
 import type { CallOrigin, Upstream } from '../upstream/upstream.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
@@ -85,10 +86,24 @@ export async function callTool(context: RelayContext, params: Params, extra: Ext
     throw new GatewayError('TOOL_NOT_FOUND', `unknown tool "${name}"${hint}`);
   }
   const upstream = upstreamOf(context, tool.server);
-  return forward(upstream, 'tools/call', { ...params, name: tool.originalName }, extra, {
-    timeoutMs: upstream.config.toolTimeoutMs,
-    describe: `tool "${name}" on server "${tool.server}"`,
-  });
+  const done = context.metrics?.startToolCall(tool.server, tool.originalName);
+  try {
+    const result = await forward(upstream, 'tools/call', { ...params, name: tool.originalName }, extra, {
+      timeoutMs: upstream.config.toolTimeoutMs,
+      describe: `tool "${name}" on server "${tool.server}"`,
+    });
+    done?.(result.isError === true ? 'error' : 'ok');
+    return result;
+  } catch (error) {
+    done?.(outcomeOf(error));
+    throw error;
+  }
+}
+
+function outcomeOf(error: unknown): ToolCallOutcome {
+  if (isGatewayError(error, 'UPSTREAM_TIMEOUT')) return 'timeout';
+  if (isGatewayError(error, 'REQUEST_CANCELLED')) return 'cancelled';
+  return 'error';
 }
 
 export async function getPrompt(context: RelayContext, params: Params, extra: Extra) {
