@@ -1,0 +1,238 @@
+import type { CatalogTool } from '../catalog/types.js';
+import { errorMessage } from '../errors.js';
+import type { CodeModeHost } from './host.js';
+import { type FetchRequest, sandboxFetch } from './host-fetch.js';
+import type { HostOp, SandboxErrorInfo } from './protocol.js';
+import { errorReply, okReply, safeJsonParse } from './safe-json.js';
+import type { CatalogSearch, SearchOptions } from './search.js';
+import type { SandboxLimits } from './settings.js';
+import { suggestNames } from './suggest.js';
+import { hostErrorPayload, toolErrorMessage, type ToolErrorPayload, toolResultValue } from './tool-result.js';
+import { toolIdentifiers } from './typegen.js';
+
+/** Tool calls `api.parallel` runs at once unless the code asks for fewer. */
+export const PARALLEL_CONCURRENCY = 8;
+/** Largest tool result handed into the guest; a bigger one becomes a ToolError instead. */
+export const MAX_REPLY_BYTES = 8 * 1024 * 1024;
+
+type CallOutcome = { ok: true; value: unknown } | { ok: false; error: ToolErrorPayload };
+
+export interface BindingsOptions {
+  host: CodeModeHost;
+  search: CatalogSearch;
+  limits: SandboxLimits;
+  namespace?: string;
+  /** Aborted when the execution ends: in-flight tool calls and fetches are cancelled with it. */
+  signal: AbortSignal;
+}
+
+/**
+ * The host side of `api.*` for one execution. Every request arrives as a JSON string and is parsed with
+ * `safeJsonParse`; every tool call goes through `host.callTool`, which decides access. What is checked here
+ * is only what belongs to the execution: the tool-call budget, and friendly errors for unknown names.
+ */
+export class HostBindings {
+  /** Tool calls and fetches made so far (they share the `max_tool_calls` budget). */
+  calls = 0;
+
+  constructor(private readonly options: BindingsOptions) {}
+
+  /** Answers one guest request; never rejects. */
+  async handle(op: HostOp, json: string): Promise<{ json: string; fatal?: SandboxErrorInfo }> {
+    let payload: Record<string, unknown>;
+    try {
+      const parsed = safeJsonParse(json);
+      payload = isRecord(parsed) ? parsed : {};
+    } catch {
+      return { json: errorReply({ name: 'TypeError', message: 'the request is not valid JSON' }) };
+    }
+    try {
+      switch (op) {
+        case 'call_tool':
+          return await this.callTool(payload);
+        case 'parallel':
+          return await this.parallel(payload);
+        case 'manifest':
+          return { json: okReply(this.manifest()) };
+        case 'search':
+          return { json: okReply(this.search(payload)) };
+        case 'fetch':
+          return await this.fetch(payload);
+      }
+    } catch (error) {
+      return { json: errorReply({ name: 'Error', message: errorMessage(error) }) };
+    }
+  }
+
+  private budget(count: number): SandboxErrorInfo | undefined {
+    this.calls += count;
+    if (this.calls <= this.options.limits.maxToolCalls) return undefined;
+    return {
+      type: 'LimitExceeded',
+      message: `more than ${this.options.limits.maxToolCalls} tool calls in one execution`,
+    };
+  }
+
+  private async callTool(payload: Record<string, unknown>): Promise<{ json: string; fatal?: SandboxErrorInfo }> {
+    const fatal = this.budget(1);
+    if (fatal) return { json: errorReply({ name: 'LimitExceeded', message: fatal.message }), fatal };
+    const outcome = await this.callOne(payload.server, payload.tool, payload.args);
+    return { json: outcome.ok ? okReply(outcome.value) : errorReply(outcome.error) };
+  }
+
+  private async parallel(payload: Record<string, unknown>): Promise<{ json: string; fatal?: SandboxErrorInfo }> {
+    const calls = Array.isArray(payload.calls) ? payload.calls : [];
+    const fatal = this.budget(calls.length);
+    if (fatal) return { json: errorReply({ name: 'LimitExceeded', message: fatal.message }), fatal };
+    const requested = typeof payload.concurrency === 'number' ? Math.trunc(payload.concurrency) : PARALLEL_CONCURRENCY;
+    const width = Math.min(PARALLEL_CONCURRENCY, Math.max(1, requested));
+    const results: CallOutcome[] = new Array<CallOutcome>(calls.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      // Each lane takes the next call until none is left: at most calls.length iterations in all.
+      while (next < calls.length) {
+        const index = next++;
+        const call: unknown = calls[index];
+        results[index] = isRecord(call)
+          ? await this.callOne(call.server, call.tool, call.args)
+          : { ok: false, error: toolError('', '', 'each call must be an object {server, tool, args}') };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(width, calls.length) }, lane));
+    return { json: okReply(results) };
+  }
+
+  private async callOne(server: unknown, tool: unknown, args: unknown): Promise<CallOutcome> {
+    if (typeof server !== 'string' || typeof tool !== 'string') {
+      return { ok: false, error: toolError(String(server), String(tool), 'server and tool must be strings') };
+    }
+    if (args !== undefined && args !== null && !isRecord(args)) {
+      return { ok: false, error: toolError(server, tool, 'args must be an object') };
+    }
+    const resolved = this.resolve(server, tool);
+    if ('error' in resolved) return { ok: false, error: toolError(server, tool, resolved.error, 'TOOL_NOT_FOUND') };
+    try {
+      const result = await this.options.host.callTool(server, resolved.name, isRecord(args) ? args : {}, {
+        signal: this.options.signal,
+        namespace: this.options.namespace,
+      });
+      if (result.isError) return { ok: false, error: toolError(server, resolved.name, toolErrorMessage(result)) };
+      const value = toolResultValue(result);
+      if (Buffer.byteLength(JSON.stringify(value) ?? '') > MAX_REPLY_BYTES) {
+        return { ok: false, error: toolError(server, resolved.name, `the result exceeds ${MAX_REPLY_BYTES} bytes`) };
+      }
+      return { ok: true, value };
+    } catch (error) {
+      return { ok: false, error: hostErrorPayload(server, resolved.name, error) };
+    }
+  }
+
+  /**
+   * The tool's real name: exact, or the method name the stubs give it (`get-sum` is `get_sum`). An unknown
+   * name gets suggestions; the host still makes the access decision when the call is made.
+   */
+  private resolve(server: string, tool: string): { name: string } | { error: string } {
+    const visible = this.options.host.listTools(this.options.namespace);
+    const onServer = visible.filter((t) => t.server === server);
+    if (onServer.length === 0) {
+      const servers = [...new Set(visible.map((t) => t.server))];
+      const close = suggestNames(server, servers);
+      const hint = close.length > 0 ? ` Did you mean ${quoteList(close)}?` : ` Servers: ${quoteList(servers.sort())}.`;
+      return { error: `unknown server "${server}".${hint}` };
+    }
+    if (onServer.some((t) => t.originalName === tool)) return { name: tool };
+    const byIdentifier = toolIdentifiers(onServer.map((t) => t.originalName)).get(tool);
+    if (byIdentifier !== undefined) return { name: byIdentifier };
+    const close = suggestNames(
+      tool,
+      onServer.map((t) => t.originalName),
+    );
+    const elsewhere = visible.filter((t) => t.originalName === tool).map((t) => t.server);
+    let message = `unknown tool "${tool}" on server "${server}".`;
+    if (close.length > 0) message += ` Did you mean ${quoteList(close)}?`;
+    if (elsewhere.length > 0) message += ` A tool of that name is on ${quoteList(elsewhere)}.`;
+    if (close.length === 0 && elsewhere.length === 0) message += ' Use api.search() to find tools.';
+    return { error: message };
+  }
+
+  private manifest(): unknown {
+    const { host, namespace } = this.options;
+    const tools = host.listTools(namespace);
+    return {
+      servers: host.listServers(namespace).map((server) => ({
+        name: server.name,
+        ...(server.description ? { description: server.description } : {}),
+        tools: tools.filter((t: CatalogTool) => t.server === server.name).map(manifestTool),
+      })),
+    };
+  }
+
+  private search(payload: Record<string, unknown>): unknown {
+    const options: SearchOptions = {
+      query: typeof payload.query === 'string' ? payload.query : '',
+      // The execution's namespace wins: code cannot widen its own view.
+      namespace: this.options.namespace ?? (typeof payload.namespace === 'string' ? payload.namespace : undefined),
+      max_depth: typeof payload.max_depth === 'number' ? payload.max_depth : 2,
+      limit: typeof payload.limit === 'number' ? payload.limit : undefined,
+    };
+    return this.options.search.search(options);
+  }
+
+  private async fetch(payload: Record<string, unknown>): Promise<{ json: string; fatal?: SandboxErrorInfo }> {
+    const { limits, signal } = this.options;
+    if (!limits.network.enabled) {
+      return {
+        json: errorReply({
+          name: 'NetworkDisabled',
+          message: 'network access is disabled in this sandbox (sandbox.network.enabled is false)',
+        }),
+      };
+    }
+    const fatal = this.budget(1);
+    if (fatal) return { json: errorReply({ name: 'LimitExceeded', message: fatal.message }), fatal };
+    const request: FetchRequest = {
+      url: typeof payload.url === 'string' ? payload.url : '',
+      method: typeof payload.method === 'string' ? payload.method : undefined,
+      headers: isRecord(payload.headers) ? stringRecord(payload.headers) : undefined,
+      body: typeof payload.body === 'string' ? payload.body : undefined,
+    };
+    try {
+      const answer = await sandboxFetch(request, {
+        enabled: true,
+        allowedHosts: limits.network.allowedHosts,
+        maxBytes: limits.maxOutputBytes,
+        signal,
+      });
+      return { json: okReply(answer) };
+    } catch (error) {
+      return { json: errorReply({ name: 'NetworkError', message: errorMessage(error) }) };
+    }
+  }
+}
+
+function manifestTool(tool: CatalogTool): Record<string, unknown> {
+  return {
+    name: tool.originalName,
+    ...(tool.definition.description ? { description: tool.definition.description } : {}),
+    inputSchema: tool.definition.inputSchema,
+    ...(tool.definition.outputSchema ? { outputSchema: tool.definition.outputSchema } : {}),
+  };
+}
+
+function toolError(server: string, tool: string, message: string, code?: string): ToolErrorPayload {
+  return { name: 'ToolError', message, server, tool, ...(code ? { code } : {}) };
+}
+
+function quoteList(names: string[]): string {
+  return names.map((n) => `"${n}"`).join(', ');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringRecord(value: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) if (typeof v === 'string') out[key] = v;
+  return out;
+}

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { type ExecuteAnswer, runExecution } from '../../src/codemode/run.js';
+import { SandboxPool } from '../../src/codemode/sandbox-pool.js';
+import { CatalogSearch } from '../../src/codemode/search.js';
+import { resolveSandboxLimits, type SandboxLimits } from '../../src/codemode/settings.js';
+import { mathServer, TestHost } from './host.js';
+
+let host: TestHost;
+let search: CatalogSearch;
+
+beforeAll(async () => {
+  host = new TestHost();
+  await host.addInMemory('math', mathServer());
+  search = new CatalogSearch(host);
+});
+
+afterAll(async () => {
+  search.close();
+  await host.close();
+});
+
+function runner(pool: SandboxPool, limits: SandboxLimits) {
+  return (code: string, signal?: AbortSignal): Promise<ExecuteAnswer> =>
+    runExecution({ host, pool, search, limits }, { code, signal });
+}
+
+describe('a spinning guest does not stall the gateway', () => {
+  it('keeps the event loop, tool calls and other executions going while a guest spins', async () => {
+    await using pool = new SandboxPool({ maxConcurrent: 2, maxQueue: 4 });
+    pool.warm();
+    const run = runner(pool, resolveSandboxLimits({ timeout_secs: 2 }));
+    await run('return 0'); // both workers started
+
+    const spinner = run('while (true) {}');
+    const spinnerDone = spinner.then(() => Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the guest is spinning now
+
+    const lateness: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const planned = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      lateness.push(Date.now() - planned - 10);
+    }
+    expect(Math.max(...lateness)).toBeLessThan(100);
+
+    const direct = await host.callTool('math', 'add', { a: 2, b: 3 }, {});
+    expect(direct.content).toEqual([{ type: 'text', text: '5' }]);
+
+    const other = await run('return await api.call_tool("math", "add", { a: 20, b: 22 })');
+    const otherDone = Date.now();
+    expect(other).toMatchObject({ ok: true, result: 42 });
+
+    const spun = await spinner;
+    expect(spun).toMatchObject({ ok: false, error: { type: 'Timeout' } });
+    expect(otherDone).toBeLessThan(await spinnerDone);
+  });
+});
+
+describe('admission', () => {
+  it('queues up to max_queue, then refuses with a clear error', async () => {
+    await using pool = new SandboxPool({ maxConcurrent: 1, maxQueue: 1 });
+    const run = runner(pool, resolveSandboxLimits({ timeout_secs: 0.5 }));
+    const first = run('while (true) {}');
+    const second = run('return "queued"');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pool.stats).toMatchObject({ running: 1, queued: 1 });
+    const third = await run('return "refused"');
+    expect(third).toMatchObject({ ok: false, error: { type: 'Busy' } });
+    if (!third.ok) expect(third.error.message).toMatch(/busy: 1 executions running and 1 waiting/);
+    expect(await first).toMatchObject({ ok: false, error: { type: 'Timeout' } });
+    expect(await second).toMatchObject({ ok: true, result: 'queued' });
+  });
+
+  it('cancels a running execution when its signal aborts, and the worker is replaced', async () => {
+    await using pool = new SandboxPool({ maxConcurrent: 1, maxQueue: 1 });
+    const run = runner(pool, resolveSandboxLimits({ timeout_secs: 10 }));
+    const controller = new AbortController();
+    const spinning = run('while (true) {}', controller.signal);
+    setTimeout(() => controller.abort(), 100);
+    const started = Date.now();
+    expect(await spinning).toMatchObject({ ok: false, error: { type: 'Cancelled' } });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await run('return 7')).toMatchObject({ ok: true, result: 7 });
+  });
+
+  it('cancels a queued execution when its signal aborts', async () => {
+    await using pool = new SandboxPool({ maxConcurrent: 1, maxQueue: 2 });
+    const run = runner(pool, resolveSandboxLimits({ timeout_secs: 0.5 }));
+    const first = run('while (true) {}');
+    const controller = new AbortController();
+    const queued = run('return 1', controller.signal);
+    controller.abort();
+    expect(await queued).toMatchObject({ ok: false, error: { type: 'Cancelled' } });
+    await first;
+  });
+});
+
+describe('the wall clock', () => {
+  it('terminates a worker that does not answer by the deadline and replaces it', async () => {
+    // A negative grace makes the host clock fire before the guest's own interrupt: the kill path.
+    await using pool = new SandboxPool({ maxConcurrent: 1, maxQueue: 1, killGraceMs: -700 });
+    const run = runner(pool, resolveSandboxLimits({ timeout_secs: 1 }));
+    await run('return 0');
+    const started = Date.now();
+    const answer = await run('while (true) {}');
+    expect(answer).toMatchObject({ ok: false, error: { type: 'Timeout' } });
+    if (!answer.ok) expect(answer.error.message).toMatch(/worker terminated/);
+    expect(Date.now() - started).toBeLessThan(900);
+    const patient = runner(pool, resolveSandboxLimits({ timeout_secs: 10 }));
+    expect(await patient('return "fresh worker"')).toMatchObject({ ok: true, result: 'fresh worker' });
+  });
+
+  it('refuses new work after close()', async () => {
+    const pool = new SandboxPool({ maxConcurrent: 1, maxQueue: 1 });
+    await pool.close();
+    await pool.close();
+    const answer = await runner(pool, resolveSandboxLimits())('return 1');
+    expect(answer).toMatchObject({ ok: false, error: { type: 'Cancelled', message: 'the sandbox pool is closed' } });
+  });
+});
+
+describe('memory', () => {
+  it('caps the WebAssembly memory at memory_mb plus the module base, whatever the guest allocates', async () => {
+    await using pool = new SandboxPool({ maxConcurrent: 1, maxQueue: 1 });
+    const run = runner(pool, resolveSandboxLimits({ memory_mb: 16 }));
+    // 40 × 1 MiB fits a 64 MiB cap but not a 16 MiB one.
+    const code = 'const keep = []; for (let i = 0; i < 40; i++) keep.push(new Uint8Array(1 << 20)); return keep.length';
+    expect(await run(code)).toMatchObject({ ok: false, error: { type: 'MemoryLimit' } });
+    const roomy = runner(pool, resolveSandboxLimits({ memory_mb: 64 }));
+    expect(await roomy(code)).toMatchObject({ ok: true, result: 40 });
+  });
+});
