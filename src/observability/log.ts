@@ -1,64 +1,129 @@
-import { pino, type Logger as PinoLogger } from 'pino';
+import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+
+import { DEFAULT_MAX_MESSAGE_CHARS, formatHumanLine, formatLocalStamp, type LogRecord } from './log-format.js';
+import { createSecretMasker, DEFAULT_REDACT_PATHS, REDACTED, type SecretSource } from './redact.js';
+import { createSyslogWriter, type SyslogOptions } from './syslog.js';
+
+export { formatHumanLine } from './log-format.js';
 
 /**
- * The gateway's logger. In stdio serving mode stdout is the protocol channel, so logs never go there
- * unless `--log` asked for them (and then the gateway is not serving on stdio).
+ * The gateway's logger (pino). Tag a server's lines with `log.child({ server: name })`. In stdio serving mode
+ * stdout is the protocol channel, so logs never go there unless `--log` asked for them.
  */
 export type Logger = PinoLogger;
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type LogFormat = 'human' | 'json';
+export type LogDestination = 'stdout' | 'stderr' | 'syslog';
 
 export interface LoggerOptions {
+  /** Lowest level written (`info`). */
   level?: LogLevel;
-  /** 'stdout-human' is the seeds' `--log` format; 'stderr-human' the default for now; 'json' one object a line. */
-  format?: 'human' | 'json';
-  destination?: 'stdout' | 'stderr';
+  /** `human` is the seeds' `--log` line; `json` one object a line (`--log-format json`). Ignored for syslog. */
+  format?: LogFormat;
+  /** `stderr` by default; the CLI passes `syslog` unless `--log` is given. */
+  destination?: LogDestination;
+  /** Where syslog messages go (the local socket `/dev/log` by default). */
+  syslog?: SyslogOptions;
+  /** Secret strings (env values, header values, tokens) masked wherever they appear; see `createSecretMasker`. */
+  redactValues?: SecretSource;
+  /** pino `redact` paths whose values are censored; `DEFAULT_REDACT_PATHS` by default. */
+  redactPaths?: readonly string[];
+  /** Longest rendered message in the human and syslog formats (8192 chars); longer ones are cut. */
+  maxMessageChars?: number;
+  /** Write lines here instead of stdout/stderr (and syslog's fallback lines too): for tests and embedding. */
+  stream?: { write(line: string): unknown };
 }
 
-const LEVEL_NAMES: Record<number, string> = {
-  10: 'TRACE',
-  20: 'DEBUG',
-  30: 'INFO',
-  40: 'WARNING',
-  50: 'ERROR',
-  60: 'CRITICAL',
-};
+const SYSLOG_WARNING_INTERVAL_MS = 60_000;
+const closers = new WeakMap<Logger, () => Promise<void>>();
 
-/** `2025-02-05 10:30:45,123 [INFO] Server 'playwright' started`, the seeds' stdout format. */
-export function formatHumanLine(record: { time: number; level: number; msg?: string; server?: string }): string {
-  const date = new Date(record.time);
-  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  const stamp =
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())},${pad(date.getMilliseconds(), 3)}`;
-  const tag = record.server === undefined ? '' : `[${record.server}] `;
-  return `${stamp} [${LEVEL_NAMES[record.level] ?? 'INFO'}] ${tag}${record.msg ?? ''}\n`;
-}
-
-function humanStream(fd: 1 | 2): { write(line: string): void } {
-  const out = fd === 1 ? process.stdout : process.stderr;
-  return {
-    write(line: string) {
-      try {
-        const record = JSON.parse(line) as Parameters<typeof formatHumanLine>[0] & { err?: { message?: string } };
-        const suffix = record.err?.message ? `: ${record.err.message}` : '';
-        out.write(formatHumanLine({ ...record, msg: `${record.msg ?? ''}${suffix}` }));
-      } catch {
-        out.write(line);
-      }
-    },
-  };
-}
-
+/**
+ * Creates the gateway's logger.
+ *
+ * @example
+ * const log = createLogger({ level: 'info', destination: 'syslog', redactValues: () => secrets });
+ * log.child({ server: 'playwright' }).info("Server 'playwright' started");
+ * // syslog: mcproxy[12345]: [INFO] [playwright] Server 'playwright' started
+ */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
-  const fd = options.destination === 'stdout' ? 1 : 2;
-  if (options.format === 'json') {
-    return pino({ level, base: undefined }, pino.destination({ fd, sync: true }));
+  const out = options.stream ?? (options.destination === 'stdout' ? process.stdout : process.stderr);
+  const mask = options.redactValues ? createSecretMasker(options.redactValues) : (line: string) => line;
+  const redact = { paths: [...(options.redactPaths ?? DEFAULT_REDACT_PATHS)], censor: REDACTED };
+  const maxChars = options.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS;
+
+  if (options.destination !== 'syslog' && options.format === 'json') {
+    const destination: DestinationStream = { write: (line) => void out.write(mask(line)) };
+    return pino(
+      {
+        level,
+        base: undefined,
+        redact,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+      },
+      destination,
+    );
   }
-  return pino({ level, base: undefined }, humanStream(fd));
+
+  if (options.destination !== 'syslog') {
+    return pino(
+      { level, base: undefined, redact },
+      recordStream(mask, (record) => out.write(formatHumanLine(record, maxChars))),
+    );
+  }
+
+  let lastWarning = -Infinity;
+  const writer = createSyslogWriter(
+    options.syslog ?? {},
+    (error, fallback) => {
+      const now = Date.now();
+      if (now - lastWarning >= SYSLOG_WARNING_INTERVAL_MS) {
+        lastWarning = now;
+        out.write(`${formatLocalStamp(now)} [WARNING] syslog delivery failed (${error.message}); logging here\n`);
+      }
+      out.write(fallback);
+    },
+    maxChars,
+  );
+  const logger = pino(
+    { level, base: undefined, redact },
+    recordStream(mask, (record) => writer.write(record, formatHumanLine(record, maxChars))),
+  );
+  closers.set(logger, () => writer.close());
+  return logger;
+}
+
+/**
+ * Flushes and closes what a logger made by `createLogger` holds open (the syslog connection). Call it with the
+ * root logger, once, at shutdown; later lines still go to the fallback stream.
+ *
+ * @example
+ * await closeLogger(log);
+ */
+export async function closeLogger(logger: Logger): Promise<void> {
+  const close = closers.get(logger);
+  closers.delete(logger);
+  await close?.();
 }
 
 /** A logger that drops everything, for embedding and tests that do not read logs. */
 export function createSilentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+/** Masks secrets in pino's serialised line, then hands the parsed record on. */
+function recordStream(mask: (line: string) => string, emit: (record: LogRecord) => void): DestinationStream {
+  return {
+    write(line: string) {
+      const masked = mask(line);
+      let record: LogRecord;
+      try {
+        record = JSON.parse(masked) as LogRecord;
+      } catch {
+        record = { time: Date.now(), level: 30, msg: masked.trimEnd() };
+      }
+      emit(record);
+    },
+  };
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives for real: rsyslog (the syslog tests start a private
+# rsyslogd), chromium (the status page test) and prometheus for its promtool (the /metrics exposition is
+# checked by Prometheus's own parser and linter) and systemd for `systemd-analyze verify` of the unit file.
+# Idempotent: does nothing when all are already there.
+set -euo pipefail
+
+packages=()
+command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || packages+=(rsyslog)
+[ -x /usr/bin/chromium ] || packages+=(chromium)
+command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
+command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
+
+if [ ${#packages[@]} -eq 0 ]; then
+  echo "install-ci-deps: rsyslog, chromium, promtool and systemd-analyze already installed"
+  exit 0
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+echo "install-ci-deps: installing ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"

@@ -1,0 +1,190 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Upstream states (the `state` label of `mcproxy_server_state`), as `src/upstream/upstream.ts` names them. */
+export const SERVER_STATES = ['idle', 'starting', 'ready', 'restarting', 'failed', 'stopping', 'stopped'] as const;
+export type ToolCallOutcome = 'ok' | 'error' | 'timeout' | 'cancelled';
+export type ReloadOutcome = 'ok' | 'error';
+export type SandboxOutcome = 'ok' | 'error' | 'timeout' | 'limit' | 'rejected';
+
+/** 0.1 ms … 60 s: tool calls range from in-memory lookups to slow browser automation. */
+export const TOOL_CALL_BUCKETS_SECONDS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+export interface MetricsOptions {
+  /** Value of the `version` label of `mcproxy_build_info`. */
+  version?: string;
+  /** Also collect prom-client's default process and Node.js metrics (true). */
+  defaultMetrics?: boolean;
+}
+
+export interface Metrics {
+  /** A registry of its own (never prom-client's global one), so two gateways in one process don't clash. */
+  readonly registry: Registry;
+  /** The `Content-Type` of `render()`'s text. */
+  readonly contentType: string;
+  /** The Prometheus text exposition, for `GET /metrics`. */
+  render(): Promise<string>;
+  /** Sets `mcproxy_server_state` (one-hot over the states) and `mcproxy_server_up` (1 when `ready`). */
+  setServerState(server: string, state: string): void;
+  serverRestarted(server: string): void;
+  setServerTools(server: string, count: number): void;
+  /** Drops every series of a server removed from the config. */
+  removeServer(server: string): void;
+  /** Counts a finished tool call and observes its duration. */
+  toolCall(server: string, tool: string, outcome: ToolCallOutcome, durationSeconds: number): void;
+  /** Starts timing a tool call; the returned function records it. */
+  startToolCall(server: string, tool: string): (outcome: ToolCallOutcome) => void;
+  setSessions(transport: string, count: number): void;
+  sessionOpened(transport: string): void;
+  sessionClosed(transport: string): void;
+  configReloaded(outcome: ReloadOutcome): void;
+  sandboxExecuted(outcome: SandboxOutcome): void;
+}
+
+/**
+ * Creates the gateway's Prometheus metrics on a registry of their own.
+ *
+ * @example
+ * const metrics = createMetrics({ version: '0.1.0' });
+ * metrics.setServerState('playwright', 'ready');
+ * const done = metrics.startToolCall('playwright', 'navigate');
+ * done('ok');
+ * response.end(await metrics.render());
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const buildInfo = new Gauge({
+    name: 'mcproxy_build_info',
+    help: 'Always 1; the version label tells which mcproxy is running.',
+    labelNames: ['version'],
+    registers,
+  });
+  buildInfo.set({ version: options.version ?? 'unknown' }, 1);
+
+  const up = new Gauge({
+    name: 'mcproxy_server_up',
+    help: 'Whether an upstream MCP server is ready (1) or not (0).',
+    labelNames: ['server'],
+    registers,
+  });
+  const stateGauge = new Gauge({
+    name: 'mcproxy_server_state',
+    help: 'Current state of an upstream MCP server: 1 for the state it is in, 0 for the others.',
+    labelNames: ['server', 'state'],
+    registers,
+  });
+  const restarts = new Counter({
+    name: 'mcproxy_server_restarts_total',
+    help: 'Restarts of an upstream MCP server after it exited or failed.',
+    labelNames: ['server'],
+    registers,
+  });
+  const tools = new Gauge({
+    name: 'mcproxy_server_tools',
+    help: 'Tools an upstream MCP server exposes through the gateway.',
+    labelNames: ['server'],
+    registers,
+  });
+  const calls = new Counter({
+    name: 'mcproxy_tool_calls_total',
+    help: 'Tool calls relayed to upstream servers, by outcome (ok, error, timeout, cancelled).',
+    labelNames: ['server', 'tool', 'outcome'],
+    registers,
+  });
+  const durations = new Histogram({
+    name: 'mcproxy_tool_call_duration_seconds',
+    help: 'Time from receiving a tool call to answering it.',
+    labelNames: ['server', 'tool'],
+    buckets: TOOL_CALL_BUCKETS_SECONDS,
+    registers,
+  });
+  const sessions = new Gauge({
+    name: 'mcproxy_sessions',
+    help: 'Open client sessions, by transport (streamable-http, sse, stdio).',
+    labelNames: ['transport'],
+    registers,
+  });
+  const reloads = new Counter({
+    name: 'mcproxy_config_reloads_total',
+    help: 'Config reloads, by outcome (ok, or error when the new config was rejected).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const sandbox = new Counter({
+    name: 'mcproxy_sandbox_executions_total',
+    help: 'Code Mode sandbox executions, by outcome (ok, error, timeout, limit, rejected).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  for (const outcome of ['ok', 'error'] as const) reloads.inc({ outcome }, 0);
+
+  const knownStates = new Map<string, Set<string>>();
+  const toolsOf = new Map<string, Set<string>>();
+
+  function toolCall(server: string, tool: string, outcome: ToolCallOutcome, durationSeconds: number): void {
+    let seen = toolsOf.get(server);
+    if (!seen) toolsOf.set(server, (seen = new Set()));
+    seen.add(tool);
+    calls.inc({ server, tool, outcome });
+    durations.observe({ server, tool }, durationSeconds);
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    setServerState(server, state) {
+      let states = knownStates.get(server);
+      if (!states) {
+        states = new Set<string>(SERVER_STATES);
+        knownStates.set(server, states);
+        restarts.inc({ server }, 0);
+      }
+      states.add(state);
+      for (const known of states) stateGauge.set({ server, state: known }, known === state ? 1 : 0);
+      up.set({ server }, state === 'ready' ? 1 : 0);
+    },
+    serverRestarted(server) {
+      restarts.inc({ server });
+    },
+    setServerTools(server, count) {
+      tools.set({ server }, count);
+    },
+    removeServer(server) {
+      for (const state of knownStates.get(server) ?? []) stateGauge.remove({ server, state });
+      knownStates.delete(server);
+      for (const metric of [up, restarts, tools]) metric.remove({ server });
+      for (const tool of toolsOf.get(server) ?? []) {
+        durations.remove({ server, tool });
+        for (const outcome of ['ok', 'error', 'timeout', 'cancelled']) calls.remove({ server, tool, outcome });
+      }
+      toolsOf.delete(server);
+    },
+    toolCall,
+    startToolCall(server, tool) {
+      const started = process.hrtime.bigint();
+      return function finishToolCall(outcome) {
+        toolCall(server, tool, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+      };
+    },
+    setSessions(transport, count) {
+      sessions.set({ transport }, count);
+    },
+    sessionOpened(transport) {
+      sessions.inc({ transport });
+    },
+    sessionClosed(transport) {
+      sessions.dec({ transport });
+    },
+    configReloaded(outcome) {
+      reloads.inc({ outcome });
+    },
+    sandboxExecuted(outcome) {
+      sandbox.inc({ outcome });
+    },
+  };
+}
