@@ -2,6 +2,7 @@
 import { HELP, parseCliArgs, UsageError } from './cli/args.js';
 import { runCheckCommand } from './cli/commands/check.js';
 import { runSchemaCommand } from './cli/commands/schema.js';
+import { runStubsCommand } from './cli/commands/stubs.js';
 import { runServe } from './cli/serve.js';
 import { GATEWAY_VERSION } from './relay/client-session.js';
 import { startServerOnce } from './upstream/probe.js';
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     case 'check':
       return runCheckCommand(args.config, { start: args.start }, io, { startServer: startServerOnce });
     case 'stubs':
+      return runStubsCommand(args.config, args.out, io);
     case 'init':
       io.err(`mcproxy: "${args.command}" is not available in this build\n`);
       return 2;

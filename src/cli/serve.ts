@@ -1,33 +1,44 @@
 import { loadConfig } from '../config/load.js';
+import type { GatewayConfig } from '../config/model.js';
+import { secretValues } from '../config/secrets.js';
 import { errorMessage } from '../errors.js';
 import { Gateway } from '../gateway.js';
-import { createLogger, type Logger } from '../observability/log.js';
+import { createToolSurfaces } from '../modes/tool-surfaces.js';
+import { closeLogger, createLogger, type Logger } from '../observability/log.js';
+import { createMetrics } from '../observability/metrics.js';
+import { metricsRoute, statusPageRoute } from '../observability/routes.js';
+import { GATEWAY_VERSION } from '../relay/client-session.js';
 import { GatewayHttpServer } from '../serve/http-server.js';
 import { serveStdio } from '../serve/stdio.js';
 import type { CliArgs } from './args.js';
 
 /** Runs the gateway until SIGTERM/SIGINT (or, with --stdio, until the client goes away). Returns the exit code. */
 export async function runServe(args: CliArgs): Promise<number> {
-  // With --stdio, stdout belongs to the protocol: logs always go to stderr.
+  // Syslog unless --log asked for stdout; with --stdio, stdout belongs to the protocol, so stderr.
+  let config: GatewayConfig | undefined;
   const log: Logger = createLogger({
     level: args.logLevel,
     format: args.logFormat,
-    destination: args.log && !args.stdio ? 'stdout' : 'stderr',
+    destination: args.stdio ? 'stderr' : args.log ? 'stdout' : 'syslog',
+    redactValues: () => (config ? secretValues(config) : []),
   });
-  let config;
   try {
     config = await loadConfig(args.config);
   } catch (error) {
-    log.error(errorMessage(error));
     process.stderr.write(`mcproxy: ${errorMessage(error)}\n`);
+    await closeLogger(log);
     return 1;
   }
   if (args.mode) config = { ...config, mode: args.mode };
 
-  const gateway = new Gateway({ config, logger: log });
+  const metrics = createMetrics({ version: GATEWAY_VERSION });
+  const surfaces = createToolSurfaces();
+  const gateway = new Gateway({ config, logger: log, metrics, toolSurfaceFactory: surfaces.factory });
   const http = args.stdio
     ? undefined
     : new GatewayHttpServer(gateway, { host: args.host, port: args.port, jsonResponse: args.jsonResponse });
+  http?.addRoute(statusPageRoute());
+  http?.addRoute(metricsRoute(metrics));
 
   let stopping: Promise<number> | undefined;
   const stop = (reason: string): Promise<number> => {
@@ -35,7 +46,9 @@ export async function runServe(args: CliArgs): Promise<number> {
       log.info(`Stopping (${reason})`);
       await http?.close().catch(() => {});
       await gateway.close();
+      await surfaces.close();
       log.info('Stopped');
+      await closeLogger(log);
       return 0;
     })();
     return stopping;

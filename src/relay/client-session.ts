@@ -10,6 +10,7 @@ import {
   SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
+import { CatalogView, type SessionScope } from './catalog-view.js';
 import type { RelayContext } from './context.js';
 import { toWireError } from './errors.js';
 import { callTool, complete, type Extra, getPrompt, readResource, subscribe, unsubscribe } from './forward.js';
@@ -49,6 +50,7 @@ export class ClientSession {
   constructor(
     private readonly context: RelayContext,
     readonly transportKind: SessionTransportKind,
+    readonly scope: SessionScope = {},
   ) {
     this.whenClosed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -81,6 +83,11 @@ export class ClientSession {
       return {};
     });
     this.server.onclose = () => this.onClosed();
+  }
+
+  /** The catalog as this session may see it; built per use, since the catalog is swapped on every change. */
+  get view(): CatalogView {
+    return new CatalogView(this.context.catalog, this.scope);
   }
 
   get clientName(): string | undefined {
@@ -150,35 +157,35 @@ export class ClientSession {
     if (request.method.endsWith('/list') || !this.knowsTarget(request.method, params)) {
       await this.context.whenStarted();
     }
-    const { catalog } = this.context;
+    const view = this.view;
     switch (request.method) {
       case 'tools/list': {
         const surface = this.context.toolSurface(this);
-        return { tools: surface ? surface.listTools() : catalog.tools.map((tool) => tool.definition) };
+        return { tools: surface ? surface.listTools() : view.tools() };
       }
       case 'tools/call': {
         const surface = this.context.toolSurface(this);
-        if (!surface) return callTool(this.context, params, extra);
+        if (!surface) return callTool(this.context, view, params, extra);
         const name = typeof params.name === 'string' ? params.name : '';
         const args = (params.arguments ?? {}) as Record<string, unknown>;
         return surface.callTool(name, args, { signal: extra.signal, session: this });
       }
       case 'prompts/list':
-        return { prompts: catalog.prompts.map((prompt) => prompt.definition) };
+        return { prompts: view.prompts() };
       case 'prompts/get':
-        return getPrompt(this.context, params, extra);
+        return getPrompt(this.context, view, params, extra);
       case 'resources/list':
-        return { resources: catalog.resources.map((resource) => resource.definition) };
+        return { resources: view.resources() };
       case 'resources/templates/list':
-        return { resourceTemplates: catalog.templates.map((template) => template.definition) };
+        return { resourceTemplates: view.templates() };
       case 'resources/read':
-        return readResource(this.context, params, extra);
+        return readResource(this.context, view, params, extra);
       case 'resources/subscribe':
         return subscribe(this.context, this, params, extra);
       case 'resources/unsubscribe':
         return unsubscribe(this.context, this, params, extra);
       case 'completion/complete':
-        return complete(this.context, params, extra);
+        return complete(this.context, view, params, extra);
       default:
         throw Object.assign(new Error(`Method not found: ${request.method}`), { code: ErrorCode.MethodNotFound });
     }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { ToolCallOutcome } from '../observability/metrics.js';
 import type { CallOrigin, Upstream } from '../upstream/upstream.js';
+import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
 
@@ -77,11 +78,11 @@ export async function forward(
   return result;
 }
 
-export async function callTool(context: RelayContext, params: Params, extra: Extra) {
+export async function callTool(context: RelayContext, view: CatalogView, params: Params, extra: Extra) {
   const name = requireString(params, 'name');
-  const tool = context.catalog.findTool(name);
+  const tool = view.findTool(name);
   if (!tool) {
-    const suggestions = context.catalog.suggestTools(name);
+    const suggestions = view.suggestTools(name);
     const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
     throw new GatewayError('TOOL_NOT_FOUND', `unknown tool "${name}"${hint}`);
   }
@@ -106,11 +107,11 @@ function outcomeOf(error: unknown): ToolCallOutcome {
   return 'error';
 }
 
-export async function getPrompt(context: RelayContext, params: Params, extra: Extra) {
+export async function getPrompt(context: RelayContext, view: CatalogView, params: Params, extra: Extra) {
   const name = requireString(params, 'name');
-  const prompt = context.catalog.findPrompt(name);
+  const prompt = view.findPrompt(name);
   if (!prompt) {
-    const suggestions = context.catalog.suggestPrompts(name);
+    const suggestions = view.suggestPrompts(name);
     const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
     throw new GatewayError('PROMPT_NOT_FOUND', `unknown prompt "${name}"${hint}`);
   }
@@ -121,15 +122,15 @@ export async function getPrompt(context: RelayContext, params: Params, extra: Ex
   });
 }
 
-function routeResource(context: RelayContext, uri: string) {
-  const route = context.catalog.routeResource(uri);
+function routeResource(context: RelayContext, view: CatalogView, uri: string) {
+  const route = view.routeResource(uri);
   if (!route) throw new GatewayError('RESOURCE_NOT_FOUND', `no server offers the resource "${uri}"`, { data: { uri } });
   return { route, upstream: upstreamOf(context, route.server) };
 }
 
-export async function readResource(context: RelayContext, params: Params, extra: Extra) {
+export async function readResource(context: RelayContext, view: CatalogView, params: Params, extra: Extra) {
   const uri = requireString(params, 'uri');
-  const { route, upstream } = routeResource(context, uri);
+  const { route, upstream } = routeResource(context, view, uri);
   return forward(upstream, 'resources/read', { ...params, uri: route.originalUri }, extra, {
     timeoutMs: upstream.config.toolTimeoutMs,
     describe: `resource "${uri}" on server "${route.server}"`,
@@ -138,7 +139,7 @@ export async function readResource(context: RelayContext, params: Params, extra:
 
 export async function subscribe(context: RelayContext, session: ClientSession, params: Params, extra: Extra) {
   const uri = requireString(params, 'uri');
-  const { route, upstream } = routeResource(context, uri);
+  const { route, upstream } = routeResource(context, session.view, uri);
   if (!upstream.capabilities.resources?.subscribe) {
     throw new GatewayError('CAPABILITY_MISSING', `server "${route.server}" does not support resource subscriptions`);
   }
@@ -158,7 +159,7 @@ export async function subscribe(context: RelayContext, session: ClientSession, p
 
 export async function unsubscribe(context: RelayContext, session: ClientSession, params: Params, extra: Extra) {
   const uri = requireString(params, 'uri');
-  const { route, upstream } = routeResource(context, uri);
+  const { route, upstream } = routeResource(context, session.view, uri);
   if (context.subscriptions.remove(route.server, route.originalUri, session.id)) {
     await forward(upstream, 'resources/unsubscribe', { ...params, uri: route.originalUri }, extra, {
       timeoutMs: upstream.config.toolTimeoutMs,
@@ -168,10 +169,10 @@ export async function unsubscribe(context: RelayContext, session: ClientSession,
   return {};
 }
 
-export async function complete(context: RelayContext, params: Params, extra: Extra) {
+export async function complete(context: RelayContext, view: CatalogView, params: Params, extra: Extra) {
   const ref = params.ref as { type?: string; name?: string; uri?: string } | undefined;
   if (ref?.type === 'ref/prompt') {
-    const prompt = context.catalog.findPrompt(requireString(ref, 'name'));
+    const prompt = view.findPrompt(requireString(ref, 'name'));
     if (!prompt) throw new GatewayError('PROMPT_NOT_FOUND', `unknown prompt "${ref.name}"`);
     const upstream = upstreamOf(context, prompt.server);
     return forward(upstream, 'completion/complete', { ...params, ref: { ...ref, name: prompt.originalName } }, extra, {
@@ -181,8 +182,7 @@ export async function complete(context: RelayContext, params: Params, extra: Ext
   }
   if (ref?.type === 'ref/resource') {
     const uri = requireString(ref, 'uri');
-    const template = context.catalog.templates.find((entry) => entry.definition.uriTemplate === uri);
-    const server = template?.server ?? context.catalog.routeResource(uri)?.server;
+    const server = view.templateServer(uri) ?? view.routeResource(uri)?.server;
     if (!server) throw new GatewayError('RESOURCE_NOT_FOUND', `no server offers the resource template "${uri}"`);
     const upstream = upstreamOf(context, server);
     return forward(upstream, 'completion/complete', params, extra, {

@@ -7,7 +7,7 @@ import { answerBarePost } from './bare-post.js';
 import { DEFAULT_MAX_BODY_BYTES, HttpError, readJsonBody, sendJson, sendRpcError } from './http-body.js';
 import { checkRequest } from './request-guard.js';
 import { SseEndpoint } from './sse.js';
-import { StreamableHttpEndpoint } from './streamable-http.js';
+import { type EndpointRoute, StreamableHttpEndpoint } from './streamable-http.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -103,13 +103,13 @@ export class GatewayHttpServer {
     }
     for (const handler of this.routes) if (await handler(req, res, url)) return;
 
+    const single = /^\/mcp\/([^/]+)$/.exec(url.pathname);
+    if (single) return this.singleServer(req, res, single[1]!);
+
     switch (url.pathname) {
       case '/mcp': {
         if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) return methodNotAllowed(res, 'GET, POST, DELETE');
-        if (req.method !== 'POST') return this.streamable.handle(req, res, undefined);
-        const body = await this.body(req, res);
-        if (body === undefined) return;
-        return this.streamable.handle(req, res, body);
+        return this.streamableRequest(req, res, { path: '/mcp' });
       }
       case '/sse':
         if (req.method === 'GET') return this.sse.open(req, res);
@@ -134,6 +134,28 @@ export class GatewayHttpServer {
       default:
         return sendRpcError(res, 404, -32601, `Not found: ${url.pathname}`);
     }
+  }
+
+  /** `/mcp/<server>`: one server alone, under its own names (meta mode's direct access to a backend). */
+  private async singleServer(req: IncomingMessage, res: ServerResponse, encodedName: string): Promise<void> {
+    let name: string;
+    try {
+      name = decodeURIComponent(encodedName);
+    } catch {
+      return sendRpcError(res, 404, -32601, 'Not found: malformed server name');
+    }
+    const upstream = this.gateway.upstream(name);
+    if (!upstream || !upstream.config.enabled) return sendRpcError(res, 404, -32601, `Not found: no server "${name}"`);
+    if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) return methodNotAllowed(res, 'GET, POST, DELETE');
+    const scope = { single: name, servers: new Set([name]), mode: 'direct' as const, label: `server:${name}` };
+    return this.streamableRequest(req, res, { path: `/mcp/${name}`, scope });
+  }
+
+  private async streamableRequest(req: IncomingMessage, res: ServerResponse, route: EndpointRoute): Promise<void> {
+    if (req.method !== 'POST') return this.streamable.handle(req, res, undefined, route);
+    const body = await this.body(req, res);
+    if (body === undefined) return;
+    return this.streamable.handle(req, res, body, route);
   }
 
   private async barePost(req: IncomingMessage, res: ServerResponse): Promise<void> {

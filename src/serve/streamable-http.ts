@@ -4,12 +4,21 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
+import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { sendRpcError } from './http-body.js';
 
 interface Entry {
   transport: StreamableHTTPServerTransport;
   session: ClientSession;
+  /** The endpoint path the session was created on; it is valid there only. */
+  path: string;
+}
+
+/** An endpoint path and the scope its sessions get (`/mcp` sees everything, `/mcp/<server>` one server). */
+export interface EndpointRoute {
+  path: string;
+  scope?: SessionScope;
 }
 
 /** Streamable HTTP at `/mcp`: one SDK transport and one client session per `Mcp-Session-Id`. */
@@ -25,23 +34,24 @@ export class StreamableHttpEndpoint {
     return this.entries.size;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, body: unknown, route: EndpointRoute): Promise<void> {
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
       const entry = this.entries.get(sessionId);
-      // An unknown or ended session is 404, which tells the client to start a new one.
-      if (!entry) return sendRpcError(res, 404, -32001, 'Session not found');
+      // An unknown or ended session is 404, which tells the client to start a new one. So is a session
+      // used on another endpoint than its own: it must not widen or change what the session sees.
+      if (!entry || entry.path !== route.path) return sendRpcError(res, 404, -32001, 'Session not found');
       return entry.transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
       return sendRpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id header; start with initialize');
     }
-    const session = this.gateway.createSession('streamable-http');
+    const session = this.gateway.createSession('streamable-http', route.scope);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => session.id,
       enableJsonResponse: this.options.jsonResponse ?? false,
       onsessioninitialized: (id) => {
-        this.entries.set(id, { transport, session });
+        this.entries.set(id, { transport, session, path: route.path });
       },
     });
     void session.whenClosed.then(() => this.entries.delete(session.id));

@@ -1,0 +1,90 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+import { serversOfNamespace } from '../access/namespaces.js';
+import type { CatalogServer, CatalogTool } from '../catalog/types.js';
+import type { CodeModeHost } from '../codemode/host.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+import type { ClientSession } from '../relay/client-session.js';
+
+/**
+ * Code Mode's and meta mode's window on the gateway for one session: everything it lists or calls goes
+ * through the session's catalog view, so a `namespace` argument can only narrow what the session may see.
+ */
+export function createSessionHost(gateway: Gateway, session: ClientSession): CodeModeHost {
+  const narrowed = (namespace: string | undefined): ((server: string) => boolean) => {
+    const view = session.view;
+    if (namespace === undefined || namespace === '') return (server) => view.hasServer(server);
+    const members = serversOfNamespace(gateway.config, namespace);
+    return (server) => members.has(server) && view.hasServer(server);
+  };
+
+  return {
+    listServers(namespace?: string): CatalogServer[] {
+      const visible = narrowed(namespace);
+      const tools = session.view.toolEntries();
+      return gateway
+        .listUpstreams()
+        .filter((upstream) => upstream.config.enabled && visible(upstream.name))
+        .map((upstream) => ({
+          name: upstream.name,
+          ...(upstream.config.description ? { description: upstream.config.description } : {}),
+          ...(upstream.config.namespace ? { namespace: upstream.config.namespace } : {}),
+          state: upstream.state,
+          toolCount: tools.filter((tool) => tool.server === upstream.name).length,
+        }));
+    },
+
+    listTools(namespace?: string): CatalogTool[] {
+      const visible = narrowed(namespace);
+      return session.view.toolEntries().filter((tool) => visible(tool.server));
+    },
+
+    async callTool(server, tool, args, options): Promise<CallToolResult> {
+      const view = session.view;
+      const entry = narrowed(options.namespace)(server) ? view.findToolByOrigin(server, tool) : undefined;
+      if (!entry) throw unknownTool(view.toolEntries(), server, tool, options.namespace);
+      const upstream = gateway.upstream(server);
+      if (!upstream) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${server}" is not configured any more`);
+      const done = gateway.metrics?.startToolCall(server, tool);
+      try {
+        const result = await upstream.request(
+          'tools/call',
+          { name: tool, arguments: args },
+          {
+            signal: options.signal,
+            timeoutMs: upstream.config.toolTimeoutMs,
+            describe: `tool "${tool}" on server "${server}"`,
+          },
+        );
+        done?.(result.isError === true ? 'error' : 'ok');
+        return result as CallToolResult;
+      } catch (error) {
+        done?.(
+          isGatewayError(error, 'UPSTREAM_TIMEOUT')
+            ? 'timeout'
+            : isGatewayError(error, 'REQUEST_CANCELLED')
+              ? 'cancelled'
+              : 'error',
+        );
+        throw error;
+      }
+    },
+
+    onCatalogChanged(listener: () => void): () => void {
+      return gateway.onCatalogChanged(listener);
+    },
+  };
+}
+
+function unknownTool(visible: CatalogTool[], server: string, tool: string, namespace?: string): GatewayError {
+  const onServer = visible.filter((entry) => entry.server === server);
+  const where = namespace ? ` in namespace "${namespace}"` : '';
+  if (onServer.length === 0) {
+    const servers = [...new Set(visible.map((entry) => entry.server))];
+    return new GatewayError('TOOL_NOT_FOUND', `unknown server "${server}"${where}; servers: ${servers.join(', ') || 'none'}`);
+  }
+  return new GatewayError('TOOL_NOT_FOUND', `unknown tool "${tool}" on server "${server}"${where}`, {
+    data: { available: onServer.map((entry) => entry.originalName).slice(0, 50) },
+  });
+}
