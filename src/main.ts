@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { HELP, parseCliArgs, UsageError } from './cli/args.js';
 import { runCheckCommand } from './cli/commands/check.js';
+import { runInitCommand } from './cli/commands/init.js';
 import { runSchemaCommand } from './cli/commands/schema.js';
 import { runStubsCommand } from './cli/commands/stubs.js';
 import { runServe } from './cli/serve.js';
@@ -35,8 +36,7 @@ async function main(argv: string[]): Promise<number> {
     case 'stubs':
       return runStubsCommand(args.config, args.out, io);
     case 'init':
-      io.err(`mcproxy: "${args.command}" is not available in this build\n`);
-      return 2;
+      return runInitCommand(args.out, io);
     case 'serve':
       return runServe(args);
   }
