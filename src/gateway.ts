@@ -1,10 +1,17 @@
-import type { JSONRPCNotification, JSONRPCRequest, LoggingLevel, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  JSONRPCNotification,
+  JSONRPCRequest,
+  LoggingLevel,
+  ServerNotification,
+} from '@modelcontextprotocol/sdk/types.js';
 
 import { Catalog } from './catalog/catalog.js';
 import { diffConfigs } from './config/diff.js';
 import type { GatewayConfig, ServerConfig } from './config/model.js';
 import { errorMessage, GatewayError } from './errors.js';
 import { createSilentLogger, type Logger } from './observability/log.js';
+import type { Metrics } from './observability/metrics.js';
+import type { SessionScope } from './relay/catalog-view.js';
 import { ClientSession, GATEWAY_VERSION, type SessionTransportKind } from './relay/client-session.js';
 import type { RelayContext, ToolSurface } from './relay/context.js';
 import { SubscriptionRegistry } from './relay/subscriptions.js';
@@ -18,6 +25,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Upper bound of a graceful shutdown before remaining server processes are killed. */
   shutdownTimeoutMs?: number;
+  /** Prometheus metrics to keep up to date. */
+  metrics?: Metrics;
   /** Builds the tool surface of a session in code or meta mode (wired by the Code Mode feature). */
   toolSurfaceFactory?: (gateway: Gateway, session: ClientSession) => ToolSurface | undefined;
 }
@@ -57,6 +66,7 @@ export class Gateway implements RelayContext {
   readonly subscriptions = new SubscriptionRegistry();
   readonly sessions = new Set<ClientSession>();
   readonly log: Logger;
+  readonly metrics?: Metrics;
   state: GatewayState = 'idle';
   config: GatewayConfig;
 
@@ -74,6 +84,7 @@ export class Gateway implements RelayContext {
   constructor(private readonly options: GatewayOptions) {
     this.config = options.config;
     this.log = options.logger ?? createSilentLogger();
+    this.metrics = options.metrics;
   }
 
   /** Starts every enabled server in parallel and resolves when each has either started or failed its first try. */
@@ -111,9 +122,10 @@ export class Gateway implements RelayContext {
   }
 
   /** A new client session; the caller connects it to a transport. */
-  createSession(kind: SessionTransportKind): ClientSession {
-    const session = new ClientSession(this, kind);
+  createSession(kind: SessionTransportKind, scope?: SessionScope): ClientSession {
+    const session = new ClientSession(this, kind, scope);
     this.sessions.add(session);
+    this.metrics?.sessionOpened(kind);
     return session;
   }
 
@@ -136,7 +148,9 @@ export class Gateway implements RelayContext {
         ...(upstream.pid === undefined ? {} : { pid: upstream.pid }),
         restarts: upstream.restarts,
         toolCount: this.catalog.tools.filter((tool) => tool.server === config.name).length,
-        ...(upstream.readyAt === undefined ? {} : { uptimeSeconds: Math.round((Date.now() - upstream.readyAt) / 1000) }),
+        ...(upstream.readyAt === undefined
+          ? {}
+          : { uptimeSeconds: Math.round((Date.now() - upstream.readyAt) / 1000) }),
         ...(upstream.lastError === undefined ? {} : { lastError: upstream.lastError }),
       };
     }
@@ -186,7 +200,11 @@ export class Gateway implements RelayContext {
 
     const restart = new Set(diff.changed.map((server) => server.name));
     const inPlace = new Set(diff.reconfigured.map((server) => server.name));
-    const retired = diff.removed.map((server) => this.upstreams.get(server.name)).filter((u) => u !== undefined);
+    const retired: { upstream: Upstream; successor?: Upstream }[] = [];
+    for (const server of diff.removed) {
+      const upstream = this.upstreams.get(server.name);
+      if (upstream) retired.push({ upstream });
+    }
     const starting: Upstream[] = [];
     const order: Upstream[] = [];
     for (const server of next.servers) {
@@ -200,7 +218,7 @@ export class Gateway implements RelayContext {
       const fresh = this.createUpstream(server);
       if (current) {
         fresh.adoptLists(current);
-        retired.push(current);
+        retired.push({ upstream: current, successor: server.enabled ? fresh : undefined });
       }
       if (server.enabled) starting.push(fresh);
       order.push(fresh);
@@ -209,7 +227,7 @@ export class Gateway implements RelayContext {
     this.upstreams.clear();
     for (const upstream of order) this.upstreams.set(upstream.name, upstream);
 
-    const stopped = Promise.allSettled(retired.map((upstream) => this.retire(upstream)));
+    const stopped = Promise.allSettled(retired.map(({ upstream, successor }) => this.retire(upstream, successor)));
     const started = Promise.allSettled(starting.map((upstream) => upstream.start()));
     this.rebuildCatalog();
     if (diff.globalChanged.includes('mode') || diff.globalChanged.includes('namespaces')) {
@@ -259,7 +277,7 @@ export class Gateway implements RelayContext {
   }
 
   onSessionClosed(session: ClientSession): void {
-    this.sessions.delete(session);
+    if (this.sessions.delete(session)) this.metrics?.sessionClosed(session.transportKind);
     for (const { server, originalUri } of this.subscriptions.removeSession(session.id)) {
       this.upstreams.get(server)?.notify('resources/unsubscribe', { uri: originalUri });
     }
@@ -276,11 +294,39 @@ export class Gateway implements RelayContext {
 
   // Internals
 
-  /** Lets a removed or replaced server finish its calls in flight (up to its tool timeout), then stops it. */
-  private async retire(upstream: Upstream): Promise<void> {
+  private readonly restartsSeen = new WeakMap<Upstream, number>();
+
+  private readonly serversInMetrics = new Set<string>();
+
+  private recordToolCounts(): void {
+    const metrics = this.metrics;
+    if (!metrics) return;
+    const counts = new Map<string, number>([...this.upstreams.keys()].map((name) => [name, 0]));
+    for (const tool of this.catalog.tools) counts.set(tool.server, (counts.get(tool.server) ?? 0) + 1);
+    for (const [server, count] of counts) metrics.setServerTools(server, count);
+    for (const server of this.serversInMetrics) if (!counts.has(server)) metrics.removeServer(server);
+    this.serversInMetrics.clear();
+    for (const server of counts.keys()) this.serversInMetrics.add(server);
+  }
+
+  private recordServerMetrics(upstream: Upstream): void {
+    const metrics = this.metrics;
+    if (!metrics) return;
+    metrics.setServerState(upstream.name, upstream.state);
+    const seen = this.restartsSeen.get(upstream) ?? 0;
+    for (let i = seen; i < upstream.restarts; i++) metrics.serverRestarted(upstream.name);
+    this.restartsSeen.set(upstream, upstream.restarts);
+  }
+
+  /**
+   * Lets a removed or replaced server finish its calls in flight (up to its tool timeout), then stops it.
+   * Calls that were still waiting for it (it was restarting) go to its successor.
+   */
+  private async retire(upstream: Upstream, successor?: Upstream): Promise<void> {
     this.retiring.add(upstream);
     try {
-      await upstream.close({ drainMs: upstream.config.toolTimeoutMs });
+      await upstream.close({ drainMs: upstream.config.toolTimeoutMs, successor });
+      upstream.log.info(`Server '${upstream.name}' stopped (${successor ? 'replaced' : 'removed'})`);
     } finally {
       this.retiring.delete(upstream);
     }
@@ -300,6 +346,7 @@ export class Gateway implements RelayContext {
   }
 
   private onUpstreamStateChange(upstream: Upstream): void {
+    this.recordServerMetrics(upstream);
     if (upstream.state === 'ready') {
       this.applyLogLevel(upstream);
       for (const uri of this.subscriptions.urisOf(upstream.name)) upstream.notify('resources/subscribe', { uri });
@@ -332,6 +379,7 @@ export class Gateway implements RelayContext {
       this.log.warn(rename);
     }
     if (changed.size === 0) return;
+    if (changed.has('tools')) this.recordToolCounts();
     for (const listener of this.catalogListeners) listener();
     for (const kind of changed) {
       for (const session of this.sessions) session.notify({ method: LIST_CHANGED_METHOD[kind] } as ServerNotification);
@@ -345,7 +393,10 @@ export class Gateway implements RelayContext {
       const logger = typeof params.logger === 'string' ? `${upstream.name}/${params.logger}` : upstream.name;
       for (const session of this.sessions) {
         if (session.wantsLog(level)) {
-          session.notify({ method: 'notifications/message', params: { ...params, level, logger } } as ServerNotification);
+          session.notify({
+            method: 'notifications/message',
+            params: { ...params, level, logger },
+          } as ServerNotification);
         }
       }
       return;

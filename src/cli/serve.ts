@@ -8,6 +8,7 @@ import { closeLogger, createLogger, type Logger } from '../observability/log.js'
 import { createMetrics } from '../observability/metrics.js';
 import { metricsRoute, statusPageRoute } from '../observability/routes.js';
 import { GATEWAY_VERSION } from '../relay/client-session.js';
+import { type ConfigReloader, startConfigReloader } from '../reload/reloader.js';
 import { GatewayHttpServer } from '../serve/http-server.js';
 import { serveStdio } from '../serve/stdio.js';
 import type { CliArgs } from './args.js';
@@ -40,10 +41,12 @@ export async function runServe(args: CliArgs): Promise<number> {
   http?.addRoute(statusPageRoute());
   http?.addRoute(metricsRoute(metrics));
 
+  let reloader: ConfigReloader | undefined;
   let stopping: Promise<number> | undefined;
   const stop = (reason: string): Promise<number> => {
     stopping ??= (async () => {
       log.info(`Stopping (${reason})`);
+      await reloader?.close();
       await http?.close().catch(() => {});
       await gateway.close();
       await surfaces.close();
@@ -62,6 +65,8 @@ export async function runServe(args: CliArgs): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP's default action would end the process; here it means "reload the config".
+  process.on('SIGHUP', () => void reloader?.reloadNow('SIGHUP'));
 
   let url: string | undefined;
   if (http) {
@@ -74,10 +79,26 @@ export async function runServe(args: CliArgs): Promise<number> {
   }
   if (url) log.info(`listening on ${url} (Streamable HTTP at ${url}/mcp, SSE at ${url}/sse)`);
   // Clients may connect at once: their list requests wait for start-up, their calls to started servers do not.
-  const started = gateway.start().then(() => {
+  const started = gateway.start().then(async () => {
     const ready = gateway.listUpstreams().filter((upstream) => upstream.state === 'ready').length;
-    const enabled = config.servers.filter((server) => server.enabled).length;
+    const enabled = gateway.config.servers.filter((server) => server.enabled).length;
     log.info(`Gateway ready: ${ready} of ${enabled} servers, ${gateway.catalog.tools.length} tools`);
+    if (stopping) return;
+    const cliMode = args.mode;
+    reloader = await startConfigReloader(gateway, {
+      configPath: args.config,
+      watch: args.reload,
+      intervalMs: args.reloadIntervalMs,
+      log,
+      transform: cliMode ? (next) => ({ ...next, mode: cliMode }) : undefined,
+      // The log masks the secrets of the config in force.
+      onReload: () => {
+        config = gateway.config;
+      },
+    }).catch((error: unknown) => {
+      log.error(`config reload is off: ${errorMessage(error)}`);
+      return undefined;
+    });
   });
   if (!http) {
     await Promise.all([started, serveStdio(gateway)]);

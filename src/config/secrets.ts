@@ -1,20 +1,28 @@
 import type { GatewayConfig } from './model.js';
 
-const MIN_SECRET_LENGTH = 4;
+/** Values of keys that name a secret are masked from this length on; any other env value from the longer one. */
+const MIN_NAMED_SECRET_LENGTH = 4;
+const MIN_ANY_VALUE_LENGTH = 8;
+const SECRET_KEY = /key|token|secret|passw|auth|credential|cookie|session|private/i;
 const cache = new WeakMap<GatewayConfig, readonly string[]>();
 
 /**
- * The values that must never appear in logs, health or errors: every server's env and header values.
+ * The values that must never appear in logs, health or errors: every header value, every env value whose
+ * name says it is a secret, and every other env value long enough to be one. Short ordinary values
+ * ("true", a server's own name) are left alone, or the log would mask words it needs.
  * The same array is returned for the same config, so maskers can cache their work.
  */
 export function secretValues(config: GatewayConfig): readonly string[] {
   const cached = cache.get(config);
   if (cached) return cached;
   const values = new Set<string>();
+  const add = (key: string, value: string, always: boolean) => {
+    const min = always || SECRET_KEY.test(key) ? MIN_NAMED_SECRET_LENGTH : MIN_ANY_VALUE_LENGTH;
+    if (value.length >= min) values.add(value);
+  };
   for (const server of config.servers) {
-    for (const value of [...Object.values(server.env), ...Object.values(server.headers)]) {
-      if (value.length >= MIN_SECRET_LENGTH) values.add(value);
-    }
+    for (const [key, value] of Object.entries(server.env)) add(key, value, false);
+    for (const [key, value] of Object.entries(server.headers)) add(key, value, true);
   }
   const list = [...values];
   cache.set(config, list);

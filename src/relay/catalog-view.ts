@@ -3,7 +3,7 @@ import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprot
 import type { Catalog, ResourceRoute } from '../catalog/catalog.js';
 import { closestNames } from '../catalog/naming.js';
 import type { CatalogPrompt, CatalogTool } from '../catalog/types.js';
-import type { Mode } from '../config/schema.js';
+import type { Mode, SandboxSettings } from '../config/schema.js';
 
 /**
  * What one session may see. Unscoped sessions see the whole catalog; a scope narrows it to a set of
@@ -20,6 +20,13 @@ export interface SessionScope {
   mode?: Mode;
   /** Name of the scope, for logs and errors (a namespace, `server:<name>`). */
   label?: string;
+  /** Code Mode's sandbox settings for this session (its namespace's), instead of the config's. */
+  sandbox?: SandboxSettings;
+  /**
+   * Observes each tool call the session makes on a server (direct, inside `execute`, `gateway_invoke`): called
+   * when the call starts, the returned function when it ends with its outcome. Feeds the audit log.
+   */
+  onToolCall?: (server: string, tool: string) => (outcome: string) => void;
 }
 
 /** The catalog as one session sees it. Every list and lookup of a session goes through here. */

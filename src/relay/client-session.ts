@@ -157,6 +157,7 @@ export class ClientSession {
     if (request.method.endsWith('/list') || !this.knowsTarget(request.method, params)) {
       await this.context.whenStarted();
     }
+    if (request.method.endsWith('/list')) await this.context.startLazyServers();
     const view = this.view;
     switch (request.method) {
       case 'tools/list': {

@@ -22,6 +22,8 @@ export interface RelayContext {
   onSessionClosed(session: ClientSession): void;
   /** Resolves once the gateway's start-up (every server's first attempt) is over. */
   whenStarted(): Promise<void>;
+  /** Starts lazy servers whose tools are not known yet (their first use is the first listing). */
+  startLazyServers(): Promise<void>;
   /** The most verbose logging level any session asked for changed: apply it upstream. */
   onLogLevelChanged(): void;
 }

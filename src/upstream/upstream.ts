@@ -12,13 +12,13 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 
 import type { ServerConfig } from '../config/model.js';
-import { errorMessage, GatewayError, isGatewayError } from '../errors.js';
+import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
-import { backoffDelayMs } from './backoff.js';
+import { backoffDelayMs, isStableRun } from './backoff.js';
 import { createUpstreamTransport } from './connect.js';
 import { formatMs, JsonRpcPeer, type PeerRequestOptions } from './json-rpc-peer.js';
 import { fetchAllPages } from './pagination.js';
-import { StdioProcessTransport } from './stdio-process.js';
+import { SIGTERM_GRACE_MS, StdioProcessTransport } from './stdio-process.js';
 
 export type UpstreamState = 'idle' | 'starting' | 'ready' | 'restarting' | 'failed' | 'stopping' | 'stopped';
 export type ListKind = 'tools' | 'prompts' | 'resources';
@@ -40,20 +40,46 @@ export interface UpstreamEvents {
   onListsChanged?(upstream: Upstream, kinds: ReadonlySet<ListKind>): void;
   onNotification?(upstream: Upstream, notification: JSONRPCNotification): void;
   /** A server request made while no call of any client is in flight on this server (e.g. roots/list at start). */
-  onUnroutedRequest?(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>>;
+  onUnroutedRequest?(
+    upstream: Upstream,
+    request: JSONRPCRequest,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>>;
 }
 
 export interface UpstreamRequestOptions extends PeerRequestOptions {
   origin?: CallOrigin;
 }
 
+export interface UpstreamCloseOptions {
+  /** Let calls in flight finish for up to this long before the server is stopped (removal, restart on reload). */
+  drainMs?: number;
+  /** The instance replacing this one (a restart on reload): calls not yet sent to the server go there instead. */
+  successor?: Upstream;
+}
+
 const EMPTY_LISTS: UpstreamLists = { tools: [], prompts: [], resources: [], templates: [] };
 const GATEWAY_INFO = { name: 'mcproxy', version: '0.1.0' };
+/** Upper bound of the ping that checks whether a remote server is still there after a transport error. */
+const REMOTE_PROBE_TIMEOUT_MS = 5_000;
+const DRAIN_POLL_MS = 25;
 
 /**
  * One configured server: its connection, its state machine, its restart policy and its last known lists.
  * States: idle (lazy, or stopped while idle) → starting → ready; a crash → restarting (backoff) → ready,
  * or failed once the attempts are spent; close() → stopping → stopped.
+ *
+ * Restart policy: a server that dies (or fails to start) is restarted after `backoffDelayMs(attempt)`, at most
+ * `restart.maxAttempts` times in a row, so a server that always crashes is spawned 1 + maxAttempts times and
+ * then stays `failed`. The count starts over once a run lasted `restart.stableAfterMs`. A remote server whose
+ * connection is lost (a transport error, then an unanswered ping) goes through the same path: it reconnects.
+ *
+ * Calls: a call made while the server is starting, restarting or idle waits for it, within the call's own
+ * timeout; a call to a failed or stopped server fails at once (UPSTREAM_UNAVAILABLE); calls in flight when the
+ * server dies fail at once (UPSTREAM_EXITED).
+ *
+ * Lists: the last known lists are kept while the server is idle, starting or restarting, so its tools stay
+ * listed and a call to one of them starts (or waits for) the server.
  */
 export class Upstream {
   state: UpstreamState = 'stopped';
@@ -67,6 +93,10 @@ export class Upstream {
   readyAt?: number;
 
   private transport?: Transport;
+  private probing = false;
+  private everReady = false;
+  private closing?: Promise<void>;
+  private successor?: Upstream;
   private lastStderr?: string;
   private peer?: JsonRpcPeer;
   private attempts = 0;
@@ -80,7 +110,8 @@ export class Upstream {
   private refreshQueued = new Set<ListKind>();
 
   constructor(
-    readonly config: ServerConfig,
+    /** Replaced by `reconfigure()` when a reload changes only fields that need no restart. */
+    public config: ServerConfig,
     private readonly events: UpstreamEvents,
     readonly log: Logger,
   ) {}
@@ -95,6 +126,30 @@ export class Upstream {
 
   get inFlight(): number {
     return this.peer?.inFlight ?? 0;
+  }
+
+  /** Whether the lists are known: false for a lazy server that has never run, whose tools nobody knows yet. */
+  get listsKnown(): boolean {
+    return this.everReady;
+  }
+
+  /**
+   * Takes a new config that differs only in fields applied without a restart (filters, prefix, timeouts,
+   * restart policy, idle timeout); see `RESTART_FIELDS` in config/diff.ts for the others.
+   */
+  reconfigure(config: ServerConfig): void {
+    this.config = config;
+    this.clearIdleTimer();
+    this.armIdleTimer();
+  }
+
+  /**
+   * Takes over the last known lists of the instance this one replaces (a restart on reload), so that the
+   * server's tools stay listed while it restarts instead of vanishing and coming back.
+   */
+  adoptLists(previous: Upstream): void {
+    this.lists = previous.lists;
+    this.everReady = previous.everReady;
   }
 
   /** Starts the server (or leaves a lazy one idle). Resolves when ready or when the first attempt failed. */
@@ -131,15 +186,27 @@ export class Upstream {
   /**
    * Sends one request. A call made while the server starts or restarts waits for it, within the call's own
    * timeout; a call to a failed server fails at once. Calls in flight when the server dies fail at once.
+   * Once a reload has replaced this instance, calls not yet sent go to its successor.
    */
-  async request(method: string, params: Record<string, unknown> | undefined, options: UpstreamRequestOptions = {}) {
+  async request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: UpstreamRequestOptions = {},
+  ): Promise<Record<string, unknown>> {
     const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-    if (this.state !== 'ready') {
+    const handOver = (successor: Upstream) => {
+      const timeoutMs = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+      return successor.request(method, params, { ...options, timeoutMs });
+    };
+    const waited = this.state !== 'ready';
+    if (waited) {
+      if (this.successor) return handOver(this.successor);
       const waitSignal = deadline === undefined ? options.signal : anySignal(options.signal, deadline - Date.now());
       try {
         await this.ensureReady(waitSignal);
       } catch (error) {
         if (options.signal?.aborted) throw new GatewayError('REQUEST_CANCELLED', 'the request was cancelled');
+        if (this.successor) return handOver(this.successor);
         if (waitSignal?.aborted) {
           throw new GatewayError(
             'UPSTREAM_TIMEOUT',
@@ -155,8 +222,16 @@ export class Upstream {
     const originId = this.nextOriginId++;
     if (options.origin) this.origins.set(originId, options.origin);
     try {
-      const timeoutMs = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+      // The whole timeout when the server was ready at once, so the timeout error names the configured value.
+      const remaining = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+      const timeoutMs = waited ? remaining : options.timeoutMs;
       return await peer.request(method, params, { ...options, timeoutMs });
+    } catch (error) {
+      // A remote server that cannot be reached any more: find out now rather than on every later call.
+      if (isGatewayError(error, 'UPSTREAM_UNAVAILABLE') && this.transport && this.config.transport !== 'stdio') {
+        this.probeConnection(this.transport, peer);
+      }
+      throw error;
     } finally {
       this.origins.delete(originId);
       this.armIdleTimer();
@@ -167,19 +242,39 @@ export class Upstream {
     if (this.state === 'ready') this.peer?.notify(method, params).catch(() => {});
   }
 
-  /** Stops the server for good (removal, shutdown). Idempotent. */
-  async close(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.clearIdleTimer();
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.setState('stopping');
-    await this.disconnect(new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" was stopped`));
-    this.setState('stopped');
+  /**
+   * Stops the server for good (removal, restart on reload, shutdown). With `drainMs`, calls already in flight
+   * may finish for up to that long first; new calls fail at once. Idempotent: later calls share the first.
+   */
+  close(options: UpstreamCloseOptions = {}): Promise<void> {
+    if (!this.closing) this.successor = options.successor;
+    this.closing ??= this.stop(options.drainMs ?? 0);
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Ends the server's processes at once (the last step of a shutdown that ran out of time). */
   kill(): void {
     if (this.transport instanceof StdioProcessTransport) this.transport.kill();
+  }
+
+  private async stop(drainMs: number): Promise<void> {
+    this.clearIdleTimer();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    if (this.state === 'stopped') return;
+    this.setState('stopping');
+    const deadline = Date.now() + drainMs;
+    while (this.inFlight > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())).unref());
+    }
+    if (this.inFlight > 0)
+      this.log.warn(`Server '${this.name}': ${this.inFlight} calls still in flight; stopping anyway`);
+    await this.disconnect(new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" was stopped`));
+    this.setState('stopped');
   }
 
   private connectOnce(): Promise<void> {
@@ -201,13 +296,22 @@ export class Upstream {
     });
     this.transport = transport;
     this.peer = peer;
-    transport.onclose = () => this.onTransportClosed(transport);
-    transport.onerror = (error) => log.debug(`transport error: ${error.message}`);
+    let group: number | undefined;
+    transport.onclose = () => {
+      // The leader is gone (crash, SIGKILL): whatever it spawned into its process group must not outlive it.
+      if (group !== undefined) endProcessGroup(group);
+      this.onTransportClosed(transport);
+    };
+    transport.onerror = (error) => {
+      log.debug(`transport error: ${error.message}`);
+      if (!(transport instanceof StdioProcessTransport)) this.probeConnection(transport, peer);
+    };
     const startedAt = Date.now();
     const timeoutMs = this.config.startTimeoutMs;
     const remaining = () => Math.max(1, timeoutMs - (Date.now() - startedAt));
     try {
       await withTimeout(transport.start(), timeoutMs, () => this.startTimeoutError());
+      if (transport instanceof StdioProcessTransport) group = transport.pid;
       const init = await peer.request(
         'initialize',
         {
@@ -237,6 +341,7 @@ export class Upstream {
       throw failure;
     }
     if (this.transport !== transport) return; // Closed while starting.
+    this.everReady = true;
     this.readyAt = Date.now();
     this.lastError = undefined;
     this.setState('ready');
@@ -323,17 +428,52 @@ export class Upstream {
       this.peer?.close(error);
       return;
     }
+    this.connectionLost(error, `Server '${this.name}' exited${how}`);
+  }
+
+  /**
+   * A remote transport reported an error (a dropped stream, a failed POST): ping the server, and treat it as
+   * gone when the ping fails, so it reconnects with backoff instead of failing every call until a restart.
+   */
+  private probeConnection(transport: Transport, peer: JsonRpcPeer): void {
+    if (this.probing || this.transport !== transport || this.state !== 'ready') return;
+    this.probing = true;
+    const timeoutMs = Math.min(REMOTE_PROBE_TIMEOUT_MS, this.config.startTimeoutMs);
+    peer
+      .request('ping', undefined, { timeoutMs, describe: `ping of server "${this.name}"` })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          // An error answer (say, ping not implemented) still proves that the server is there.
+          if (error instanceof UpstreamRpcError) return;
+          if (this.transport !== transport || this.state !== 'ready') return;
+          const lost = new GatewayError(
+            'UPSTREAM_EXITED',
+            `lost the connection to server "${this.name}": ${errorMessage(error)}`,
+          );
+          this.connectionLost(lost, `Server '${this.name}': ${lost.message}`);
+          transport.close().catch(() => {});
+        },
+      )
+      .finally(() => {
+        this.probing = false;
+      });
+  }
+
+  /** The server of a ready connection is gone: fail its calls in flight at once, then restart with backoff. */
+  private connectionLost(error: GatewayError, message: string): void {
     this.transport = undefined;
     this.peer?.close(error);
     this.peer = undefined;
-    this.log.warn(`Server '${this.name}' exited${how}`);
+    this.clearIdleTimer();
+    this.log.warn(message);
     this.onFailure(error);
   }
 
   /** Schedules a restart with backoff, or marks the server failed when the attempts are spent. */
   private onFailure(error: Error): void {
     this.lastError = error.message;
-    if (this.readyAt !== undefined && Date.now() - this.readyAt >= this.config.restart.stableAfterMs) this.attempts = 0;
+    if (this.readyAt !== undefined && isStableRun(Date.now() - this.readyAt, this.config.restart)) this.attempts = 0;
     this.readyAt = undefined;
     this.attempts++;
     if (this.attempts > this.config.restart.maxAttempts) {
@@ -430,6 +570,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error)
       },
     );
   });
+}
+
+/** Ends what is left of a server's process group once its leader has exited: SIGTERM, then SIGKILL. */
+function endProcessGroup(group: number): void {
+  if (!signalGroup(group, 'SIGTERM')) return;
+  setTimeout(() => signalGroup(group, 'SIGKILL'), SIGTERM_GRACE_MS).unref();
+}
+
+function signalGroup(group: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-group, signal);
+    return true;
+  } catch {
+    return false; // No process is left in the group.
+  }
 }
 
 function anySignal(signal: AbortSignal | undefined, ms: number): AbortSignal {

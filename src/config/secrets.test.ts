@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseConfigText } from './load.js';
+import { secretValues } from './secrets.js';
+
+describe('secretValues', () => {
+  const config = parseConfigText(
+    JSON.stringify({
+      servers: {
+        a: { command: 'x', env: { API_KEY: 'k3y!', MODE: 'fast', LONG_VALUE: 'abcdefghij', NAME: 'victim' } },
+        b: { url: 'http://h/mcp', headers: { Authorization: 'Bearer t0k3n', 'X-Id': 'abcd' } },
+      },
+    }),
+    { env: {} },
+  );
+
+  it('holds header values, named secrets and long env values, not short ordinary words', () => {
+    const values = secretValues(config);
+    expect(values).toEqual(expect.arrayContaining(['k3y!', 'abcdefghij', 'Bearer t0k3n', 'abcd']));
+    expect(values).not.toContain('fast');
+    expect(values).not.toContain('victim');
+  });
+
+  it('returns the same array for the same config', () => {
+    expect(secretValues(config)).toBe(secretValues(config));
+  });
+});

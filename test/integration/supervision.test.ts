@@ -1,0 +1,255 @@
+// Supervision with real processes: restart after SIGKILL, the restart budget of a server that always crashes,
+// /health, process groups and zombies, and a remote server that goes away and comes back.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import type { HealthReport } from '../../src/gateway.js';
+import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
+import { fixturePath, REPO_ROOT } from '../helpers/paths.js';
+import { isAlive, readFixtureEvents, waitForExit } from '../helpers/processes.js';
+import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const FAST_RESTART = { backoff_base: 0.05, backoff_max: 0.1, max_attempts: 3 };
+const EVERYTHING_MAIN = `${REPO_ROOT}node_modules/@modelcontextprotocol/server-everything/dist/index.js`;
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startGateway(servers: Record<string, object>): Promise<{ gateway: GatewayProcess; dir: TempDir }> {
+  const dir = await createTempDir();
+  cleanups.push(() => dir[Symbol.asyncDispose]());
+  const configPath = await dir.write('mcp.json', { restart: FAST_RESTART, mcpServers: servers });
+  const gateway = await startGatewayProcess({ configPath });
+  cleanups.push(() => gateway.stop());
+  await waitFor(() => gateway.stdout.some((line) => line.includes('Gateway ready')), { message: 'start-up' });
+  return { gateway, dir };
+}
+
+async function connect(gateway: GatewayProcess): Promise<Client> {
+  const client = new Client({ name: 'supervision-test', version: '0.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`)));
+  cleanups.push(() => client.close());
+  return client;
+}
+
+async function health(gateway: GatewayProcess): Promise<HealthReport & { httpStatus: number }> {
+  const response = await fetch(`${gateway.url}/health`);
+  return { ...((await response.json()) as HealthReport), httpStatus: response.status };
+}
+
+async function echo(client: Client, tool: string, message = 'hi'): Promise<string> {
+  const result = await client.callTool({ name: tool, arguments: { message } });
+  return (result.content as Array<{ text?: string }>)[0]?.text ?? '';
+}
+
+/** Children of `pid` that have exited but were not reaped (state Z in /proc/<pid>/stat). */
+function zombieChildren(pid: number): number[] {
+  const zombies: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z' && Number(ppid) === pid) zombies.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return zombies;
+}
+
+const ok = (name: string, env: Record<string, string> = {}) => ({
+  command: process.execPath,
+  args: [fixturePath('ok')],
+  env: { FIXTURE_NAME: name, ...env },
+});
+
+describe('restart after a crash', () => {
+  it('restarts a SIGKILLed backend: the next call after the backoff succeeds, /health shows one restart, no zombie', async () => {
+    const { gateway } = await startGateway({ a: ok('a'), b: ok('b') });
+    const client = await connect(gateway);
+    expect(await echo(client, 'a__echo', 'before')).toBe('before');
+    const before = await health(gateway);
+    const pidA = before.servers.a?.pid;
+    const pidB = before.servers.b?.pid;
+    expect(pidA).toBeTypeOf('number');
+    expect(before.servers.a?.restarts).toBe(0);
+
+    process.kill(pidA!, 'SIGKILL');
+    const after = await waitFor(
+      async () => {
+        const report = await health(gateway);
+        const a = report.servers.a;
+        return a?.state === 'ready' && a.pid !== pidA ? report : undefined;
+      },
+      { message: 'server a to come back' },
+    );
+    expect(await echo(client, 'a__echo', 'after')).toBe('after');
+
+    expect(after.servers.a).toMatchObject({ state: 'ready', restarts: 1, toolCount: 11 });
+    expect(after.servers.a?.lastError).toBeUndefined();
+    expect(after.servers.a?.uptimeSeconds).toBeTypeOf('number');
+    expect(after.status).toBe('ok');
+    expect(after.servers.b).toMatchObject({ state: 'ready', pid: pidB, restarts: 0 });
+    expect(isAlive(pidA!)).toBe(false);
+    expect(zombieChildren(gateway.pid)).toEqual([]);
+    expect(gateway.stdout.some((line) => /Server 'a' exited \(killed by SIGKILL\)/.test(line))).toBe(true);
+  });
+
+  it('fails a call in flight at once when its server dies, with a clear error', async () => {
+    const { gateway } = await startGateway({ a: ok('a') });
+    const client = await connect(gateway);
+    const pid = (await health(gateway)).servers.a?.pid;
+    const started = Date.now();
+    const call = client.callTool({ name: 'a__slow', arguments: { ms: 30_000 } });
+    await waitFor(async () => (await health(gateway)).servers.a?.state === 'ready'); // the call is on its way
+    setTimeout(() => process.kill(pid!, 'SIGKILL'), 200);
+    await expect(call).rejects.toThrow(/server "a" exited \(killed by SIGKILL\)/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('gives a server that always crashes exactly the configured attempts, then leaves it failed; the others serve throughout', async () => {
+    const dir = await createTempDir();
+    cleanups.push(() => dir[Symbol.asyncDispose]());
+    const starts = dir.resolve('starts.txt');
+    const crasher = {
+      command: process.execPath,
+      args: ['-e', `require('fs').appendFileSync(${JSON.stringify(starts)}, 'start\\n'); process.exit(1)`],
+      restart: { max_attempts: 3, backoff_base: 0.05, backoff_max: 0.1 },
+    };
+    const configPath = await dir.write('mcp.json', { restart: FAST_RESTART, mcpServers: { ok: ok('ok'), crasher } });
+    const gateway = await startGatewayProcess({ configPath });
+    cleanups.push(() => gateway.stop());
+
+    let calls = 0;
+    let failures = 0;
+    let crasherFailed = false;
+    const client = await waitFor(() => connect(gateway), { message: 'a client session' });
+    const loop = (async () => {
+      while (!crasherFailed) {
+        calls++;
+        await echo(client, 'ok__echo').catch(() => failures++);
+      }
+    })();
+    let report: Awaited<ReturnType<typeof health>>;
+    try {
+      report = await waitFor(
+        async () => {
+          const current = await health(gateway);
+          const settled = current.servers.crasher?.state === 'failed' && current.servers.ok?.state === 'ready';
+          return settled ? current : undefined;
+        },
+        { message: 'the crasher to be marked failed' },
+      );
+      // Nothing more may happen: wait out a few backoff periods and count again.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      crasherFailed = true;
+      await loop;
+    }
+
+    const lines = readFileSync(starts, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1 + 3); // the first start plus max_attempts restarts
+    expect(report.servers.crasher).toMatchObject({ state: 'failed', restarts: 3 });
+    expect(report.servers.crasher?.lastError).toMatch(/exited with code 1 during start-up/);
+    expect(report.servers.crasher?.pid).toBeUndefined();
+    expect(report.status).toBe('degraded');
+    expect(report.httpStatus).toBe(503);
+    expect(report.servers.ok?.state).toBe('ready');
+    expect(calls).toBeGreaterThan(0);
+    expect(failures).toBe(0);
+    expect(gateway.stdout.some((line) => /Server 'crasher' failed: .*giving up after 3 restarts/.test(line))).toBe(
+      true,
+    );
+    expect(zombieChildren(gateway.pid)).toEqual([]);
+  });
+
+  it('ends what a SIGKILLed server left in its process group', async () => {
+    const dir = await createTempDir();
+    cleanups.push(() => dir[Symbol.asyncDispose]());
+    const events = dir.resolve('events.txt');
+    const server = {
+      command: process.execPath,
+      args: [fixturePath('spawns-child')],
+      env: { FIXTURE_EVENTS_FILE: events },
+    };
+    const configPath = await dir.write('mcp.json', { restart: FAST_RESTART, mcpServers: { parent: server } });
+    const gateway = await startGatewayProcess({ configPath });
+    cleanups.push(() => gateway.stop());
+    const grandchild = Number(
+      (await waitFor(async () => (await readFixtureEvents(events)).find((e) => e.event === 'GRANDCHILD')))?.value,
+    );
+    const leader = await waitFor(async () => (await health(gateway)).servers.parent?.pid);
+    expect(isAlive(grandchild)).toBe(true);
+
+    process.kill(leader, 'SIGKILL');
+    await waitForExit(grandchild, { timeoutMs: 5_000 });
+    await waitFor(async () => (await health(gateway)).servers.parent?.state === 'ready', { message: 'the restart' });
+    expect(zombieChildren(gateway.pid)).toEqual([]);
+  });
+});
+
+describe('remote servers', () => {
+  async function freePort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  async function startEverything(port: number): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [EVERYTHING_MAIN, 'streamableHttp'], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor(() => stderr.includes('listening on port'), { message: 'server-everything to listen' });
+    return child;
+  }
+
+  it('reconnects with backoff to a streamable HTTP server that was killed and restarted', async () => {
+    const port = await freePort();
+    const first = await startEverything(port);
+    const remote = {
+      url: `http://127.0.0.1:${port}/mcp`,
+      restart: { max_attempts: 20, backoff_base: 0.1, backoff_max: 0.5 },
+    };
+    const { gateway } = await startGateway({ ev: remote, ok: ok('ok') });
+    const client = await connect(gateway);
+    expect(await echo(client, 'ev__echo', 'one')).toMatch(/one/);
+    expect((await health(gateway)).servers.ev?.state).toBe('ready');
+
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    // The gateway notices through the dropped stream, or at the latest through the next call.
+    await echo(client, 'ev__echo').catch(() => undefined);
+    await waitFor(async () => (await health(gateway)).servers.ev?.state !== 'ready', { message: 'the loss to show' });
+    expect(await echo(client, 'ok__echo', 'still')).toBe('still');
+
+    await startEverything(port);
+    const text = await waitFor(() => echo(client, 'ev__echo', 'two').catch(() => undefined), {
+      timeoutMs: 15_000,
+      message: 'ev to answer again',
+    });
+    expect(text).toMatch(/two/);
+    const report = await health(gateway);
+    expect(report.servers.ev?.state).toBe('ready');
+    expect(report.servers.ev?.restarts).toBeGreaterThanOrEqual(1);
+    expect(gateway.stdout.some((line) => line.includes('lost the connection to server "ev"'))).toBe(true);
+  });
+});
