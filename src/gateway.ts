@@ -77,6 +77,7 @@ export class Gateway implements RelayContext {
   private closing?: Promise<void>;
   private reportedRenames = new Set<string>();
   private readonly catalogListeners = new Set<() => void>();
+  private readonly stateListeners = new Set<(upstream: Upstream) => void>();
   private startup?: Promise<void>;
   /** Servers removed or replaced by a reload, draining their calls in flight before they stop. */
   private readonly retiring = new Set<Upstream>();
@@ -127,6 +128,12 @@ export class Gateway implements RelayContext {
     this.sessions.add(session);
     this.metrics?.sessionOpened(kind);
     return session;
+  }
+
+  /** Subscribe to changes of any server's state (health); returns the unsubscribe function. */
+  onServerStateChanged(listener: (upstream: Upstream) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
   }
 
   /** Subscribe to catalog changes; returns the unsubscribe function. */
@@ -347,6 +354,7 @@ export class Gateway implements RelayContext {
 
   private onUpstreamStateChange(upstream: Upstream): void {
     this.recordServerMetrics(upstream);
+    for (const listener of this.stateListeners) listener(upstream);
     if (upstream.state === 'ready') {
       this.applyLogLevel(upstream);
       for (const uri of this.subscriptions.urisOf(upstream.name)) upstream.notify('resources/subscribe', { uri });

@@ -1,8 +1,10 @@
+import { type AuditLog, openAuditLog } from '../access/audit.js';
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/model.js';
 import { secretValues } from '../config/secrets.js';
 import { errorMessage } from '../errors.js';
 import { Gateway } from '../gateway.js';
+import { ManifestService } from '../modes/manifest.js';
 import { createToolSurfaces } from '../modes/tool-surfaces.js';
 import { closeLogger, createLogger, type Logger } from '../observability/log.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -11,6 +13,7 @@ import { GATEWAY_VERSION } from '../relay/client-session.js';
 import { type ConfigReloader, startConfigReloader } from '../reload/reloader.js';
 import { GatewayHttpServer } from '../serve/http-server.js';
 import { serveStdio } from '../serve/stdio.js';
+import { readTlsFiles, type TlsFiles } from '../serve/tls.js';
 import type { CliArgs } from './args.js';
 
 /** Runs the gateway until SIGTERM/SIGINT (or, with --stdio, until the client goes away). Returns the exit code. */
@@ -31,25 +34,41 @@ export async function runServe(args: CliArgs): Promise<number> {
     return 1;
   }
   if (args.mode) config = { ...config, mode: args.mode };
+  // Access (issue 6): TLS files are read once, the audit log opened once; both need a restart to change.
+  let tls: TlsFiles | undefined;
+  try {
+    tls = args.stdio ? undefined : await readTlsFiles(config);
+  } catch (error) {
+    process.stderr.write(`mcproxy: ${errorMessage(error)}
+`);
+    await closeLogger(log);
+    return 1;
+  }
+  const audit: AuditLog | undefined = config.audit
+    ? openAuditLog(config.audit.path, { onError: (error) => log.error(error.message) })
+    : undefined;
 
   const metrics = createMetrics({ version: GATEWAY_VERSION });
   const surfaces = createToolSurfaces();
   const gateway = new Gateway({ config, logger: log, metrics, toolSurfaceFactory: surfaces.factory });
   const http = args.stdio
     ? undefined
-    : new GatewayHttpServer(gateway, { host: args.host, port: args.port, jsonResponse: args.jsonResponse });
+    : new GatewayHttpServer(gateway, { host: args.host, port: args.port, jsonResponse: args.jsonResponse, tls, audit });
   http?.addRoute(statusPageRoute());
   http?.addRoute(metricsRoute(metrics));
 
   let reloader: ConfigReloader | undefined;
+  const manifests = new ManifestService(gateway);
   let stopping: Promise<number> | undefined;
   const stop = (reason: string): Promise<number> => {
     stopping ??= (async () => {
       log.info(`Stopping (${reason})`);
       await reloader?.close();
+      await manifests.close();
       await http?.close().catch(() => {});
       await gateway.close();
       await surfaces.close();
+      await audit?.close();
       log.info('Stopped');
       await closeLogger(log);
       return 0;
@@ -84,6 +103,7 @@ export async function runServe(args: CliArgs): Promise<number> {
     const enabled = gateway.config.servers.filter((server) => server.enabled).length;
     log.info(`Gateway ready: ${ready} of ${enabled} servers, ${gateway.catalog.tools.length} tools`);
     if (stopping) return;
+    if (Object.keys(gateway.config.manifests).length > 0) manifests.start();
     const cliMode = args.mode;
     reloader = await startConfigReloader(gateway, {
       configPath: args.config,
@@ -101,7 +121,10 @@ export async function runServe(args: CliArgs): Promise<number> {
     });
   });
   if (!http) {
-    await Promise.all([started, serveStdio(gateway)]);
+    await Promise.all([
+      started,
+      serveStdio(gateway, process.stdin, process.stdout, { namespace: args.namespace, audit }),
+    ]);
     return stop('stdin closed');
   }
   await started;

@@ -5,6 +5,7 @@ import type { CatalogServer, CatalogTool } from '../catalog/types.js';
 import type { CodeModeHost } from '../codemode/host.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
+import type { ToolCallOutcome } from '../observability/metrics.js';
 import type { ClientSession } from '../relay/client-session.js';
 
 /**
@@ -43,10 +44,19 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
     async callTool(server, tool, args, options): Promise<CallToolResult> {
       const view = session.view;
       const entry = narrowed(options.namespace)(server) ? view.findToolByOrigin(server, tool) : undefined;
-      if (!entry) throw unknownTool(view.toolEntries(), server, tool, options.namespace);
+      if (!entry) {
+        // A tool that exists but is hidden from this session: an attempt the audit log should show.
+        if (view.catalog.findToolByOrigin(server, tool)) session.scope.onToolCall?.(server, tool)('denied');
+        throw unknownTool(view.toolEntries(), server, tool, options.namespace);
+      }
       const upstream = gateway.upstream(server);
       if (!upstream) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${server}" is not configured any more`);
-      const done = gateway.metrics?.startToolCall(server, tool);
+      const metered = gateway.metrics?.startToolCall(server, tool);
+      const audited = session.scope.onToolCall?.(server, tool);
+      const done = (outcome: ToolCallOutcome): void => {
+        metered?.(outcome);
+        audited?.(outcome);
+      };
       try {
         const result = await upstream.request(
           'tools/call',
@@ -57,10 +67,10 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
             describe: `tool "${tool}" on server "${server}"`,
           },
         );
-        done?.(result.isError === true ? 'error' : 'ok');
+        done(result.isError === true ? 'error' : 'ok');
         return result as CallToolResult;
       } catch (error) {
-        done?.(
+        done(
           isGatewayError(error, 'UPSTREAM_TIMEOUT')
             ? 'timeout'
             : isGatewayError(error, 'REQUEST_CANCELLED')
@@ -82,7 +92,10 @@ function unknownTool(visible: CatalogTool[], server: string, tool: string, names
   const where = namespace ? ` in namespace "${namespace}"` : '';
   if (onServer.length === 0) {
     const servers = [...new Set(visible.map((entry) => entry.server))];
-    return new GatewayError('TOOL_NOT_FOUND', `unknown server "${server}"${where}; servers: ${servers.join(', ') || 'none'}`);
+    return new GatewayError(
+      'TOOL_NOT_FOUND',
+      `unknown server "${server}"${where}; servers: ${servers.join(', ') || 'none'}`,
+    );
   }
   return new GatewayError('TOOL_NOT_FOUND', `unknown tool "${tool}" on server "${server}"${where}`, {
     data: { available: onServer.map((entry) => entry.originalName).slice(0, 50) },

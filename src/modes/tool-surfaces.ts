@@ -40,7 +40,10 @@ export function createToolSurfaces(): ToolSurfaces {
     const host = createSessionHost(gateway, session);
     const set =
       mode === 'code'
-        ? createCodeModeTools(host, { sandbox: gateway.config.sandbox, pool: poolFor(gateway) })
+        ? createCodeModeTools(host, {
+            sandbox: session.scope.sandbox ?? gateway.config.sandbox,
+            pool: poolFor(gateway),
+          })
         : createMetaTools(host);
     sets.set(session, { mode, set });
     void session.whenClosed.then(() => set.close());

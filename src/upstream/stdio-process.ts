@@ -206,6 +206,15 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Ends what is left of a process group once its leader has exited: SIGTERM, then SIGKILL. */
+export function endProcessGroup(group: number): void {
+  if (!groupAlive(group)) return;
+  killGroup(group, 'SIGTERM');
+  setTimeout(() => {
+    if (groupAlive(group)) killGroup(group, 'SIGKILL');
+  }, SIGTERM_GRACE_MS).unref();
+}
+
 function groupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);

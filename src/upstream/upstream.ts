@@ -18,7 +18,8 @@ import { backoffDelayMs, isStableRun } from './backoff.js';
 import { createUpstreamTransport } from './connect.js';
 import { formatMs, JsonRpcPeer, type PeerRequestOptions } from './json-rpc-peer.js';
 import { fetchAllPages } from './pagination.js';
-import { SIGTERM_GRACE_MS, StdioProcessTransport } from './stdio-process.js';
+import { endProcessGroup, StdioProcessTransport } from './stdio-process.js';
+import { anySignal, withTimeout } from './timing.js';
 
 export type UpstreamState = 'idle' | 'starting' | 'ready' | 'restarting' | 'failed' | 'stopping' | 'stopped';
 export type ListKind = 'tools' | 'prompts' | 'resources';
@@ -257,6 +258,15 @@ export class Upstream {
   }
 
   /** Ends the server's processes at once (the last step of a shutdown that ran out of time). */
+  /** Tries a failed server again with a fresh count of attempts (the manifest's `restart_failed` hook). */
+  retry(): void {
+    if (this.state !== 'failed') return;
+    this.attempts = 0;
+    this.restarts++;
+    this.log.info(`Server '${this.name}': trying again after it failed`);
+    this.connectOnce().catch(() => {});
+  }
+
   kill(): void {
     if (this.transport instanceof StdioProcessTransport) this.transport.kill();
   }
@@ -554,40 +564,3 @@ const LIST_CHANGED: Record<string, ListKind | undefined> = {
   'notifications/prompts/list_changed': 'prompts',
   'notifications/resources/list_changed': 'resources',
 };
-
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
-/** Ends what is left of a server's process group once its leader has exited: SIGTERM, then SIGKILL. */
-function endProcessGroup(group: number): void {
-  if (!signalGroup(group, 'SIGTERM')) return;
-  setTimeout(() => signalGroup(group, 'SIGKILL'), SIGTERM_GRACE_MS).unref();
-}
-
-function signalGroup(group: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-group, signal);
-    return true;
-  } catch {
-    return false; // No process is left in the group.
-  }
-}
-
-function anySignal(signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const timeout = AbortSignal.timeout(Math.max(1, ms));
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}
