@@ -125,12 +125,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const knownStates = new Map<string, Set<string>>();
   const toolsOf = new Map<string, Set<string>>();
 
+  // Labelled children, looked up once: on the hot path a label-object lookup costs more than the count.
+  const children = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
+
   function toolCall(server: string, tool: string, outcome: ToolCallOutcome, durationSeconds: number): void {
-    let seen = toolsOf.get(server);
-    if (!seen) toolsOf.set(server, (seen = new Set()));
-    seen.add(tool);
-    calls.inc({ server, tool, outcome });
-    durations.observe({ server, tool }, durationSeconds);
+    const key = `${server}\0${tool}\0${outcome}`;
+    let child = children.get(key);
+    if (!child) {
+      let seen = toolsOf.get(server);
+      if (!seen) toolsOf.set(server, (seen = new Set()));
+      seen.add(tool);
+      child = { count: calls.labels(server, tool, outcome), time: durations.labels(server, tool) };
+      children.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(durationSeconds);
   }
 
   return {
@@ -155,6 +164,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       tools.set({ server }, count);
     },
     removeServer(server) {
+      for (const key of children.keys()) if (key.startsWith(`${server}\0`)) children.delete(key);
       for (const state of knownStates.get(server) ?? []) stateGauge.remove({ server, state });
       knownStates.delete(server);
       for (const metric of [up, restarts, tools]) metric.remove({ server });

@@ -4,10 +4,10 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 import { GatewayError } from '../errors.js';
+import { NdjsonDecoder } from '../transport/ndjson.js';
 
 /** Variables a server inherits from the gateway; everything else must be configured (sudo's list, plus locale). */
 const INHERITED_ENV_VARS = ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
-export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const STDIN_CLOSE_GRACE_MS = 1_000;
 export const SIGTERM_GRACE_MS = 1_000;
 
@@ -44,12 +44,19 @@ export class StdioProcessTransport implements Transport {
   onerror?: (error: Error) => void;
 
   private child?: ChildProcess;
-  private buffer: Buffer | undefined;
+  private readonly decoder: NdjsonDecoder;
   private exited?: Promise<void>;
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
   private closing = false;
 
-  constructor(private readonly options: StdioProcessOptions) {}
+  constructor(private readonly options: StdioProcessOptions) {
+    this.decoder = new NdjsonDecoder({
+      onMessage: (message) => this.onmessage?.(message),
+      onGarbage: (line) => this.options.onGarbage?.(line),
+      onOversized: (bytes) =>
+        this.onerror?.(new Error(`a stdout line of ${bytes} bytes exceeded the limit and was dropped`)),
+    });
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -87,7 +94,7 @@ export class StdioProcessTransport implements Transport {
         this.onclose?.();
       });
       child.stdin?.on('error', (error) => this.onerror?.(error));
-      child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
+      child.stdout?.on('data', (chunk: Buffer) => this.decoder.push(chunk));
       child.stdout?.on('error', (error) => this.onerror?.(error));
       if (child.stderr) forEachLine(child.stderr, (line) => this.options.onStderrLine?.(line));
     });
@@ -132,43 +139,6 @@ export class StdioProcessTransport implements Transport {
   kill(): void {
     if (this.child?.pid !== undefined) killGroup(this.child.pid, 'SIGKILL');
   }
-
-  private onStdout(chunk: Buffer): void {
-    let data = this.buffer ? Buffer.concat([this.buffer, chunk]) : chunk;
-    let newline = data.indexOf(10);
-    while (newline !== -1) {
-      const line = data.toString('utf8', 0, newline);
-      data = data.subarray(newline + 1);
-      this.onLine(line);
-      newline = data.indexOf(10);
-    }
-    if (data.length > MAX_MESSAGE_BYTES) {
-      this.onerror?.(new Error(`a stdout line exceeded ${MAX_MESSAGE_BYTES} bytes and was dropped`));
-      data = Buffer.alloc(0);
-    }
-    this.buffer = data.length > 0 ? data : undefined;
-  }
-
-  private onLine(raw: string): void {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') return;
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      this.options.onGarbage?.(line);
-      return;
-    }
-    if (!isJsonRpcMessage(message)) {
-      this.options.onGarbage?.(line);
-      return;
-    }
-    this.onmessage?.(message);
-  }
-}
-
-function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
-  return typeof value === 'object' && value !== null && (value as { jsonrpc?: unknown }).jsonrpc === '2.0';
 }
 
 function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
