@@ -1,22 +1,7 @@
 import { createHash } from 'node:crypto';
 
-/** One upstream server in the `/health` report. */
-export interface ServerHealth {
-  state: string;
-  transport: string;
-  pid?: number;
-  restarts: number;
-  toolCount: number;
-  uptimeSeconds?: number;
-  lastError?: string;
-}
-
-/** The JSON the gateway serves at `/health`, which the status page polls. */
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  uptimeSeconds: number;
-  servers: Record<string, ServerHealth>;
-}
+/** The page polls the gateway's `/health`; the report's shape is the gateway's own. */
+export type { HealthReport, ServerHealth } from '../gateway.js';
 
 export interface StatusPageOptions {
   /** Seconds between two polls of `/health` (5). */

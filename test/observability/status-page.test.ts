@@ -15,6 +15,8 @@ const SCREENSHOT = path.resolve('test-output/status-page.png');
 
 let report: HealthReport = {
   status: 'degraded',
+  version: '0.1.0',
+  sessions: 2,
   uptimeSeconds: 93_784,
   servers: {
     playwright: { state: 'ready', transport: 'stdio', pid: 41_213, restarts: 0, toolCount: 21, uptimeSeconds: 93_700 },
@@ -27,7 +29,7 @@ let report: HealthReport = {
       toolCount: 0,
       lastError: "Server 'perplexity' exited with code 1: PERPLEXITY_API_KEY is not set",
     },
-    search: { state: 'ready', transport: 'streamable-http', restarts: 0, toolCount: 4, uptimeSeconds: 51 },
+    search: { state: 'ready', transport: 'http', restarts: 0, toolCount: 4, uptimeSeconds: 51 },
     notes: { state: 'idle', transport: 'sse', restarts: 0, toolCount: 6 },
   },
 };
