@@ -21,6 +21,8 @@ export interface CliArgs {
   reload: boolean;
   reloadIntervalMs: number;
   mode?: Mode;
+  /** With --stdio: narrow the local client to one namespace. */
+  namespace?: string;
   jsonResponse: boolean;
   start: boolean;
   out?: string;
@@ -44,13 +46,15 @@ Options:
   --log-format FORMAT      human (default) or json
   --log-level LEVEL        trace, debug, info (default), warn, error
   --mode MODE              direct (default), code or meta: overrides the config's mode
+  --namespace NAME         with --stdio: serve only this namespace (default: everything)
   --json-response          answer /mcp POSTs with JSON instead of an SSE stream
   --no-reload              do not watch the config for changes
   --reload-interval SECS   polling interval of the config watcher (default: 1.0)
   --version                print the version
   --help                   print this help
 
-Endpoints: /mcp (Streamable HTTP), /sse + /message (HTTP+SSE), /health, /ready, /metrics, / (status page)
+Endpoints: /mcp (Streamable HTTP), /sse + /message (HTTP+SSE), /ns/NAME/mcp, /ns/NAME/sse (one namespace),
+  /mcp/SERVER (one server), /health, /ready, /metrics, / (status page)
 `;
 
 const COMMANDS = new Set<Command>(['serve', 'check', 'schema', 'stubs', 'init']);
@@ -78,6 +82,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'no-reload': { type: 'boolean' },
         'reload-interval': { type: 'string' },
         mode: { type: 'string' },
+        namespace: { type: 'string' },
         'json-response': { type: 'boolean' },
         start: { type: 'boolean' },
         out: { type: 'string' },
@@ -112,6 +117,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (mode !== undefined && !['direct', 'code', 'meta'].includes(mode)) {
     throw new UsageError(`--mode must be direct, code or meta`);
   }
+  if (values.namespace !== undefined && values.stdio !== true) {
+    throw new UsageError('--namespace needs --stdio; HTTP clients choose a namespace by path (/ns/NAME/mcp)');
+  }
   const configFromPosition = command === 'check' || command === 'init' ? positionals[1] : undefined;
   return {
     command,
@@ -125,6 +133,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     reload: values['no-reload'] !== true,
     reloadIntervalMs: Math.round(interval * 1000),
     mode: mode as Mode | undefined,
+    ...(typeof values.namespace === 'string' ? { namespace: values.namespace } : {}),
     jsonResponse: values['json-response'] === true,
     start: values.start === true,
     out: (values.out as string | undefined) ?? (command === 'init' ? positionals[1] : undefined),

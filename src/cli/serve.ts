@@ -1,4 +1,5 @@
 import { type AuditLog, openAuditLog } from '../access/audit.js';
+import { hasNamespace } from '../access/namespaces.js';
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/model.js';
 import { secretValues } from '../config/secrets.js';
@@ -39,8 +40,12 @@ export async function runServe(args: CliArgs): Promise<number> {
   try {
     tls = args.stdio ? undefined : await readTlsFiles(config);
   } catch (error) {
-    process.stderr.write(`mcproxy: ${errorMessage(error)}
-`);
+    process.stderr.write(`mcproxy: ${errorMessage(error)}\n`);
+    await closeLogger(log);
+    return 1;
+  }
+  if (args.namespace !== undefined && !hasNamespace(config, args.namespace)) {
+    process.stderr.write(`mcproxy: --namespace: no namespace "${args.namespace}" in ${args.config}\n`);
     await closeLogger(log);
     return 1;
   }

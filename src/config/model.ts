@@ -36,6 +36,26 @@ export interface ServerConfig {
   restart: RestartPolicy;
 }
 
+/** One credential of `auth.tokens`. `token` is the secret itself, read from the environment. */
+export interface CredentialConfig {
+  id: string;
+  token: string;
+  /** Namespaces it opens; absent means every namespace except isolated ones. */
+  namespaces?: string[];
+  tools: { allow?: string[]; deny?: string[] };
+  rateLimitPerMinute?: number;
+}
+
+export interface AuthConfig {
+  tokens: CredentialConfig[];
+  /** Lower-case name of the API-key header. */
+  apiKeyHeader: string;
+  /** Default of `require_auth` for namespaces and for servers in no namespace. */
+  requireAuth: boolean;
+}
+
+export const DEFAULT_API_KEY_HEADER = 'x-api-key';
+
 export interface GatewayConfig {
   /** In file order, which decides collisions deterministically. Disabled servers are included. */
   servers: ServerConfig[];
@@ -43,6 +63,18 @@ export interface GatewayConfig {
   namespaces: Record<string, NamespaceEntry>;
   sandbox: SandboxSettings;
   manifests: ManifestsSettings;
+  /** Credentials of HTTP clients; absent when the file has no `auth` block. */
+  auth?: AuthConfig;
+  /** Absolute paths of the certificate and key; HTTPS when present. */
+  tls?: { certPath: string; keyPath: string };
+  /** Audit log of tool calls; the path is absolute. */
+  audit?: { path: string };
+  /** Default rate limit per client and namespace, in requests per minute. */
+  rateLimitPerMinute?: number;
+  /** Origins accepted besides loopback and the addressed host (entries are origins or host names). */
+  allowedOrigins?: string[];
+  /** Host header names accepted besides loopback. */
+  allowedHosts?: string[];
   /** Where the config came from, for error messages and reload. */
   source: { path?: string; shape: 'v1' | 'v2' | 'mcpServers' | 'empty' };
 }

@@ -1,7 +1,12 @@
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+
 import type { z } from 'zod';
 
+import { checkAccessSemantics } from './check-access.js';
 import { type ConfigIssue, formatPath, isRecord, type PathSegment, suggest } from './issues.js';
 import {
+  type AuthConfig,
+  DEFAULT_API_KEY_HEADER,
   DEFAULT_RESTART_POLICY,
   DEFAULT_START_TIMEOUT_MS,
   DEFAULT_TOOL_TIMEOUT_MS,
@@ -72,85 +77,12 @@ export function checkConfigSemantics(data: unknown): ConfigIssue[] {
       at([...ref.segments, 'type'], `type "${type}" needs "url", not "command"`);
     }
   }
-  if (isRecord(data) && isRecord(data['namespaces'])) {
-    issues.push(...checkNamespaces(data['namespaces'], [...seen.keys()], data));
-  }
+  issues.push(...checkAccessSemantics(data, listServerEntries(data)));
   return issues;
-}
-
-function checkNamespaces(namespaces: Record<string, unknown>, serverNames: string[], root: unknown): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const unknownName = (kind: string, name: string, known: string[]): string => {
-    const guess = suggest(name, known);
-    return `unknown ${kind} "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`}`;
-  };
-  const namespaceNames = Object.keys(namespaces);
-  const parents = new Map<string, string[]>();
-  for (const [name, value] of Object.entries(namespaces)) {
-    const listPath: PathSegment[] = Array.isArray(value) ? ['namespaces', name] : ['namespaces', name, 'servers'];
-    const members = Array.isArray(value) ? value : isRecord(value) ? value['servers'] : undefined;
-    if (Array.isArray(members)) {
-      members.forEach((member, index) => {
-        if (typeof member === 'string' && !serverNames.includes(member)) {
-          issues.push({
-            path: formatPath([...listPath, index], root),
-            message: unknownName('server', member, serverNames),
-          });
-        }
-      });
-    }
-    const parentsOf = isRecord(value) ? value['extends'] : undefined;
-    const list =
-      typeof parentsOf === 'string' ? [parentsOf] : Array.isArray(parentsOf) ? parentsOf.filter(isString) : [];
-    parents.set(
-      name,
-      list.filter((parent) => namespaceNames.includes(parent)),
-    );
-    for (const parent of list) {
-      if (!namespaceNames.includes(parent)) {
-        issues.push({
-          path: formatPath(['namespaces', name, 'extends'], root),
-          message: unknownName('namespace', parent, namespaceNames),
-        });
-      }
-    }
-  }
-  const cycle = findCycle(parents);
-  if (cycle) {
-    issues.push({
-      path: formatPath(['namespaces', cycle[0] ?? '', 'extends'], root),
-      message: `inheritance cycle: ${cycle.join(' → ')}`,
-    });
-  }
-  return issues;
-}
-
-function findCycle(parents: Map<string, string[]>): string[] | undefined {
-  const done = new Set<string>();
-  const visit = (name: string, trail: string[]): string[] | undefined => {
-    const loop = trail.indexOf(name);
-    if (loop !== -1) return [...trail.slice(loop), name];
-    if (done.has(name)) return undefined;
-    for (const parent of parents.get(name) ?? []) {
-      const found = visit(parent, [...trail, name]);
-      if (found) return found;
-    }
-    done.add(name);
-    return undefined;
-  };
-  for (const name of parents.keys()) {
-    const found = visit(name, []);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 function hasTypoOf(entry: Record<string, unknown>, fields: string[]): boolean {
   return Object.keys(entry).some((key) => !(key in NamedServerEntrySchema.shape) && suggest(key, fields) !== undefined);
-}
-
-function isString(value: unknown): value is string {
-  return typeof value === 'string';
 }
 
 /**
@@ -171,7 +103,7 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
       : file.mcpServers !== undefined
         ? 'mcpServers'
         : 'empty';
-  return {
+  const config: GatewayConfig = {
     servers,
     mode: file.mode ?? 'direct',
     namespaces: file.namespaces ?? {},
@@ -179,6 +111,38 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
     manifests: file.manifests ?? {},
     source: path === undefined ? { shape } : { path, shape },
   };
+  // Access settings are only set when present, so a plain config normalises to exactly what it did before.
+  if (file.auth !== undefined) config.auth = toAuthConfig(file.auth);
+  if (file.tls !== undefined) {
+    config.tls = { certPath: besideConfig(file.tls.cert, path), keyPath: besideConfig(file.tls.key, path) };
+  }
+  if (file.audit !== undefined) config.audit = { path: besideConfig(file.audit.path, path) };
+  if (file.rate_limit !== undefined) config.rateLimitPerMinute = file.rate_limit.requests_per_minute;
+  if (file.allowed_origins !== undefined) config.allowedOrigins = file.allowed_origins;
+  if (file.allowed_hosts !== undefined) config.allowedHosts = file.allowed_hosts;
+  return config;
+}
+
+function toAuthConfig(auth: NonNullable<ParsedConfigFile['auth']>): AuthConfig {
+  const tokens = (auth.tokens ?? []).map((entry) => ({
+    id: entry.id,
+    token: entry.token,
+    ...(entry.namespaces === undefined ? {} : { namespaces: entry.namespaces }),
+    tools: { ...entry.tools },
+    ...(entry.rate_limit === undefined ? {} : { rateLimitPerMinute: entry.rate_limit.requests_per_minute }),
+  }));
+  return {
+    tokens,
+    apiKeyHeader: (auth.api_key_header ?? DEFAULT_API_KEY_HEADER).toLowerCase(),
+    // Configuring credentials closes the gateway unless a namespace (or this flag) opens it again.
+    requireAuth: auth.require_auth ?? tokens.length > 0,
+  };
+}
+
+/** Files named by the config (TLS, audit) are found beside it, so a service finds them whatever its cwd. */
+function besideConfig(file: string, configPath: string | undefined): string {
+  if (isAbsolute(file)) return file;
+  return configPath === undefined ? resolvePath(file) : resolvePath(dirname(configPath), file);
 }
 
 function toServerConfig(name: string, entry: ServerEntry, topRestart: RestartSettings | undefined): ServerConfig {

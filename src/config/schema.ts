@@ -11,6 +11,13 @@ const serverName = z
   .regex(SERVER_NAME_PATTERN, 'a server name may contain only letters, digits, "_" and "-"')
   .max(64);
 
+/** Namespace names appear in endpoint paths (`/ns/<name>/mcp`), so they are as plain as server names. */
+export const NAMESPACE_NAME_PATTERN = SERVER_NAME_PATTERN;
+const namespaceName = z
+  .string()
+  .regex(NAMESPACE_NAME_PATTERN, 'a namespace name may contain only letters, digits, "_" and "-"')
+  .max(64);
+
 const stringMap = z.record(z.string(), z.string());
 const seconds = z.number().positive();
 
@@ -52,7 +59,7 @@ export const ServerEntrySchema = z.strictObject({
     .array(z.string())
     .optional()
     .describe('Accepted from pasted client configs; approval is the client’s job.'),
-  namespace: z.string().optional().describe('Namespace the server belongs to.'),
+  namespace: namespaceName.optional().describe('Namespace the server belongs to.'),
   description: z.string().optional().describe('What the server is for, shown in search and meta mode.'),
   prefix: z
     .string()
@@ -94,21 +101,35 @@ export const SandboxSchema = z.strictObject({
 });
 
 export const RateLimitSchema = z.strictObject({
-  requests_per_minute: z.number().int().positive(),
+  requests_per_minute: z
+    .number()
+    .int()
+    .positive()
+    .describe('Requests a client may make per minute (a token bucket: bursts up to this many).'),
 });
 
 export const ModeSchema = z.enum(['direct', 'code', 'meta']);
 
+const originList = z
+  .array(z.string().min(1))
+  .describe('Browser origins accepted: a full origin (https://app.example.com) or a host name (localhost).');
+
 export const NamespaceObjectSchema = z.strictObject({
-  servers: z.array(serverName).optional(),
-  extends: z.union([z.string(), z.array(z.string()), z.null()]).optional(),
-  isolated: z.boolean().optional(),
-  require_auth: z.boolean().optional(),
-  allowed_origins: z.array(z.string()).optional(),
+  servers: z.array(serverName).optional().describe('Servers of the namespace (besides those naming it themselves).'),
+  extends: z
+    .union([z.string(), z.array(z.string()), z.null()])
+    .optional()
+    .describe('Parent namespace(s): their servers are included and their settings inherited; null for none.'),
+  isolated: z
+    .boolean()
+    .optional()
+    .describe('Reachable only with a credential naming it; never extended, its servers in no other namespace.'),
+  require_auth: z.boolean().optional().describe('Needs a credential (inherited; see auth.require_auth).'),
+  allowed_origins: originList.optional(),
   rate_limit: RateLimitSchema.optional(),
   sandbox: SandboxSchema.optional(),
   mode: ModeSchema.optional(),
-  tools: ToolFilterSchema.optional(),
+  tools: ToolFilterSchema.optional().describe('Tool allow/deny globs: "name" on any server, "server/name" on one.'),
 });
 
 export const NamespaceSchema = z.union([z.array(serverName), NamespaceObjectSchema]);
@@ -129,6 +150,46 @@ export const ManifestsSchema = z.strictObject({
     .optional(),
 });
 
+export const CredentialSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.@-]+$/, 'an id may contain only letters, digits, "_", ".", "@" and "-"')
+    .max(64)
+    .describe('Name of the credential in logs and the audit log (never the secret itself).'),
+  token: z
+    .string()
+    .min(16, 'a token must be at least 16 characters long')
+    .describe('The secret, sent as "Authorization: Bearer <token>" or in the API-key header; use "${VAR}".'),
+  namespaces: z
+    .array(z.string())
+    .optional()
+    .describe('Namespaces this credential opens; every namespace except isolated ones when absent.'),
+  tools: ToolFilterSchema.optional().describe('Tool allow/deny globs for this credential.'),
+  rate_limit: RateLimitSchema.optional(),
+});
+
+export const AuthSchema = z.strictObject({
+  tokens: z.array(CredentialSchema).optional().describe('Bearer tokens / API keys and what each may reach.'),
+  api_key_header: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'a header name may contain only letters, digits and "-"')
+    .optional()
+    .describe('Header carrying an API key, as an alternative to Authorization: Bearer (x-api-key).'),
+  require_auth: z
+    .boolean()
+    .optional()
+    .describe('Default of require_auth for namespaces and servers in none (true when tokens are configured).'),
+});
+
+export const TlsSchema = z.strictObject({
+  cert: z.string().min(1).describe('PEM certificate (chain) file; relative to the config file.'),
+  key: z.string().min(1).describe('PEM private key file; relative to the config file.'),
+});
+
+export const AuditSchema = z.strictObject({
+  path: z.string().min(1).describe('JSON-lines file every tool call is appended to; relative to the config file.'),
+});
+
 export const ConfigFileSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -142,9 +203,21 @@ export const ConfigFileSchema = z
       .describe('The format of Claude Desktop, Cursor and VS Code, accepted as it is.'),
     mode: ModeSchema.optional().describe('How the catalog is exposed: direct (default), code or meta.'),
     restart: RestartPolicySchema.optional().describe('Default restart policy of every server.'),
-    namespaces: z.record(z.string(), NamespaceSchema).optional(),
+    namespaces: z
+      .record(namespaceName, NamespaceSchema)
+      .optional()
+      .describe('Groups of servers with their own access rules, served at /ns/<name>/mcp and /ns/<name>/sse.'),
     sandbox: SandboxSchema.optional(),
     manifests: ManifestsSchema.optional(),
+    auth: AuthSchema.optional().describe('Credentials of HTTP clients; stdio clients are local and need none.'),
+    tls: TlsSchema.optional().describe('Serve HTTPS instead of HTTP.'),
+    audit: AuditSchema.optional().describe('Audit log of tool calls.'),
+    rate_limit: RateLimitSchema.optional().describe('Default rate limit per client and namespace (none).'),
+    allowed_origins: originList.optional(),
+    allowed_hosts: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Host header names accepted besides loopback (DNS-rebinding protection of a loopback listener).'),
   })
   .describe('mcproxy configuration');
 
@@ -154,3 +227,4 @@ export type SandboxSettings = z.output<typeof SandboxSchema>;
 export type NamespaceEntry = z.output<typeof NamespaceSchema>;
 export type ManifestsSettings = z.output<typeof ManifestsSchema>;
 export type Mode = z.output<typeof ModeSchema>;
+export type NamespaceObject = z.output<typeof NamespaceObjectSchema>;

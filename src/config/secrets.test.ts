@@ -24,4 +24,17 @@ describe('secretValues', () => {
   it('returns the same array for the same config', () => {
     expect(secretValues(config)).toBe(secretValues(config));
   });
+
+  it('holds the tokens of auth and the credentials in server URLs', () => {
+    const withAuth = parseConfigText(
+      JSON.stringify({
+        servers: { r: { url: 'https://user:pa55word@h/mcp?api_key=url-key-1234&page=2' } },
+        auth: { tokens: [{ id: 'alice', token: 'alice-token-0123456789' }] },
+      }),
+      { env: {} },
+    );
+    const values = secretValues(withAuth);
+    expect(values).toEqual(expect.arrayContaining(['alice-token-0123456789', 'pa55word', 'url-key-1234']));
+    expect(values).not.toContain('2');
+  });
 });

@@ -4,12 +4,15 @@ import type { GatewayConfig } from './model.js';
 const MIN_NAMED_SECRET_LENGTH = 4;
 const MIN_ANY_VALUE_LENGTH = 8;
 const SECRET_KEY = /key|token|secret|passw|auth|credential|cookie|session|private/i;
+/** Query parameters of a server URL whose values are credentials. */
+const SECRET_PARAM = /key|token|secret|auth|pass|sig|credential/i;
 const cache = new WeakMap<GatewayConfig, readonly string[]>();
 
 /**
  * The values that must never appear in logs, health or errors: every header value, every env value whose
- * name says it is a secret, and every other env value long enough to be one. Short ordinary values
- * ("true", a server's own name) are left alone, or the log would mask words it needs.
+ * name says it is a secret, and every other env value long enough to be one; the password and credential-like
+ * query values of server URLs; the tokens of `auth`. Short ordinary values ("true", a server's own name) are
+ * left alone, or the log would mask words it needs.
  * The same array is returned for the same config, so maskers can cache their work.
  */
 export function secretValues(config: GatewayConfig): readonly string[] {
@@ -23,8 +26,21 @@ export function secretValues(config: GatewayConfig): readonly string[] {
   for (const server of config.servers) {
     for (const [key, value] of Object.entries(server.env)) add(key, value, false);
     for (const [key, value] of Object.entries(server.headers)) add(key, value, true);
+    if (server.url !== undefined) for (const value of urlSecrets(server.url)) add('url', value, true);
   }
+  for (const credential of config.auth?.tokens ?? []) add('token', credential.token, true);
   const list = [...values];
   cache.set(config, list);
   return list;
+}
+
+function urlSecrets(url: string): string[] {
+  try {
+    const parsed = new URL(url);
+    const found = [parsed.password, decodeURIComponent(parsed.password)].filter((value) => value !== '');
+    for (const [name, value] of parsed.searchParams) if (SECRET_PARAM.test(name)) found.push(value);
+    return found;
+  } catch {
+    return [];
+  }
 }

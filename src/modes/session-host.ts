@@ -63,6 +63,7 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
           { name: tool, arguments: args },
           {
             signal: options.signal,
+            origin: session.origin,
             timeoutMs: upstream.config.toolTimeoutMs,
             describe: `tool "${tool}" on server "${server}"`,
           },

@@ -7,13 +7,25 @@ import {
   type JSONRPCRequest,
   type LoggingLevel,
   type ServerNotification,
+  type ServerRequest,
   SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
+import type { CallOrigin } from '../upstream/upstream.js';
 import { CatalogView, type SessionScope } from './catalog-view.js';
 import type { RelayContext } from './context.js';
 import { toWireError } from './errors.js';
-import { callTool, complete, type Extra, getPrompt, readResource, subscribe, unsubscribe } from './forward.js';
+import {
+  ANY_RESULT,
+  callTool,
+  complete,
+  type Extra,
+  getPrompt,
+  readResource,
+  SERVER_REQUEST_TIMEOUT_MS,
+  subscribe,
+  unsubscribe,
+} from './forward.js';
 
 export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post';
 
@@ -102,6 +114,20 @@ export class ClientSession {
     if (this.closed) return;
     await this.server.close().catch(() => {});
     this.onClosed();
+  }
+
+  /**
+   * Where a server's request (sampling, elicitation, roots) goes when it arises from work this session
+   * started without a request of its own to answer on, such as a tool called from Code Mode's `execute`.
+   */
+  get origin(): CallOrigin {
+    return {
+      sendRequest: (request: JSONRPCRequest, signal: AbortSignal) =>
+        this.server.request({ method: request.method, params: request.params } as ServerRequest, ANY_RESULT, {
+          signal,
+          timeout: SERVER_REQUEST_TIMEOUT_MS,
+        }) as Promise<Record<string, unknown>>,
+    };
   }
 
   /** Sends a notification unless the session is gone; never throws. */

@@ -13,9 +13,9 @@ export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 type Params = Record<string, unknown>;
 
 /** Results of server-to-client requests are relayed as they are; the SDK insists on a schema. */
-const ANY_RESULT = z.looseObject({});
+export const ANY_RESULT = z.looseObject({});
 /** A human may be answering an elicitation: the upstream's own timeout and cancellation bound the wait. */
-const SERVER_REQUEST_TIMEOUT_MS = 10 * 60_000;
+export const SERVER_REQUEST_TIMEOUT_MS = 10 * 60_000;
 
 export function requireString(params: Params | undefined, key: string): string {
   const value = params?.[key];
@@ -87,16 +87,21 @@ export async function callTool(context: RelayContext, view: CatalogView, params:
     throw new GatewayError('TOOL_NOT_FOUND', `unknown tool "${name}"${hint}`);
   }
   const upstream = upstreamOf(context, tool.server);
-  const done = context.metrics?.startToolCall(tool.server, tool.originalName);
+  const metered = context.metrics?.startToolCall(tool.server, tool.originalName);
+  const audited = view.scope.onToolCall?.(tool.server, tool.originalName);
+  const done = (outcome: ToolCallOutcome): void => {
+    metered?.(outcome);
+    audited?.(outcome);
+  };
   try {
     const result = await forward(upstream, 'tools/call', { ...params, name: tool.originalName }, extra, {
       timeoutMs: upstream.config.toolTimeoutMs,
       describe: `tool "${name}" on server "${tool.server}"`,
     });
-    done?.(result.isError === true ? 'error' : 'ok');
+    done(result.isError === true ? 'error' : 'ok');
     return result;
   } catch (error) {
-    done?.(outcomeOf(error));
+    done(outcomeOf(error));
     throw error;
   }
 }

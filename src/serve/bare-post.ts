@@ -4,6 +4,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
+import type { SessionScope } from '../relay/catalog-view.js';
+import type { ClientSession } from '../relay/client-session.js';
 import { sendJson, sendRpcError } from './http-body.js';
 
 /**
@@ -38,6 +40,11 @@ class OneShotTransport implements Transport {
   }
 }
 
+/** The JSON-RPC requests of a body (one message or a batch); notifications and junk do not count. */
+export function countRequests(body: unknown): number {
+  return (Array.isArray(body) ? body : [body]).filter(isRequest).length;
+}
+
 function isRequest(value: unknown): value is JSONRPCMessage & { id: RequestId; method: string } {
   const candidate = value as { jsonrpc?: unknown; id?: unknown; method?: unknown } | null;
   return (
@@ -53,7 +60,12 @@ function isRequest(value: unknown): value is JSONRPCMessage & { id: RequestId; m
  * The seeds' shortcut: a JSON-RPC request POSTed to `/sse` or `/message` without a session is answered in
  * the HTTP response body, so `curl -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'` just works.
  */
-export async function answerBarePost(gateway: Gateway, body: unknown, res: ServerResponse): Promise<void> {
+export async function answerBarePost(
+  gateway: Gateway,
+  body: unknown,
+  res: ServerResponse,
+  route: { scope?: SessionScope; setup?: (session: ClientSession) => void } = {},
+): Promise<void> {
   const messages = Array.isArray(body) ? body : [body];
   if (messages.length === 0) return sendRpcError(res, 400, -32600, 'Invalid Request: empty batch');
   const requests = messages.filter(isRequest);
@@ -65,7 +77,8 @@ export async function answerBarePost(gateway: Gateway, body: unknown, res: Serve
     res.writeHead(202).end();
     return;
   }
-  const session = gateway.createSession('bare-post');
+  const session = gateway.createSession('bare-post', route.scope);
+  route.setup?.(session);
   const transport = new OneShotTransport();
   try {
     await session.connect(transport);

@@ -1,43 +1,82 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+
+import type { AuditLog } from '../access/audit.js';
+import { type AccessGrant, describeGrant, grantAccess } from '../access/policy.js';
+import { RateLimiter } from '../access/rate-limit.js';
+import { guardSession } from '../access/session-guard.js';
+import type { GatewayConfig } from '../config/model.js';
+import { secretValues } from '../config/secrets.js';
 import { errorMessage } from '../errors.js';
 import type { Gateway } from '../gateway.js';
-import { answerBarePost } from './bare-post.js';
+import { createSecretMasker } from '../observability/redact.js';
+import type { ClientSession } from '../relay/client-session.js';
+import { answerBarePost, countRequests } from './bare-post.js';
+import { type EndpointPath, parseEndpointPath } from './endpoint-path.js';
+import {
+  authenticateRequest,
+  credentialInQuery,
+  namespaceOrigins,
+  sendCredentialInQuery,
+  sendRateLimited,
+  sendRefusal,
+  sendUnauthorized,
+} from './http-access.js';
 import { DEFAULT_MAX_BODY_BYTES, HttpError, readJsonBody, sendJson, sendRpcError } from './http-body.js';
-import { checkRequest } from './request-guard.js';
+import {
+  checkRequest,
+  type GuardOptions,
+  isLoopback,
+  isOriginAllowedByDefault,
+  isOriginListed,
+} from './request-guard.js';
 import { SseEndpoint } from './sse.js';
-import { type EndpointRoute, StreamableHttpEndpoint } from './streamable-http.js';
+import { StreamableHttpEndpoint } from './streamable-http.js';
+import type { TlsFiles } from './tls.js';
 
 export interface HttpServerOptions {
   host: string;
   port: number;
   jsonResponse?: boolean;
   maxBodyBytes?: number;
+  /** Host names accepted besides loopback, on top of the config's `allowed_hosts`. */
   allowedHosts?: string[];
+  /** Origins accepted, on top of the config's `allowed_origins`. */
   allowedOrigins?: string[];
   sseHeartbeatMs?: number;
+  /** Serve HTTPS with this certificate and key. */
+  tls?: TlsFiles;
+  /** Where every tool call of an HTTP client is recorded. */
+  audit?: AuditLog;
 }
 
 /** Extra routes other features mount (status page, metrics), answered before the MCP endpoints. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
 
+/** Headers beyond this many bytes are refused with 431 before any handler runs. */
+const MAX_HEADER_BYTES = 16 * 1024;
+
 const CORS_HEADERS = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-  'access-control-allow-headers':
-    'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id',
-  'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version',
+  'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after',
 };
+const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
 
 /**
- * The gateway's HTTP face: `/mcp`, `/sse` + `/message`, the bare POST shortcut, `/health` and `/ready`.
- * The only module that opens a socket.
+ * The gateway's HTTP face: `/mcp`, `/sse` + `/message`, the same per namespace under `/ns/<namespace>/`,
+ * `/mcp/<server>`, the bare POST shortcut, `/health` and `/ready`. Every MCP request is authenticated and
+ * scoped by `grantAccess`; every new session is guarded. The only module that opens a socket.
  */
 export class GatewayHttpServer {
   readonly streamable: StreamableHttpEndpoint;
   readonly sse: SseEndpoint;
-  private readonly server: Server;
+  readonly limiter = new RateLimiter();
+  private readonly server: Server | HttpsServer;
   private readonly routes: RouteHandler[] = [];
+  private readonly mask = createSecretMasker(() => secretValues(this.gateway.config));
 
   constructor(
     private readonly gateway: Gateway,
@@ -45,14 +84,20 @@ export class GatewayHttpServer {
   ) {
     this.streamable = new StreamableHttpEndpoint(gateway, { jsonResponse: options.jsonResponse });
     this.sse = new SseEndpoint(gateway, { heartbeatMs: options.sseHeartbeatMs });
-    this.server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    const handle = (req: IncomingMessage, res: ServerResponse): void => {
       this.route(req, res).catch((error: unknown) => {
-        gateway.log.error(`HTTP ${req.method} ${req.url} failed: ${errorMessage(error)}`);
-        sendRpcError(res, 500, -32603, `Internal error: ${errorMessage(error)}`);
+        // The path only: a query string may hold what must not be logged.
+        gateway.log.error(`HTTP ${req.method} ${(req.url ?? '').split('?', 1)[0]} failed: ${errorMessage(error)}`);
+        sendRpcError(res, 500, -32603, this.mask(`Internal error: ${errorMessage(error)}`));
       });
-    });
-    this.server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    };
+    this.server = options.tls
+      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, maxHeaderSize: MAX_HEADER_BYTES }, handle)
+      : createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handle);
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return;
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
   }
 
@@ -68,7 +113,10 @@ export class GatewayHttpServer {
         this.server.off('error', reject);
         const address = this.server.address() as AddressInfo;
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-        resolve(`http://${host}:${address.port}`);
+        if (!this.options.tls && !isLoopback(this.options.host) && (this.gateway.config.auth?.tokens.length ?? 0) > 0) {
+          this.gateway.log.warn('credentials are configured but TLS is not: tokens cross the network in clear text');
+        }
+        resolve(`${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`);
       });
     });
   }
@@ -81,51 +129,56 @@ export class GatewayHttpServer {
     await closed;
   }
 
+  private guardOptions(config: GatewayConfig): GuardOptions {
+    return {
+      bindHost: this.options.host,
+      allowedHosts: [...(this.options.allowedHosts ?? []), ...(config.allowedHosts ?? [])],
+      allowedOrigins: [...(this.options.allowedOrigins ?? []), ...(config.allowedOrigins ?? [])],
+    };
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const config = this.gateway.config;
+    const guard = this.guardOptions(config);
+    // Origins a namespace lists pass here; the namespace check later keeps them to that namespace.
     const verdict = checkRequest(
       { host: req.headers.host, origin: req.headers.origin },
-      {
-        bindHost: this.options.host,
-        allowedHosts: this.options.allowedHosts,
-        allowedOrigins: this.options.allowedOrigins,
-      },
+      { ...guard, allowedOrigins: [...(guard.allowedOrigins ?? []), ...namespaceOrigins(config)] },
     );
     if (!verdict.ok) return sendRpcError(res, verdict.status, -32000, verdict.message);
+    const target = parseEndpointPath(req.url ?? '/');
+    if (target.kind === 'invalid') return sendRpcError(res, target.status, -32600, target.message);
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const inQuery = credentialInQuery(url, config);
+    if (inQuery !== undefined) return sendCredentialInQuery(res, inQuery);
     if (req.headers.origin) {
       res.setHeader('access-control-allow-origin', req.headers.origin);
       res.setHeader('vary', 'Origin');
       for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
+      res.setHeader(
+        'access-control-allow-headers',
+        `${CORS_ALLOW_HEADERS}, ${config.auth?.apiKeyHeader ?? 'x-api-key'}`,
+      );
     }
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
     }
+    if (url.pathname === '/metrics' && !this.operatorAllowed(req, res, config)) return;
     for (const handler of this.routes) if (await handler(req, res, url)) return;
-
-    const single = /^\/mcp\/([^/]+)$/.exec(url.pathname);
-    if (single) return this.singleServer(req, res, single[1]!);
+    if (target.kind === 'endpoint') return this.endpointRequest(req, res, url, target, config, guard);
 
     switch (url.pathname) {
-      case '/mcp': {
-        if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) return methodNotAllowed(res, 'GET, POST, DELETE');
-        return this.streamableRequest(req, res, { path: '/mcp' });
-      }
-      case '/sse':
-        if (req.method === 'GET') return this.sse.open(req, res);
-        if (req.method === 'POST') return this.barePost(req, res);
-        return methodNotAllowed(res, 'GET, POST');
-      case '/message': {
-        if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
-        const sessionId = url.searchParams.get('sessionId');
-        if (sessionId === null) return this.barePost(req, res);
-        const body = await this.body(req, res);
-        if (body === undefined) return;
-        return this.sse.post(req, res, sessionId, body);
-      }
       case '/health': {
         const report = this.gateway.health();
-        return sendJson(res, report.status === 'ok' ? 200 : 503, report);
+        const body = this.mask(JSON.stringify(report));
+        res
+          .writeHead(report.status === 'ok' ? 200 : 503, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          })
+          .end(body);
+        return;
       }
       case '/ready': {
         const ready = this.gateway.state === 'ready';
@@ -136,31 +189,94 @@ export class GatewayHttpServer {
     }
   }
 
-  /** `/mcp/<server>`: one server alone, under its own names (meta mode's direct access to a backend). */
-  private async singleServer(req: IncomingMessage, res: ServerResponse, encodedName: string): Promise<void> {
-    let name: string;
-    try {
-      name = decodeURIComponent(encodedName);
-    } catch {
-      return sendRpcError(res, 404, -32601, 'Not found: malformed server name');
-    }
-    const upstream = this.gateway.upstream(name);
-    if (!upstream || !upstream.config.enabled) return sendRpcError(res, 404, -32601, `Not found: no server "${name}"`);
-    if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) return methodNotAllowed(res, 'GET, POST, DELETE');
-    const scope = { single: name, servers: new Set([name]), mode: 'direct' as const, label: `server:${name}` };
-    return this.streamableRequest(req, res, { path: `/mcp/${name}`, scope });
+  /** `/metrics` names every server and tool: with credentials required, it needs one too. */
+  private operatorAllowed(req: IncomingMessage, res: ServerResponse, config: GatewayConfig): boolean {
+    if (!config.auth?.requireAuth || config.auth.tokens.length === 0) return true;
+    const who = authenticateRequest(req, config);
+    if (who.ok && who.principal.kind === 'credential') return true;
+    sendUnauthorized(
+      res,
+      who.ok ? 'Unauthorized: /metrics needs a credential' : who.message,
+      who.ok ? undefined : 'invalid_token',
+    );
+    return false;
   }
 
-  private async streamableRequest(req: IncomingMessage, res: ServerResponse, route: EndpointRoute): Promise<void> {
-    if (req.method !== 'POST') return this.streamable.handle(req, res, undefined, route);
+  private async endpointRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    target: Extract<EndpointPath, { kind: 'endpoint' }>,
+    config: GatewayConfig,
+    guard: GuardOptions,
+  ): Promise<void> {
+    const { transport, endpoint, path, messagePath } = target;
+    const method = req.method ?? '';
+    if (transport === 'mcp' && !['GET', 'POST', 'DELETE'].includes(method)) {
+      return methodNotAllowed(res, 'GET, POST, DELETE');
+    }
+    if (transport === 'sse' && method !== 'GET' && method !== 'POST') return methodNotAllowed(res, 'GET, POST');
+    if (transport === 'message' && method !== 'POST') return methodNotAllowed(res, 'POST');
+
+    const who = authenticateRequest(req, config);
+    if (!who.ok) return sendUnauthorized(res, who.message, 'invalid_token');
+    const origin = req.headers.origin;
+    const result = grantAccess(config, {
+      principal: who.principal,
+      endpoint,
+      via: path,
+      ...(this.options.audit ? { audit: this.options.audit } : {}),
+      ...(origin
+        ? {
+            originAllowed: (listed: readonly string[] | undefined) =>
+              listed ? isOriginListed(origin, listed) : isOriginAllowedByDefault(origin, req.headers.host, guard),
+          }
+        : {}),
+    });
+    if (!result.ok) {
+      return result.status === 401
+        ? sendUnauthorized(res, result.message)
+        : sendRefusal(res, result.status, result.message);
+    }
+    const { grant } = result;
+    const owner = grant.owner;
+    const setup = (session: ClientSession): void => {
+      guardSession(session, { grant, limiter: this.limiter, config: () => this.gateway.config });
+      this.gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
+    };
+
+    if (transport === 'mcp') {
+      if (method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
+      const body = await this.body(req, res);
+      if (body === undefined) return;
+      const opening = req.headers['mcp-session-id'] === undefined && isInitializeRequest(body);
+      if (opening && !this.admit(res, grant, 1)) return;
+      return this.streamable.handle(req, res, body, { path, owner, scope: grant.scope, setup });
+    }
+    if (transport === 'sse' && method === 'GET') {
+      if (!this.admit(res, grant, 1)) return;
+      return this.sse.open(req, res, { messagePath, owner, scope: grant.scope, setup });
+    }
+    const sessionId = transport === 'message' ? url.searchParams.get('sessionId') : null;
     const body = await this.body(req, res);
     if (body === undefined) return;
-    return this.streamable.handle(req, res, body, route);
+    if (sessionId !== null) return this.sse.post(req, res, sessionId, body, { messagePath, owner });
+    // A bare POST: its session lives for this one exchange, and its requests were counted here already.
+    const requests = countRequests(body);
+    if (requests > 0 && !this.admit(res, grant, requests)) return;
+    const bareSetup = (session: ClientSession): void =>
+      guardSession(session, { grant, config: () => this.gateway.config });
+    await answerBarePost(this.gateway, body, res, { scope: grant.scope, setup: bareSetup });
   }
 
-  private async barePost(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await this.body(req, res);
-    if (body !== undefined) await answerBarePost(this.gateway, body, res);
+  /** Takes `count` requests from the grant's rate limit, or answers 429 with Retry-After. */
+  private admit(res: ServerResponse, grant: AccessGrant, count: number): boolean {
+    const limit = grant.rateLimit;
+    if (!limit) return true;
+    const decision = this.limiter.take(limit.key, limit.perMinute, count);
+    if (decision.ok) return true;
+    sendRateLimited(res, limit.perMinute, decision.retryAfterSeconds);
+    return false;
   }
 
   /** The parsed body, or undefined after answering the error (too large, not JSON). */

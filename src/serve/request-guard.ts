@@ -38,13 +38,50 @@ export function checkRequest(headers: { host?: string; origin?: string }, option
   }
   const origin = headers.origin;
   if (origin === undefined || origin === '') return { ok: true };
-  if ((options.allowedOrigins ?? []).includes(origin)) return { ok: true };
-  let originHost: string;
-  try {
-    originHost = hostnameOf(new URL(origin).host);
-  } catch {
+  if (originHostOf(origin) === undefined) {
     return { ok: false, status: 403, message: `Forbidden: Origin "${origin}" is not a valid origin` };
   }
-  if (isLoopback(originHost) || originHost === host || extraHosts.has(originHost)) return { ok: true };
+  if (isOriginAllowedByDefault(origin, headers.host, options)) return { ok: true };
   return { ok: false, status: 403, message: `Forbidden: Origin "${origin}" is not allowed` };
+}
+
+/**
+ * The gateway's own origin rule: loopback, the host the request addressed, an allowed host, or a listed origin.
+ *
+ * @example isOriginAllowedByDefault('http://localhost:6274', 'localhost:12010', { bindHost: '127.0.0.1' }) // true
+ */
+export function isOriginAllowedByDefault(
+  origin: string,
+  hostHeader: string | undefined,
+  options: Pick<GuardOptions, 'allowedHosts' | 'allowedOrigins'>,
+): boolean {
+  if (isOriginListed(origin, options.allowedOrigins ?? [])) return true;
+  const originHost = originHostOf(origin);
+  if (originHost === undefined) return false;
+  const host = hostHeader === undefined ? undefined : hostnameOf(hostHeader);
+  const extraHosts = (options.allowedHosts ?? []).map((name) => name.toLowerCase());
+  return isLoopback(originHost) || originHost === host || extraHosts.includes(originHost);
+}
+
+/**
+ * Whether an origin is in a list of `allowed_origins`: entries with a scheme are whole origins
+ * (`https://app.example.com`), entries without are host names (`localhost`, any scheme and port).
+ *
+ * @example isOriginListed('http://localhost:3000', ['localhost']) // true
+ */
+export function isOriginListed(origin: string, entries: readonly string[]): boolean {
+  const normalized = origin.toLowerCase().replace(/\/+$/, '');
+  const originHost = originHostOf(origin);
+  return entries.some((entry) => {
+    const wanted = entry.toLowerCase().replace(/\/+$/, '');
+    return wanted.includes('://') ? wanted === normalized : originHost !== undefined && wanted === originHost;
+  });
+}
+
+function originHostOf(origin: string): string | undefined {
+  try {
+    return hostnameOf(new URL(origin).host);
+  } catch {
+    return undefined;
+  }
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 
 import type { Gateway } from '../gateway.js';
+import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { sendRpcError } from './http-body.js';
 
@@ -11,25 +12,41 @@ export const SSE_HEARTBEAT_MS = 30_000;
 interface Entry {
   transport: SSEServerTransport;
   session: ClientSession;
+  /** The message path announced to the client; posts elsewhere do not find the session. */
+  messagePath: string;
+  owner: string;
 }
 
-/** The legacy HTTP+SSE transport: `GET /sse` opens the stream, `POST /message?sessionId=` carries requests. */
+/** Where an SSE session's messages go, what it may see, and whose it is. */
+export interface SseRoute {
+  messagePath: string;
+  scope?: SessionScope;
+  owner?: string;
+  setup?: (session: ClientSession) => void;
+}
+
+/**
+ * The legacy HTTP+SSE transport: `GET /sse` opens the stream, `POST /message?sessionId=` carries requests
+ * (`/ns/<namespace>/sse` and `/ns/<namespace>/message` alike).
+ */
 export class SseEndpoint {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly gateway: Gateway,
-    private readonly options: { messagePath?: string; heartbeatMs?: number } = {},
+    private readonly options: { heartbeatMs?: number } = {},
   ) {}
 
   get size(): number {
     return this.entries.size;
   }
 
-  async open(_req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const transport = new SSEServerTransport(this.options.messagePath ?? '/message', res);
-    const session = this.gateway.createSession('sse');
-    this.entries.set(transport.sessionId, { transport, session });
+  async open(_req: IncomingMessage, res: ServerResponse, route: SseRoute = { messagePath: '/message' }): Promise<void> {
+    const transport = new SSEServerTransport(route.messagePath, res);
+    const session = this.gateway.createSession('sse', route.scope);
+    route.setup?.(session);
+    const owner = route.owner ?? 'anonymous';
+    this.entries.set(transport.sessionId, { transport, session, messagePath: route.messagePath, owner });
     // Proxies and clients drop streams that stay silent; an SSE comment keeps it open and is ignored by parsers.
     const heartbeat = setInterval(() => {
       if (!res.writableEnded) res.write(': heartbeat\n\n');
@@ -45,9 +62,17 @@ export class SseEndpoint {
     await session.connect(transport);
   }
 
-  async post(req: IncomingMessage, res: ServerResponse, sessionId: string, body: unknown): Promise<void> {
+  async post(
+    req: IncomingMessage,
+    res: ServerResponse,
+    sessionId: string,
+    body: unknown,
+    route: { messagePath: string; owner?: string } = { messagePath: '/message' },
+  ): Promise<void> {
     const entry = this.entries.get(sessionId);
-    if (!entry) return sendRpcError(res, 404, -32001, `Session "${sessionId}" not found`);
+    if (!entry || entry.messagePath !== route.messagePath || entry.owner !== (route.owner ?? 'anonymous')) {
+      return sendRpcError(res, 404, -32001, 'Session not found');
+    }
     await entry.transport.handlePostMessage(req, res, body);
   }
 

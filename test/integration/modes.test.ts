@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
@@ -105,6 +105,25 @@ describe('code mode', () => {
         await client.callTool({ name: 'execute', arguments: { code } }),
       );
       expect(answer).toMatchObject({ ok: true, result: { echoed: 'Echo: from code', sum: 42 } });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('routes a sampling request made during execute to the client that runs the code', async () => {
+    const client = new Client({ name: 'sampler', version: '0.0.0' }, { capabilities: { sampling: {} } });
+    client.setRequestHandler(CreateMessageRequestSchema, () => ({
+      model: 'test-model',
+      role: 'assistant',
+      content: { type: 'text', text: 'sampled inside execute' },
+    }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${codeGateway.url}/mcp`)));
+    try {
+      const code = "return api.call_tool('ok', 'sample', { prompt: 'hello' })";
+      const answer = jsonOf<{ ok: boolean; result: unknown }>(
+        await client.callTool({ name: 'execute', arguments: { code } }),
+      );
+      expect(answer).toMatchObject({ ok: true, result: 'sampled inside execute' });
     } finally {
       await client.close();
     }

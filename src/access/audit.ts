@@ -1,0 +1,68 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** One tool call, as a line of the audit log. Never holds a secret: the credential is named by its id. */
+export interface AuditRecord {
+  /** ISO 8601, when the call ended. */
+  time: string;
+  /** The credential's id; null for an anonymous HTTP client or a local stdio client. */
+  credential: string | null;
+  /** The namespace the call was made through; null for servers in no namespace. */
+  namespace: string | null;
+  server: string;
+  tool: string;
+  duration_ms: number;
+  /** ok, error (the tool's own or the gateway's), timeout, cancelled, or denied (refused by access rules). */
+  outcome: string;
+  /** How the client was connected: the endpoint path, or "stdio". */
+  endpoint: string;
+  /** The client's address, for HTTP. */
+  address?: string;
+}
+
+export interface AuditLog {
+  record(entry: AuditRecord): void;
+  close(): Promise<void>;
+}
+
+export interface AuditLogOptions {
+  /** Reports a write failure (once); the gateway keeps serving. */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Appends JSON lines to a file (created with mode 0600, its folder as needed).
+ *
+ * @example
+ * const audit = openAuditLog('/var/log/mcproxy/audit.jsonl', { onError: (e) => log.error(e.message) });
+ * audit.record({ time: new Date().toISOString(), credential: 'alice', ... });
+ */
+export function openAuditLog(path: string, options: AuditLogOptions = {}): AuditLog {
+  let failed = false;
+  const fail = (error: Error): void => {
+    if (failed) return;
+    failed = true;
+    options.onError?.(new Error(`audit log ${path}: ${error.message}`));
+  };
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    fail(error as Error);
+  }
+  const stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
+  stream.on('error', fail);
+  let closing: Promise<void> | undefined;
+  return {
+    record(entry) {
+      if (failed || closing) return;
+      stream.write(`${JSON.stringify(entry)}\n`);
+    },
+    close() {
+      closing ??= new Promise((resolve) => {
+        if (stream.destroyed) return resolve();
+        stream.end(() => resolve());
+      });
+      return closing;
+    },
+  };
+}

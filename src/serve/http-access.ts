@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { credentialsOf, presentedCredential } from '../access/credentials.js';
+import { resolveNamespaces } from '../access/namespaces.js';
+import type { Principal } from '../access/policy.js';
+import { DEFAULT_API_KEY_HEADER, type GatewayConfig } from '../config/model.js';
+
+const REALM = 'mcproxy';
+const JSON_RPC_UNAUTHORIZED = -32001;
+const JSON_RPC_RATE_LIMITED = -32029;
+
+/** Query parameters that carry credentials in other products; a token there ends up in access logs and history. */
+const CREDENTIAL_PARAMS = new Set([
+  'access_token',
+  'token',
+  'api_key',
+  'apikey',
+  'api-key',
+  'x-api-key',
+  'key',
+  'auth',
+  'authorization',
+  'bearer',
+  'password',
+  'secret',
+]);
+
+export type Authentication = { ok: true; principal: Principal } | { ok: false; status: 401; message: string };
+
+/**
+ * Who sent a request. Without configured credentials every client is anonymous and credential headers are
+ * ignored (as before `auth` existed); with them, a presented token must be valid: a wrong one is 401 even
+ * where anonymous clients are welcome, so a client never silently gets less than it asked for.
+ *
+ * @example const who = authenticateRequest(req, gateway.config);
+ */
+export function authenticateRequest(req: IncomingMessage, config: GatewayConfig): Authentication {
+  const store = credentialsOf(config);
+  const address = req.socket.remoteAddress;
+  const anonymous: Principal = address === undefined ? { kind: 'anonymous' } : { kind: 'anonymous', address };
+  if (store.size === 0) return { ok: true, principal: anonymous };
+  const presented = presentedCredential(req.headers, config.auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER);
+  if (presented.kind === 'none') return { ok: true, principal: anonymous };
+  if (presented.kind === 'malformed') return { ok: false, status: 401, message: `Unauthorized: ${presented.reason}` };
+  const credential = store.match(presented.token);
+  if (!credential) return { ok: false, status: 401, message: 'Unauthorized: invalid token' };
+  return { ok: true, principal: { kind: 'credential', credential, ...(address === undefined ? {} : { address }) } };
+}
+
+/** The name of a query parameter that looks like a credential, if the URL has one. */
+export function credentialInQuery(url: URL, config: GatewayConfig): string | undefined {
+  const apiKeyHeader = config.auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER;
+  for (const name of url.searchParams.keys()) {
+    const lower = name.toLowerCase();
+    if (CREDENTIAL_PARAMS.has(lower) || lower === apiKeyHeader) return name;
+  }
+  return undefined;
+}
+
+/** Every origin some namespace lists: the global guard lets them through, the namespace check narrows later. */
+export function namespaceOrigins(config: GatewayConfig): string[] {
+  const origins = new Set<string>();
+  for (const ns of resolveNamespaces(config).byName.values())
+    for (const origin of ns.allowedOrigins ?? []) origins.add(origin);
+  return [...origins];
+}
+
+/** 401 with `WWW-Authenticate` (RFC 6750), and the reason as a JSON-RPC error. */
+export function sendUnauthorized(
+  res: ServerResponse,
+  message: string,
+  error?: 'invalid_token' | 'invalid_request',
+): void {
+  const challenge = error ? `Bearer realm="${REALM}", error="${error}"` : `Bearer realm="${REALM}"`;
+  sendError(res, 401, JSON_RPC_UNAUTHORIZED, message, { 'www-authenticate': challenge });
+}
+
+/** 400 for a credential sent where it must not be (the query string); the value is neither echoed nor logged. */
+export function sendCredentialInQuery(res: ServerResponse, parameter: string): void {
+  sendError(
+    res,
+    400,
+    JSON_RPC_UNAUTHORIZED,
+    `Bad Request: credentials are not accepted in the query string (parameter "${parameter}"); send "Authorization: Bearer <token>" instead`,
+    { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_request"` },
+  );
+}
+
+/** A refusal before any session exists: HTTP status plus a JSON-RPC error body. */
+export function sendRefusal(res: ServerResponse, status: number, message: string): void {
+  sendError(res, status, JSON_RPC_UNAUTHORIZED, message);
+}
+
+/** 429 with `Retry-After`, and the retry time in the JSON-RPC error's data too. */
+export function sendRateLimited(res: ServerResponse, perMinute: number, retryAfterSeconds: number): void {
+  sendError(
+    res,
+    429,
+    JSON_RPC_RATE_LIMITED,
+    `Rate limit of ${perMinute} requests per minute exceeded; retry in ${retryAfterSeconds} s`,
+    { 'retry-after': String(retryAfterSeconds) },
+    { reason: 'RATE_LIMITED', retryAfterSeconds },
+  );
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+  data?: unknown,
+): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: null,
+    error: { code, message, ...(data === undefined ? {} : { data }) },
+  });
+  res
+    .writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+    .end(body);
+}
