@@ -6,6 +6,7 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 
 import { Catalog } from './catalog/catalog.js';
+import type { GlobalSection } from './config/diff.js';
 import { diffConfigs } from './config/diff.js';
 import type { GatewayConfig, ServerConfig } from './config/model.js';
 import { errorMessage, GatewayError } from './errors.js';
@@ -237,7 +238,11 @@ export class Gateway implements RelayContext {
     const stopped = Promise.allSettled(retired.map(({ upstream, successor }) => this.retire(upstream, successor)));
     const started = Promise.allSettled(starting.map((upstream) => upstream.start()));
     this.rebuildCatalog();
-    if (diff.globalChanged.includes('mode') || diff.globalChanged.includes('namespaces')) {
+    for (const section of ['tls', 'audit'] as const) {
+      if (diff.globalChanged.includes(section))
+        this.log.warn(`the ${section} settings changed; they apply at the next restart`);
+    }
+    if (['mode', 'namespaces', 'auth'].some((section) => diff.globalChanged.includes(section as GlobalSection))) {
       // What a session lists depends on these even when the catalog itself did not change.
       for (const listener of this.catalogListeners) listener();
       for (const session of this.sessions) session.notify({ method: LIST_CHANGED_METHOD.tools } as ServerNotification);

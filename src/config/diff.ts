@@ -15,9 +15,30 @@ export interface ConfigDiff {
   globalChanged: GlobalSection[];
 }
 
-export type GlobalSection = 'mode' | 'namespaces' | 'sandbox' | 'manifests';
+export type GlobalSection =
+  | 'mode'
+  | 'namespaces'
+  | 'sandbox'
+  | 'manifests'
+  | 'auth'
+  | 'tls'
+  | 'audit'
+  | 'rateLimitPerMinute'
+  | 'allowedOrigins'
+  | 'allowedHosts';
 
-const GLOBAL_SECTIONS: readonly GlobalSection[] = ['mode', 'namespaces', 'sandbox', 'manifests'];
+const GLOBAL_SECTIONS: readonly GlobalSection[] = [
+  'mode',
+  'namespaces',
+  'sandbox',
+  'manifests',
+  'auth',
+  'tls',
+  'audit',
+  'rateLimitPerMinute',
+  'allowedOrigins',
+  'allowedHosts',
+];
 
 /**
  * What the running process or connection of a server was made from. `enabled` and `lazy` are here because
