@@ -45,15 +45,17 @@ export function countRequests(body: unknown): number {
   return (Array.isArray(body) ? body : [body]).filter(isRequest).length;
 }
 
-function isRequest(value: unknown): value is JSONRPCMessage & { id: RequestId; method: string } {
+/** What a JSON-RPC 2.0 message with a method is: a request (it has an id), a notification (none), or neither. */
+function kindOf(value: unknown): 'request' | 'notification' | undefined {
   const candidate = value as { jsonrpc?: unknown; id?: unknown; method?: unknown } | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    candidate.jsonrpc === '2.0' &&
-    typeof candidate.method === 'string' &&
-    (typeof candidate.id === 'string' || typeof candidate.id === 'number')
-  );
+  if (typeof candidate !== 'object' || candidate === null) return undefined;
+  if (candidate.jsonrpc !== '2.0' || typeof candidate.method !== 'string') return undefined;
+  if (candidate.id === undefined) return 'notification';
+  return typeof candidate.id === 'string' || typeof candidate.id === 'number' ? 'request' : undefined;
+}
+
+function isRequest(value: unknown): value is JSONRPCMessage & { id: RequestId; method: string } {
+  return kindOf(value) === 'request';
 }
 
 /**
@@ -69,7 +71,7 @@ export async function answerBarePost(
   const messages = Array.isArray(body) ? body : [body];
   if (messages.length === 0) return sendRpcError(res, 400, -32600, 'Invalid Request: empty batch');
   const requests = messages.filter(isRequest);
-  const invalid = messages.find((message) => !isRequest(message) && !isNotification(message));
+  const invalid = messages.find((message) => kindOf(message) === undefined);
   if (invalid !== undefined) {
     return sendRpcError(res, 400, -32600, 'Invalid Request: expected a JSON-RPC 2.0 request with "id" and "method"');
   }
@@ -87,15 +89,4 @@ export async function answerBarePost(
   } finally {
     await session.close();
   }
-}
-
-function isNotification(value: unknown): boolean {
-  const candidate = value as { jsonrpc?: unknown; id?: unknown; method?: unknown } | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    candidate.jsonrpc === '2.0' &&
-    typeof candidate.method === 'string' &&
-    candidate.id === undefined
-  );
 }

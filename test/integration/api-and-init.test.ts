@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 
 import { describe, expect, it } from 'vitest';
 
+import { bareRpc } from '../helpers/bare-rpc.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { GATEWAY_MAIN, REPO_ROOT } from '../helpers/paths.js';
 import { createTempDir } from '../helpers/temp-dir.js';
@@ -46,16 +47,10 @@ describe('mcproxy init', () => {
       timeoutMs: 30_000,
       message: 'all starter servers ready',
     });
-    const response = await fetch(`${gateway.url}/message`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'everything__echo', arguments: { message: 'initialised' } },
-      }),
+    const answer = await bareRpc(gateway.url, 'tools/call', {
+      name: 'everything__echo',
+      arguments: { message: 'initialised' },
     });
-    expect(JSON.stringify(await response.json())).toContain('Echo: initialised');
+    expect(JSON.stringify(answer)).toContain('Echo: initialised');
   });
 });

@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { bareRpc } from '../helpers/bare-rpc.js';
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
 import { fixturePath } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
@@ -118,17 +119,11 @@ describe('a slow server', () => {
     const report = async () => (await (await fetch(`${slowGateway.url}/health`)).json()) as Health;
     await waitFor(async () => (await report()).servers.quick?.state === 'ready', { message: 'quick is ready' });
     expect((await report()).servers.slow?.state).toBe('starting');
-    const response = await fetch(`${slowGateway.url}/message`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'quick__echo', arguments: { message: 'not waiting' } },
-      }),
+    const answer = await bareRpc(slowGateway.url, 'tools/call', {
+      name: 'quick__echo',
+      arguments: { message: 'not waiting' },
     });
-    expect(JSON.stringify(await response.json())).toContain('not waiting');
+    expect(JSON.stringify(answer)).toContain('not waiting');
     expect((await report()).servers.slow?.state).toBe('starting');
   });
 });

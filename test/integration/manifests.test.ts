@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 
 import { describe, expect, it } from 'vitest';
 
+import { bareRpc } from '../helpers/bare-rpc.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { fixturePath } from '../helpers/paths.js';
 import { createTempDir } from '../helpers/temp-dir.js';
@@ -35,18 +36,9 @@ describe('manifests', () => {
     expect(health.servers.broken.restarts).toBeGreaterThanOrEqual(1);
 
     // A tool added at runtime shows in the next manifest's stubs.
-    await fetch(`${gateway.url}/message`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: {
-          name: 'execute',
-          arguments: { code: "return api.call_tool('ok', 'add_tool', { name: 'late_tool' })" },
-        },
-      }),
+    await bareRpc(gateway.url, 'tools/call', {
+      name: 'execute',
+      arguments: { code: "return api.call_tool('ok', 'add_tool', { name: 'late_tool' })" },
     });
     await waitFor(async () => (await readFile(`${stubs}/index.d.ts`, 'utf8')).includes('late_tool'), {
       message: 'the stubs follow the catalog',
