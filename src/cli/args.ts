@@ -17,6 +17,8 @@ export interface CliArgs {
   log: boolean;
   logFormat: 'human' | 'json';
   logLevel: LogLevel;
+  /** Where syslog goes (a socket path, unix:///path, udp://host:port, tcp://host:port); /dev/log by default. */
+  syslog?: string;
   stdio: boolean;
   reload: boolean;
   reloadIntervalMs: number;
@@ -45,6 +47,7 @@ Options:
   --log                    log human-readable lines to stdout instead of syslog
   --log-format FORMAT      human (default) or json
   --log-level LEVEL        trace, debug, info (default), warn, error
+  --syslog ADDRESS         syslog target without --log: /dev/log (default), unix:///path, udp://h:p, tcp://h:p
   --mode MODE              direct (default), code or meta: overrides the config's mode
   --namespace NAME         with --stdio: serve only this namespace (default: everything)
   --json-response          answer /mcp POSTs with JSON instead of an SSE stream
@@ -78,6 +81,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         log: { type: 'boolean' },
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
+        syslog: { type: 'string' },
         stdio: { type: 'boolean' },
         'no-reload': { type: 'boolean' },
         'reload-interval': { type: 'string' },
@@ -129,6 +133,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     log: values.log === true,
     logFormat,
     logLevel: logLevel as LogLevel,
+    syslog: values.syslog as string | undefined,
     stdio: values.stdio === true,
     reload: values['no-reload'] !== true,
     reloadIntervalMs: Math.round(interval * 1000),

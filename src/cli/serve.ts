@@ -25,6 +25,7 @@ export async function runServe(args: CliArgs): Promise<number> {
     level: args.logLevel,
     format: args.logFormat,
     destination: args.stdio ? 'stderr' : args.log ? 'stdout' : 'syslog',
+    ...(args.syslog ? { syslog: { address: args.syslog } } : {}),
     redactValues: () => (config ? secretValues(config) : []),
   });
   try {
