@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
@@ -219,6 +220,28 @@ describe('clients', () => {
       '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}',
     );
     expect(JSON.parse(raw.body)).toMatchObject({ id: 1, result: { serverInfo: { name: 'mcproxy' } } });
+  });
+});
+
+describe('/metrics', () => {
+  it('parses as Prometheus text and counts a tool call under its server and tool', async () => {
+    await curl(
+      '-X',
+      'POST',
+      `${gateway.url}/message`,
+      ...jsonHeader,
+      '-d',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ok__echo","arguments":{"message":"counted"}}}',
+    );
+    const response = await fetch(`${gateway.url}/metrics`);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const families = parsePrometheusTextFormat(await response.text());
+    const calls = families.find((family) => family.name === 'mcproxy_tool_calls_total');
+    const sample = calls?.metrics.find(
+      (metric) => metric.labels?.server === 'ok' && metric.labels?.tool === 'echo' && metric.labels?.outcome === 'ok',
+    );
+    expect(Number((sample as { value?: string } | undefined)?.value)).toBeGreaterThanOrEqual(1);
+    expect(families.some((family) => family.name === 'mcproxy_server_up')).toBe(true);
   });
 });
 
