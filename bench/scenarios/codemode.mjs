@@ -93,17 +93,25 @@ async function executeRows(ctx) {
   const direct = await connect({ kind: 'http', url: `${g.base}/mcp/everything` });
   const n = ctx.quick ? 5 : 40;
   const exec = (source) => async () =>
-    parseAnswer(await code.client.callTool({ name: 'execute', arguments: { code: source } }, undefined, { timeout: 60000 }));
+    parseAnswer(
+      await code.client.callTool({ name: 'execute', arguments: { code: source } }, undefined, { timeout: 60000 }),
+    );
   try {
-    const plainCall = await timed(() => direct.client.callTool({ name: 'echo', arguments: { message: 'x' } }), { count: n });
+    const plainCall = await timed(() => direct.client.callTool({ name: 'echo', arguments: { message: 'x' } }), {
+      count: n,
+    });
     const returnOne = await timed(exec('return 1'), { count: n });
-    const callInside = await timed(exec("return await api.call_tool('everything', 'echo', { message: 'x' })"), { count: n });
+    const callInside = await timed(exec("return await api.call_tool('everything', 'echo', { message: 'x' })"), {
+      count: n,
+    });
     const slowOne = await timed(exec(`return await api.call_tool('ok', 'slow', { ms: ${SLOW_MS} })`), {
       count: ctx.quick ? 2 : 8,
       warm: 1,
     });
     const slowTen = await timed(
-      exec(`return await api.parallel(Array.from({ length: 10 }, () => ({ server: 'ok', tool: 'slow', args: { ms: ${SLOW_MS} } })))`),
+      exec(
+        `return await api.parallel(Array.from({ length: 10 }, () => ({ server: 'ok', tool: 'slow', args: { ms: ${SLOW_MS} } })))`,
+      ),
       { count: ctx.quick ? 2 : 8, warm: 1 },
     );
     return { plainCall, returnOne, callInside, slowOne, slowTen, n };
@@ -127,7 +135,10 @@ async function searchRows(ctx) {
     let i = 0;
     const samples = await timed(
       () =>
-        c.client.callTool({ name: 'search', arguments: { query: queries[i++ % queries.length], max_depth: 2, limit: 10 } }),
+        c.client.callTool({
+          name: 'search',
+          arguments: { query: queries[i++ % queries.length], max_depth: 2, limit: 10 },
+        }),
       { count: ctx.quick ? 6 : 60, warm: 6 },
     );
     return { samples, tools: count * perServer };
@@ -141,10 +152,16 @@ export async function run(ctx) {
   if (!G.mcproxyBuilt()) return { available: false, reason: 'not available yet: dist/main.js does not exist' };
   const real = ctx.quick ? serverSet(1) : serverSet(4, 'mix');
   const modes = await listBytes(real, ctx.quick ? ['direct', 'code'] : ALL_MODES);
-  ctx.log(`  tools/list bytes: ${Object.entries(modes).map(([m, x]) => `${m} ${x.bytes ?? x.error}`).join(', ')}`);
+  ctx.log(
+    `  tools/list bytes: ${Object.entries(modes)
+      .map(([m, x]) => `${m} ${x.bytes ?? x.error}`)
+      .join(', ')}`,
+  );
   const fixture = await listBytes({ many: manyTools('many', 200) }, ctx.quick ? ['direct', 'code'] : ALL_MODES);
   const search = await searchRows(ctx).catch((err) => ({ error: `failed: ${firstLine(err.message)}` }));
-  ctx.log(`  search over ${search.tools ?? '?'} tools: median ${search.samples ? num(median(search.samples), 3) : search.error} ms`);
+  ctx.log(
+    `  search over ${search.tools ?? '?'} tools: median ${search.samples ? num(median(search.samples), 3) : search.error} ms`,
+  );
   const exec = await executeRows(ctx).catch((err) => ({ error: `failed: ${firstLine(err.message)}` }));
   ctx.log(`  execute return 1: median ${exec.returnOne ? num(median(exec.returnOne), 3) : exec.error} ms`);
   return { available: true, modes, fixture, search, exec, servers: Object.keys(real).length };
@@ -182,7 +199,10 @@ export function render(res) {
   out.push('', '| figure | ms | reference | ms |', '|---|---|---|---|');
   const s = res.search;
   if (s.error) out.push(`| \`search\` (depth 2, limit 10) | ${s.error} | | |`);
-  else out.push(`| \`search\` over ${s.tools.toLocaleString('en-US')} tools (depth 2, limit 10) | ${fmtSpread(s.samples, 3)} | — | |`);
+  else
+    out.push(
+      `| \`search\` over ${s.tools.toLocaleString('en-US')} tools (depth 2, limit 10) | ${fmtSpread(s.samples, 3)} | — | |`,
+    );
   const e = res.exec;
   if (e.error) out.push(`| \`execute\` rows | ${e.error} | | |`);
   else {

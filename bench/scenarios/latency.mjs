@@ -1,0 +1,187 @@
+// Table 1: latency of server-everything's `echo`, one call at a time, through every front and gateway.
+import { connect, echo, latencyLoop } from '../lib/clients.mjs';
+import { median, num, percentiles, spread } from '../lib/stats.mjs';
+import { firstLine, GatewayPool, rowClientSpec, ROWS } from '../lib/targets.mjs';
+
+export const name = 'latency';
+
+export function params(quick) {
+  return quick
+    ? { reps: 2, nLimit: 100, n: 50, nSlow: 1, capMs: 200, warmN: 20, warmMs: 200, slowWarm: 1, skipSlow: true }
+    : { reps: 3, nLimit: 2000, n: 1000, nSlow: 4, capMs: 2000, warmN: 300, warmMs: 1000, slowWarm: 1 };
+}
+
+async function warmUp(conn, tool, n, maxMs) {
+  // The first call may race a backend that is still starting behind the gateway: retry it, bounded.
+  const t0 = performance.now();
+  for (;;) {
+    try {
+      await echo(conn, tool, 'warm-0');
+      break;
+    } catch (err) {
+      if (performance.now() - t0 > 20000) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  for (let i = 1; i < n && performance.now() - t0 < maxMs; i++) await echo(conn, tool, `warm-${i}`);
+}
+
+export async function run(ctx) {
+  const p = params(ctx.quick);
+  const pool = ctx.pool ?? new GatewayPool(ctx.log);
+  const rows = [];
+  try {
+    // Start every gateway at once, then connect one client per row.
+    await pool.startAll(ROWS.filter((r) => r.gateway && !(r.slow && p.skipSlow)).map((r) => r.gateway));
+    for (const row of ROWS) {
+      const r = { id: row.id, label: row.label, group: row.group, reps: [], error: null };
+      rows.push(r);
+      if (row.slow && p.skipSlow) {
+        r.error = 'skipped in --quick';
+        continue;
+      }
+      try {
+        const { spec, tool, gateway } = await rowClientSpec(row, pool);
+        r.tool = tool;
+        r.command =
+          gateway?.command ??
+          (row.id === 'direct-stdio'
+            ? 'SDK StdioClientTransport: node server-everything/dist/index.js stdio'
+            : 'SDK StdioClientTransport: node dist/main.js --stdio --config mcproxy.json');
+        r.conn = await connect(spec, { timeoutMs: 30000 });
+        await warmUp(r.conn, tool, row.slow ? p.slowWarm : row.id === 'direct-stdio' ? p.warmN * 2 : p.warmN, p.warmMs);
+        r.n = row.slow ? p.nSlow : row.id === 'direct-stdio' ? p.nLimit : p.n;
+        ctx.log(`  ${row.id}: ready`);
+      } catch (err) {
+        r.error = err.message.startsWith('not available')
+          ? firstLine(err.message)
+          : `failed: ${firstLine(err.message)}`;
+        ctx.log(`  ${row.id}: ${r.error}`);
+        await r.conn?.close();
+        r.conn = null;
+      }
+    }
+    const live = rows.filter((r) => r.conn);
+    // Repetitions, each over every row, the starting row rotating so drift does not favour one row.
+    let lastRepMs = 0;
+    for (let rep = 0; rep < p.reps; rep++) {
+      const repStart = performance.now();
+      if (rep >= 2 && !ctx.fits(lastRepMs)) {
+        ctx.log('  out of time: fewer repetitions');
+        break;
+      }
+      for (let k = 0; k < live.length; k++) {
+        const r = live[(k + rep) % live.length];
+        const res = await latencyLoop(r.conn, r.tool, {
+          n: r.n,
+          maxMs: ROWS.find((x) => x.id === r.id).slow ? 8000 : p.capMs,
+          tag: `${r.id}-${rep}`,
+        });
+        r.reps.push({
+          ...percentiles(res.samples),
+          errors: res.errors,
+          mismatches: res.mismatches,
+          firstError: res.firstError,
+        });
+      }
+      lastRepMs = performance.now() - repStart;
+      ctx.log(`  repetition ${rep + 1}/${p.reps} done`);
+    }
+  } finally {
+    await Promise.all(rows.map((r) => r.conn?.close()));
+    if (!ctx.pool) await pool.stopAll();
+  }
+  // The limit's p50 in each repetition is the reference of every row in that repetition.
+  const limit = rows.find((r) => r.id === 'direct-stdio');
+  for (const r of rows) {
+    delete r.conn;
+    r.ratio = r.reps.map((x, i) => x.p50 / limit?.reps[i]?.p50);
+    r.added = r.reps.map((x, i) => x.p50 - limit?.reps[i]?.p50);
+  }
+  return { params: p, rows };
+}
+
+const f = (vals, d, u = '') => {
+  const s = spread(vals);
+  if (!s.n) return '—';
+  return s.n === 1 ? `${num(s.median, d)}${u}` : `${num(s.median, d)}${u} (${num(s.min, d)}–${num(s.max, d)}${u})`;
+};
+
+export function render(res) {
+  const { params: p, rows } = res;
+  const out = [];
+  out.push(
+    `Each row: one SDK client, one call at a time, ${p.warmN} warm-up calls, then ${p.reps} repetitions of up to ${p.n} calls (the limit: ${p.nLimit}; ` +
+      `the stateless supergateway row: ${p.nSlow}), each repetition capped at ${p.capMs / 1000} s per row, rows interleaved. ` +
+      'Figures in ms: median over the repetitions, (min–max) over the repetitions. *ratio* and *added* compare each repetition’s p50 with the limit’s p50 in the same repetition.',
+    '',
+    '| path | p50 ms | p90 ms | p99 ms | ratio to limit (p50) | added ms (p50) | calls/rep |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const r of rows) {
+    if (r.error || r.reps.length === 0) {
+      out.push(`| ${r.label} | ${r.error ?? 'no data'} | | | | | |`);
+      continue;
+    }
+    const errs = r.reps.reduce((a, x) => a + x.errors + x.mismatches, 0);
+    const note = errs ? ` ⚠ ${errs} failed: ${r.reps.find((x) => x.firstError)?.firstError?.slice(0, 80)}` : '';
+    out.push(
+      `| ${r.label} | ${f(r.reps.map((x) => x.p50))} | ${f(r.reps.map((x) => x.p90))} | ${f(r.reps.map((x) => x.p99))} | ` +
+        `${r.id === 'direct-stdio' ? '1 (limit)' : f(r.ratio, undefined, '×')} | ${r.id === 'direct-stdio' ? '0' : f(r.added)} | ${Math.round(median(r.reps.map((x) => x.n)))}${note} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** Targets of issue 4 this table can judge. */
+export function targets(res) {
+  const byId = Object.fromEntries(res.rows.map((r) => [r.id, r]));
+  const out = [];
+  const stdio = byId['mcproxy-stdio'];
+  if (stdio?.reps.length) {
+    const added = median(stdio.added);
+    out.push({
+      target: 'stdio front: p50 added over the limit ≤ 0.15 ms',
+      measured: `${num(added)} ms (ratio ${num(median(stdio.ratio), 2)}×)`,
+      status: added <= 0.15 ? 'met' : `missed by ${num(added - 0.15)} ms`,
+    });
+  } else
+    out.push({
+      target: 'stdio front: p50 added over the limit ≤ 0.15 ms',
+      measured: stdio?.error ?? 'no data',
+      status: 'not measurable yet',
+    });
+  const peers = res.rows.filter((r) => r.group === 'peer' && r.reps.length && !ROWS.find((x) => x.id === r.id).slow);
+  for (const id of ['mcproxy-mcp-sse', 'mcproxy-mcp-json']) {
+    const r = byId[id];
+    const target = `${r?.label ?? id}: p50 below every other gateway by a clear margin (here: ≥ 20 % below the fastest peer row)`;
+    if (!r?.reps.length || !peers.length) {
+      out.push({ target, measured: r?.error ?? 'no data', status: 'not measurable yet' });
+      continue;
+    }
+    // Per repetition: this row's p50 against the fastest peer row's p50 in the same repetition.
+    const rel = r.reps.map((x, i) => x.p50 / Math.min(...peers.map((p) => p.reps[i]?.p50 ?? Infinity)));
+    const best = peers
+      .map((p) => ({ label: p.label, p50: median(p.reps.map((x) => x.p50)) }))
+      .sort((a, b) => a.p50 - b.p50)[0];
+    const m = median(rel);
+    // The same against the peers' Streamable HTTP rows only (same transport as /mcp).
+    const httpPeers = peers.filter((p) => ROWS.find((x) => x.id === p.id).front === 'mcp');
+    const relHttp = httpPeers.length
+      ? median(r.reps.map((x, i) => x.p50 / Math.min(...httpPeers.map((p) => p.reps[i]?.p50 ?? Infinity))))
+      : Number.NaN;
+    out.push({
+      target,
+      measured:
+        `${num(median(r.reps.map((x) => x.p50)))} ms vs ${num(best.p50)} ms (${best.label}): ${num(m, 2)}× of the fastest peer row` +
+        (httpPeers.length ? `; ${num(relHttp, 2)}× of the fastest peer Streamable HTTP row` : ''),
+      status:
+        m <= 0.8
+          ? 'met'
+          : m < 1
+            ? 'below, but not by 20 %'
+            : `missed: ${num((m - 1) * 100, 0)} % slower than the fastest peer`,
+    });
+  }
+  return out;
+}
