@@ -155,7 +155,7 @@ export class Gateway implements RelayContext {
         transport: config.transport,
         ...(upstream.pid === undefined ? {} : { pid: upstream.pid }),
         restarts: upstream.restarts,
-        toolCount: this.catalog.tools.filter((tool) => tool.server === config.name).length,
+        toolCount: this.catalog.toolCount(config.name),
         ...(upstream.readyAt === undefined
           ? {}
           : { uptimeSeconds: Math.round((Date.now() - upstream.readyAt) / 1000) }),
@@ -313,12 +313,10 @@ export class Gateway implements RelayContext {
   private recordToolCounts(): void {
     const metrics = this.metrics;
     if (!metrics) return;
-    const counts = new Map<string, number>([...this.upstreams.keys()].map((name) => [name, 0]));
-    for (const tool of this.catalog.tools) counts.set(tool.server, (counts.get(tool.server) ?? 0) + 1);
-    for (const [server, count] of counts) metrics.setServerTools(server, count);
-    for (const server of this.serversInMetrics) if (!counts.has(server)) metrics.removeServer(server);
+    for (const server of this.upstreams.keys()) metrics.setServerTools(server, this.catalog.toolCount(server));
+    for (const server of this.serversInMetrics) if (!this.upstreams.has(server)) metrics.removeServer(server);
     this.serversInMetrics.clear();
-    for (const server of counts.keys()) this.serversInMetrics.add(server);
+    for (const server of this.upstreams.keys()) this.serversInMetrics.add(server);
   }
 
   private recordServerMetrics(upstream: Upstream): void {

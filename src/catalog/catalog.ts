@@ -29,6 +29,7 @@ export class Catalog {
   renames: string[] = [];
 
   private toolsByName = new Map<string, CatalogTool>();
+  private toolCounts = new Map<string, number>();
   private promptsByName = new Map<string, CatalogPrompt>();
   private resourcesByUri = new Map<string, CatalogResource>();
   private compiledTemplates: { server: string; template: UriTemplate }[] = [];
@@ -52,6 +53,11 @@ export class Catalog {
     }
     this.signatures = next;
     return changed;
+  }
+
+  /** How many tools of a server the catalog holds (0 for a server it does not list). */
+  toolCount(server: string): number {
+    return this.toolCounts.get(server) ?? 0;
   }
 
   findTool(publicName: string): CatalogTool | undefined {
@@ -125,6 +131,8 @@ export class Catalog {
       definition: { ...claims[i]!.tool, name: assignment.publicName },
     }));
     this.toolsByName = new Map(this.tools.map((tool) => [tool.publicName, tool]));
+    this.toolCounts = new Map();
+    for (const tool of this.tools) this.toolCounts.set(tool.server, (this.toolCounts.get(tool.server) ?? 0) + 1);
     this.collectRenames('tool', names);
   }
 

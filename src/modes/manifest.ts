@@ -95,7 +95,7 @@ export class ManifestService {
       servers: this.gateway.listUpstreams().map((upstream) => ({
         name: upstream.name,
         state: upstream.state,
-        tools: catalog.tools.filter((tool) => tool.server === upstream.name).length,
+        tools: catalog.toolCount(upstream.name),
       })),
     };
     const stubs = this.settings.typed_stub_generation;

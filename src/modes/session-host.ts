@@ -3,10 +3,10 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { serversOfNamespace } from '../access/namespaces.js';
 import type { CatalogServer, CatalogTool } from '../catalog/types.js';
 import type { CodeModeHost } from '../codemode/host.js';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
-import type { ToolCallOutcome } from '../observability/metrics.js';
 import type { ClientSession } from '../relay/client-session.js';
+import { recordedToolCall } from '../relay/recorded-call.js';
 
 /**
  * Code Mode's and meta mode's window on the gateway for one session: everything it lists or calls goes
@@ -51,13 +51,8 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
       }
       const upstream = gateway.upstream(server);
       if (!upstream) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${server}" is not configured any more`);
-      const metered = gateway.metrics?.startToolCall(server, tool);
-      const audited = session.scope.onToolCall?.(server, tool);
-      const done = (outcome: ToolCallOutcome): void => {
-        metered?.(outcome);
-        audited?.(outcome);
-      };
-      try {
+      const record = { metrics: gateway.metrics, scope: session.scope, server, tool };
+      return recordedToolCall(record, async () => {
         const result = await upstream.request(
           'tools/call',
           { name: tool, arguments: args },
@@ -68,18 +63,8 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
             describe: `tool "${tool}" on server "${server}"`,
           },
         );
-        done(result.isError === true ? 'error' : 'ok');
         return result as CallToolResult;
-      } catch (error) {
-        done(
-          isGatewayError(error, 'UPSTREAM_TIMEOUT')
-            ? 'timeout'
-            : isGatewayError(error, 'REQUEST_CANCELLED')
-              ? 'cancelled'
-              : 'error',
-        );
-        throw error;
-      }
+      });
     },
 
     onCatalogChanged(listener: () => void): () => void {

@@ -13,7 +13,7 @@ import {
 
 import type { CallOrigin } from '../upstream/upstream.js';
 import { CatalogView, type SessionScope } from './catalog-view.js';
-import type { RelayContext } from './context.js';
+import type { RelayContext, ToolSurface } from './context.js';
 import { toWireError } from './errors.js';
 import {
   ANY_RESULT,
@@ -163,10 +163,9 @@ export class ClientSession {
   }
 
   /** False when a call names a tool or prompt not (yet) in the catalog: during start-up it may still come. */
-  private knowsTarget(method: string, params: Params): boolean {
+  private knowsTarget(method: string, params: Params, surface: ToolSurface | undefined): boolean {
     const name = typeof params.name === 'string' ? params.name : '';
-    if (method === 'tools/call')
-      return this.context.toolSurface(this) !== undefined || !!this.context.catalog.findTool(name);
+    if (method === 'tools/call') return surface !== undefined || !!this.context.catalog.findTool(name);
     if (method === 'prompts/get') return !!this.context.catalog.findPrompt(name);
     return true;
   }
@@ -180,18 +179,17 @@ export class ClientSession {
 
   private async dispatch(request: JSONRPCRequest, extra: Extra): Promise<Record<string, unknown>> {
     const params = (request.params ?? {}) as Params;
-    if (request.method.endsWith('/list') || !this.knowsTarget(request.method, params)) {
+    // Looked up once per request: it decides both the start-up wait and where tools requests go.
+    const surface = request.method.startsWith('tools/') ? this.context.toolSurface(this) : undefined;
+    if (request.method.endsWith('/list') || !this.knowsTarget(request.method, params, surface)) {
       await this.context.whenStarted();
     }
     if (request.method.endsWith('/list')) await this.context.startLazyServers();
     const view = this.view;
     switch (request.method) {
-      case 'tools/list': {
-        const surface = this.context.toolSurface(this);
+      case 'tools/list':
         return { tools: surface ? surface.listTools() : view.tools() };
-      }
       case 'tools/call': {
-        const surface = this.context.toolSurface(this);
         if (!surface) return callTool(this.context, view, params, extra);
         const name = typeof params.name === 'string' ? params.name : '';
         const args = (params.arguments ?? {}) as Record<string, unknown>;

@@ -2,12 +2,12 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { JSONRPCRequest, Progress, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
-import { GatewayError, isGatewayError } from '../errors.js';
-import type { ToolCallOutcome } from '../observability/metrics.js';
+import { GatewayError } from '../errors.js';
 import type { CallOrigin, Upstream } from '../upstream/upstream.js';
 import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
+import { recordedToolCall } from './recorded-call.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 type Params = Record<string, unknown>;
@@ -87,29 +87,13 @@ export async function callTool(context: RelayContext, view: CatalogView, params:
     throw new GatewayError('TOOL_NOT_FOUND', `unknown tool "${name}"${hint}`);
   }
   const upstream = upstreamOf(context, tool.server);
-  const metered = context.metrics?.startToolCall(tool.server, tool.originalName);
-  const audited = view.scope.onToolCall?.(tool.server, tool.originalName);
-  const done = (outcome: ToolCallOutcome): void => {
-    metered?.(outcome);
-    audited?.(outcome);
-  };
-  try {
-    const result = await forward(upstream, 'tools/call', { ...params, name: tool.originalName }, extra, {
+  const record = { metrics: context.metrics, scope: view.scope, server: tool.server, tool: tool.originalName };
+  return recordedToolCall(record, () =>
+    forward(upstream, 'tools/call', { ...params, name: tool.originalName }, extra, {
       timeoutMs: upstream.config.toolTimeoutMs,
       describe: `tool "${name}" on server "${tool.server}"`,
-    });
-    done(result.isError === true ? 'error' : 'ok');
-    return result;
-  } catch (error) {
-    done(outcomeOf(error));
-    throw error;
-  }
-}
-
-function outcomeOf(error: unknown): ToolCallOutcome {
-  if (isGatewayError(error, 'UPSTREAM_TIMEOUT')) return 'timeout';
-  if (isGatewayError(error, 'REQUEST_CANCELLED')) return 'cancelled';
-  return 'error';
+    }),
+  );
 }
 
 export async function getPrompt(context: RelayContext, view: CatalogView, params: Params, extra: Extra) {
