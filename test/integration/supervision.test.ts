@@ -227,7 +227,8 @@ describe('remote servers', () => {
     const first = await startEverything(port);
     const remote = {
       url: `http://127.0.0.1:${port}/mcp`,
-      restart: { max_attempts: 20, backoff_base: 0.1, backoff_max: 0.5 },
+      // A long retry window (about 50 s): the server is down until the test starts it again, under any load.
+      restart: { max_attempts: 100, backoff_base: 0.1, backoff_max: 0.5 },
     };
     const { gateway } = await startGateway({ ev: remote, ok: ok('ok') });
     const client = await connect(gateway);
@@ -236,8 +237,11 @@ describe('remote servers', () => {
 
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
-    // The gateway notices through the dropped stream, or at the latest through the next call.
-    await echo(client, 'ev__echo').catch(() => undefined);
+    // The gateway notices through the dropped stream, or at the latest through the next call. If it noticed
+    // first, this call waits for the restart (calls during a restart wait): the short timeout lets the test go on.
+    await client
+      .callTool({ name: 'ev__echo', arguments: { message: 'probe' } }, undefined, { timeout: 2_000 })
+      .catch(() => undefined);
     await waitFor(async () => (await health(gateway)).servers.ev?.state !== 'ready', { message: 'the loss to show' });
     expect(await echo(client, 'ok__echo', 'still')).toBe('still');
 
