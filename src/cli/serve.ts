@@ -105,7 +105,7 @@ export async function runServe(args: CliArgs): Promise<number> {
   if (url) log.info(`listening on ${url} (Streamable HTTP at ${url}/mcp, SSE at ${url}/sse)`);
   // Clients may connect at once: their list requests wait for start-up, their calls to started servers do not.
   const started = gateway.start().then(async () => {
-    const ready = gateway.listUpstreams().filter((upstream) => upstream.state === 'ready').length;
+    const ready = gateway.listServers().filter((upstream) => upstream.state === 'ready').length;
     const enabled = gateway.config.servers.filter((server) => server.enabled).length;
     log.info(`Gateway ready: ${ready} of ${enabled} servers, ${gateway.catalog.tools.length} tools`);
     if (stopping) return;

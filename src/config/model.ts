@@ -1,4 +1,4 @@
-import type { ManifestsSettings, Mode, NamespaceEntry, SandboxSettings } from './schema.js';
+import type { ManifestsSettings, Mode, NamespaceEntry, SandboxSettings, Scope } from './schema.js';
 
 /**
  * The one internal model every accepted config shape (v1 list, v2 object, `mcpServers`) is normalised to.
@@ -12,6 +12,20 @@ export interface RestartPolicy {
   backoffBaseMs: number;
   backoffMaxMs: number;
   stableAfterMs: number;
+}
+
+/** How many instances of a server run: one for all clients, one per client session, or one per credential. */
+export type ServerScope = Scope;
+
+/** Values laid over a server's `env` and `headers` in the instances started for one credential. */
+export interface UpstreamIdentity {
+  env: Record<string, string>;
+  headers: Record<string, string>;
+}
+
+export interface ServerRoot {
+  uri: string;
+  name?: string;
 }
 
 export interface ServerConfig {
@@ -34,6 +48,12 @@ export interface ServerConfig {
   idleTimeoutMs?: number;
   tools: { allow?: string[]; deny?: string[] };
   restart: RestartPolicy;
+  /** Resolved: the server's own, else its namespaces', else the top level's, else by transport. */
+  scope: ServerScope;
+  /** Most instances at once of a session- or credential-scoped server. */
+  maxInstances: number;
+  /** Roots given to a shared server that asks outside any client's call. */
+  roots: ServerRoot[];
 }
 
 /** One credential of `auth.tokens`. `token` is the secret itself, read from the environment. */
@@ -44,6 +64,8 @@ export interface CredentialConfig {
   namespaces?: string[];
   tools: { allow?: string[]; deny?: string[] };
   rateLimitPerMinute?: number;
+  /** This credential's own env and headers, by server name. */
+  upstreams: Record<string, UpstreamIdentity>;
 }
 
 export interface AuthConfig {
@@ -80,6 +102,7 @@ export interface GatewayConfig {
 }
 
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_INSTANCES = 64;
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   maxAttempts: 3,

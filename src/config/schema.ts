@@ -33,6 +33,25 @@ export const RestartPolicySchema = z.strictObject({
   stable_after: seconds.optional().describe('Seconds of uptime after which the attempt count resets (60).'),
 });
 
+/** How many instances of a server there are: one for everyone, one per client session, or one per credential. */
+export const ScopeSchema = z
+  .enum(['shared', 'session', 'credential'])
+  .describe(
+    'Instances of the server: shared (one for all clients), session (one per client session) or credential (one per credential; anonymous clients form one group).',
+  );
+
+/** A root announced to a shared server, which has no single client to ask for its roots. */
+export const RootSchema = z.strictObject({
+  uri: z.string().min(1).describe('The root, usually a file:// URI.'),
+  name: z.string().optional().describe('A name for the root.'),
+});
+
+/** A credential's own values for one server: laid over the server's env and headers in that user's instances. */
+export const UpstreamIdentitySchema = z.strictObject({
+  env: stringMap.optional().describe("Environment variables of this user's instances, over the server's env."),
+  headers: stringMap.optional().describe("HTTP headers of this user's instances, over the server's headers."),
+});
+
 export const ServerEntrySchema = z.strictObject({
   command: z.string().min(1).optional().describe('Executable of a local stdio server.'),
   args: z.array(z.string()).optional().describe('Arguments of the command.'),
@@ -70,6 +89,19 @@ export const ServerEntrySchema = z.strictObject({
   idle_timeout: seconds.optional().describe('Stop the server after this many idle seconds (never).'),
   tools: ToolFilterSchema.optional(),
   restart: RestartPolicySchema.optional(),
+  scope: ScopeSchema.optional().describe(
+    'Instances of the server: shared, session or credential (inherited from its namespace and the top level; shared for stdio servers, session for remote ones).',
+  ),
+  max_instances: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Most instances of a session- or credential-scoped server at once (64).'),
+  roots: z
+    .array(RootSchema)
+    .optional()
+    .describe('Roots a shared server is given when it asks outside a client call (none).'),
 });
 
 /** The seeds' v1 entry: the same fields plus its name. */
@@ -130,6 +162,7 @@ export const NamespaceObjectSchema = z.strictObject({
   sandbox: SandboxSchema.optional(),
   mode: ModeSchema.optional(),
   tools: ToolFilterSchema.optional().describe('Tool allow/deny globs: "name" on any server, "server/name" on one.'),
+  scope: ScopeSchema.optional().describe("Default scope of the namespace's servers (inherited)."),
 });
 
 export const NamespaceSchema = z.union([z.array(serverName), NamespaceObjectSchema]);
@@ -166,6 +199,12 @@ export const CredentialSchema = z.strictObject({
     .describe('Namespaces this credential opens; every namespace except isolated ones when absent.'),
   tools: ToolFilterSchema.optional().describe('Tool allow/deny globs for this credential.'),
   rate_limit: RateLimitSchema.optional(),
+  upstreams: z
+    .record(serverName, UpstreamIdentitySchema)
+    .optional()
+    .describe(
+      "This user's own env and headers per server (e.g. their own API token), used by the session- and credential-scoped instances started for them.",
+    ),
 });
 
 export const AuthSchema = z.strictObject({
@@ -202,6 +241,7 @@ export const ConfigFileSchema = z
       .optional()
       .describe('The format of Claude Desktop, Cursor and VS Code, accepted as it is.'),
     mode: ModeSchema.optional().describe('How the catalog is exposed: direct (default), code or meta.'),
+    scope: ScopeSchema.optional().describe('Default scope of every server (shared for stdio, session for remote).'),
     restart: RestartPolicySchema.optional().describe('Default restart policy of every server.'),
     namespaces: z
       .record(namespaceName, NamespaceSchema)
@@ -227,4 +267,5 @@ export type SandboxSettings = z.output<typeof SandboxSchema>;
 export type NamespaceEntry = z.output<typeof NamespaceSchema>;
 export type ManifestsSettings = z.output<typeof ManifestsSchema>;
 export type Mode = z.output<typeof ModeSchema>;
+export type Scope = z.output<typeof ScopeSchema>;
 export type NamespaceObject = z.output<typeof NamespaceObjectSchema>;
