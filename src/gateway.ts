@@ -224,12 +224,28 @@ export class Gateway implements RelayContext {
         this.log.warn(`the ${section} settings changed; they apply at the next restart`);
     }
     if (['mode', 'namespaces', 'auth'].some((section) => diff.globalChanged.includes(section as GlobalSection))) {
+      // Open sessions follow the new rules at once: narrowed, widened, or ended when nothing is left.
+      this.reauthorizeSessions(next);
       // What a session lists depends on these even when the catalog itself did not change.
       for (const listener of this.catalogListeners) listener();
       for (const session of this.sessions.values())
         session.notify({ method: LIST_CHANGED_METHOD.tools } as ServerNotification);
     }
     return report(Promise.all([stopped, started]));
+  }
+
+  /** Judges every open session again under `config`; a session that lost all access is ended. */
+  private reauthorizeSessions(config: GatewayConfig): void {
+    for (const session of [...this.sessions.values()]) {
+      const verdict = session.reauthorize?.(config);
+      if (!verdict) continue;
+      if (verdict.ok) {
+        session.scope = verdict.scope;
+        continue;
+      }
+      this.log.info(`Session ${session.id.slice(0, 8)} ended by the reload: ${verdict.message}`);
+      void session.close();
+    }
   }
 
   // RelayContext

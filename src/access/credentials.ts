@@ -22,6 +22,8 @@ export interface CredentialStore {
   match(token: string): Credential | undefined;
   /** Whether a credential with this id and digest is still configured (it may have been reloaded away). */
   has(credential: Credential): boolean;
+  /** The configured credential with this one's id and token (its settings may have been reloaded). */
+  find(credential: Credential): Credential | undefined;
 }
 
 const stores = new WeakMap<GatewayConfig, CredentialStore>();
@@ -52,7 +54,10 @@ export function credentialsOf(config: GatewayConfig): CredentialStore {
       return found;
     },
     has(credential) {
-      return credentials.some(
+      return this.find(credential) !== undefined;
+    },
+    find(credential) {
+      return credentials.find(
         (known) => known.id === credential.id && timingSafeEqual(known.digest, credential.digest),
       );
     },

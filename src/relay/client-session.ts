@@ -10,10 +10,11 @@ import {
   RootsListChangedNotificationSchema,
   type ServerNotification,
   type ServerRequest,
-  SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Catalog } from '../catalog/catalog.js';
+import type { GatewayConfig } from '../config/model.js';
+import { GatewayError } from '../errors.js';
 import { CatalogView, type SessionScope } from './catalog-view.js';
 import type { RelayContext, ToolSurface } from './context.js';
 import { toWireError } from './errors.js';
@@ -28,7 +29,7 @@ import {
   subscribe,
   unsubscribe,
 } from './forward.js';
-import { DEFAULT_SESSION_LOG_LEVEL, passesLevel } from './log-levels.js';
+import { DEFAULT_SESSION_LOG_LEVEL, LOG_LEVELS, passesLevel } from './log-levels.js';
 import type { CallOrigin, Owner } from './owner.js';
 
 export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post';
@@ -50,6 +51,11 @@ export class ClientSession {
   readonly owner: Owner;
   /** The level this client asked for with `logging/setLevel`; until then it receives info and above. */
   logLevel?: LoggingLevel;
+  /**
+   * Judges the session's access again under a reloaded config (set by the transport that made the session):
+   * the new scope, or why it has none left.
+   */
+  reauthorize?: (config: GatewayConfig) => { ok: true; scope: SessionScope } | { ok: false; message: string };
   /** Settles once the session has ended, whoever ended it. */
   readonly whenClosed: Promise<void>;
   private closed = false;
@@ -58,7 +64,8 @@ export class ClientSession {
   constructor(
     private readonly context: RelayContext,
     readonly transportKind: SessionTransportKind,
-    readonly scope: SessionScope = {},
+    /** What the session may see; replaced when a reload narrows or widens its grant (`reauthorize`). */
+    public scope: SessionScope = {},
     /** The credential group: `credential:<id>`, `anonymous` or `local`. */
     group = 'anonymous',
   ) {
@@ -87,12 +94,9 @@ export class ClientSession {
       if (this.context.log.isLevelEnabled('debug')) this.logExchange(request as JSONRPCRequest, answer);
       return answer;
     };
-    // Our own handler replaces the SDK's: the level also goes upstream, and filtering is ours.
-    this.server.setRequestHandler(SetLevelRequestSchema, (request) => {
-      this.logLevel = request.params.level;
-      this.context.onLogLevelChanged(this);
-      return {};
-    });
+    // The SDK's own handler would answer before the access checks: the level is ours (per session, and it
+    // decides what upstreams are asked for), so `logging/setLevel` goes through dispatch like any request.
+    this.server.removeRequestHandler('logging/setLevel');
     this.server.setNotificationHandler(RootsListChangedNotificationSchema, () => this.context.onRootsChanged(this));
     this.server.onclose = () => this.onClosed();
   }
@@ -191,6 +195,16 @@ export class ClientSession {
     return true;
   }
 
+  private setLogLevel(params: Params): Record<string, unknown> {
+    const level = params.level;
+    if (typeof level !== 'string' || !LOG_LEVELS.includes(level as LoggingLevel)) {
+      throw new GatewayError('INVALID_PARAMS', `"level" must be one of ${LOG_LEVELS.join(', ')}`);
+    }
+    this.logLevel = level as LoggingLevel;
+    this.context.onLogLevelChanged(this);
+    return {};
+  }
+
   private onClosed(): void {
     if (this.closed) return;
     this.closed = true;
@@ -232,6 +246,8 @@ export class ClientSession {
         return unsubscribe(this.context, this, params, extra);
       case 'completion/complete':
         return complete(this.context, this, view, params, extra);
+      case 'logging/setLevel':
+        return this.setLogLevel(params);
       default:
         throw Object.assign(new Error(`Method not found: ${request.method}`), { code: ErrorCode.MethodNotFound });
     }

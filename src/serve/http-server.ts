@@ -5,7 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 import type { AuditLog } from '../access/audit.js';
-import { type AccessGrant, describeGrant, grantAccess } from '../access/policy.js';
+import {
+  type AccessGrant,
+  describeGrant,
+  grantAccess,
+  type GrantRequest,
+  reauthorization,
+  regrantAccess,
+} from '../access/policy.js';
 import { RateLimiter } from '../access/rate-limit.js';
 import { guardSession } from '../access/session-guard.js';
 import type { GatewayConfig } from '../config/model.js';
@@ -221,7 +228,7 @@ export class GatewayHttpServer {
     const who = authenticateRequest(req, config);
     if (!who.ok) return sendUnauthorized(res, who.message, 'invalid_token');
     const origin = req.headers.origin;
-    const result = grantAccess(config, {
+    const grantRequest: GrantRequest = {
       principal: who.principal,
       endpoint,
       via: path,
@@ -232,7 +239,8 @@ export class GatewayHttpServer {
               listed ? isOriginListed(origin, listed) : isOriginAllowedByDefault(origin, req.headers.host, guard),
           }
         : {}),
-    });
+    };
+    const result = grantAccess(config, grantRequest);
     if (!result.ok) {
       return result.status === 401
         ? sendUnauthorized(res, result.message)
@@ -242,6 +250,7 @@ export class GatewayHttpServer {
     const owner = grant.owner;
     const setup = (session: ClientSession): void => {
       guardSession(session, { grant, limiter: this.limiter, config: () => this.gateway.config });
+      session.reauthorize = (next) => reauthorization(regrantAccess(next, grantRequest));
       this.gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
     };
 
@@ -266,7 +275,7 @@ export class GatewayHttpServer {
     if (requests > 0 && !this.admit(res, grant, requests)) return;
     const bareSetup = (session: ClientSession): void =>
       guardSession(session, { grant, config: () => this.gateway.config });
-    await answerBarePost(this.gateway, body, res, { scope: grant.scope, setup: bareSetup });
+    await answerBarePost(this.gateway, body, res, { scope: grant.scope, owner, setup: bareSetup });
   }
 
   /** Takes `count` requests from the grant's rate limit, or answers 429 with Retry-After. */

@@ -126,7 +126,8 @@ export class UpstreamServer {
     if (this.shared) return this.shared.state;
     const states = new Set([...this.instances.values()].map((instance) => instance.state));
     if (states.size === 0) return this.reference.state;
-    for (const state of ['ready', 'starting', 'restarting', 'idle', 'failed'] as const) if (states.has(state)) return state;
+    for (const state of ['ready', 'starting', 'restarting', 'idle', 'failed'] as const)
+      if (states.has(state)) return state;
     return this.reference.state;
   }
 

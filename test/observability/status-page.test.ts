@@ -129,6 +129,9 @@ describe('status page in headless Chromium', () => {
       expect(cells[2]).toBe(health.transport);
       expect(cells[3]).toBe(String(health.toolCount));
       expect(cells[4]).toBe(String(health.restarts));
+      const count = health.instanceCount === 1 ? '1 instance' : `${health.instanceCount} instances`;
+      const scope = health.scope === 'shared' ? 'shared' : `${health.scope} · ${count}`;
+      expect(cells[7]).toBe(scope);
     }
     const error = page.locator('tr[data-error-for="perplexity"]');
     expect(await error.isVisible()).toBe(true);
