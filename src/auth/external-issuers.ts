@@ -66,13 +66,14 @@ export class ExternalIssuers {
       return issuer.introspection ? this.introspect(token, issuer, skewMs) : this.verifyJwt(token, issuer, skewMs);
     }
     const introspecting = issuers.filter((issuer) => issuer.introspection);
-    let failure: TokenRejection = rejectToken('the token is not known to this gateway');
+    let failure: TokenRejection | undefined;
     for (const issuer of introspecting) {
       const result = await this.introspect(token, issuer, skewMs);
       if (result.ok) return result;
-      if (result.status === 503) failure = result;
+      // "Could not check" says more than "not active here" when several servers were asked.
+      if (failure === undefined || result.status === 503) failure = result;
     }
-    return failure;
+    return failure ?? rejectToken('the token is not known to this gateway');
   }
 
   private async verifyJwt(
@@ -182,7 +183,9 @@ export class ExternalIssuers {
 }
 
 function toVerified(claims: Record<string, unknown>, issuer: OAuthIssuerConfig): Verified | TokenRejection {
-  const subject = claims[issuer.subjectClaim];
+  // A client_credentials token speaks for its client: RFC 9068 makes sub the client id, introspection may omit it.
+  const clientId = claims['client_id'] ?? claims['azp'];
+  const subject = claims[issuer.subjectClaim] ?? (issuer.subjectClaim === 'sub' ? clientId : undefined);
   if (typeof subject !== 'string' || subject === '') {
     return rejectToken(`the token has no "${issuer.subjectClaim}" claim naming its user`);
   }
@@ -191,7 +194,6 @@ function toVerified(claims: Record<string, unknown>, issuer: OAuthIssuerConfig):
   const scopes =
     typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scp) ? scp.map(String) : [];
   const aud = claims['aud'];
-  const clientId = claims['client_id'] ?? claims['azp'];
   const exp = claims['exp'];
   const token: VerifiedToken = {
     issuer: issuer.name,
