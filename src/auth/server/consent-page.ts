@@ -15,14 +15,15 @@ export interface ConsentView {
   error?: string;
 }
 
-/** Headers of the consent page: never cached, never framed (clickjacking), no scripts, no referrer. */
+/** Headers of the consent page: never cached, never framed (clickjacking), no scripts, no referrer to other sites. */
 export const CONSENT_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
   'x-frame-options': 'DENY',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-  'referrer-policy': 'no-referrer',
+  // No form-action: browsers apply it to the redirect that follows the post, which goes to the client.
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  // same-origin, not no-referrer: with no-referrer the browser posts the form with `Origin: null`.
+  'referrer-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
 };
 
