@@ -114,7 +114,7 @@ export async function startInProcessGateway(
   let offset = 0;
   const { auditName } = options;
   const config = await loadConfig(configPath, { env: { ...process.env, ...ACCESS_ENV, ...options.env } });
-  const log = createLogger({ level: 'warn', destination: 'stderr' });
+  const log = createLogger({ level: 'error', destination: 'stderr' });
   const audit: AuditLog | undefined = auditName ? openAuditLog(dir.resolve(auditName)) : undefined;
   const gateway = new Gateway({ config, logger: log });
   const http = new GatewayHttpServer(gateway, {
