@@ -64,7 +64,8 @@ export async function startAuthorizationServer(
       },
     },
   } as ConstructorParameters<typeof Provider>[1]);
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req, res) => void callback(req, res));
   return {
     issuer,
     async token({ resource, scope, clientId = 'alice-app' }) {
