@@ -216,6 +216,7 @@ function auditHook(
         outcome,
         endpoint: via,
         ...(address === undefined ? {} : { address }),
+        ...(credential?.oauth?.clientId === undefined ? {} : { client_id: credential.oauth.clientId }),
       });
   };
 }

@@ -68,8 +68,58 @@ export interface CredentialConfig {
   upstreams: Record<string, UpstreamIdentity>;
 }
 
+/** What a credential grants, whoever holds it: a static token's entry, or an OAuth rule. */
+export type CredentialGrantConfig = Omit<CredentialConfig, 'token'>;
+
+/** An external authorization server whose access tokens are accepted. */
+export interface OAuthIssuerConfig {
+  /** Prefix of its users' credential ids. */
+  name: string;
+  issuer: string;
+  jwksUri?: string;
+  /** `aud` values accepted from it besides the gateway's resource URLs. */
+  audiences: string[];
+  subjectClaim: string;
+  introspection?: { endpoint?: string; clientId: string; clientSecret: string; cacheMs: number };
+}
+
+/** A rule of `auth.oauth.credentials`: which tokens it matches, and what they then grant. */
+export interface OAuthCredentialRule extends CredentialGrantConfig {
+  scopes: string[];
+  claims: Record<string, string | number | boolean>;
+  /** Names of the issuers whose tokens qualify; all when absent. */
+  issuers?: string[];
+}
+
+/** The built-in authorization server. */
+export interface OAuthServerConfig {
+  ownerPassword: string;
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  scopes: string[];
+  /** Absolute path of the state file; memory only when absent. */
+  stateFile?: string;
+  maxClients: number;
+}
+
+export interface OAuthConfig {
+  /** The origin clients reach the gateway at; the listening URL when absent (loopback only). */
+  publicUrl?: string;
+  audiences: string[];
+  clockSkewMs: number;
+  authorizationServers: OAuthIssuerConfig[];
+  /** Empty: every valid token opens what a credential without `namespaces` opens. */
+  credentials: OAuthCredentialRule[];
+  server?: OAuthServerConfig;
+}
+
+/** The name of the built-in authorization server in credential ids (`mcproxy:owner`). */
+export const BUILT_IN_ISSUER_NAME = 'mcproxy';
+
 export interface AuthConfig {
   tokens: CredentialConfig[];
+  /** OAuth 2.1 access tokens; absent when the file has no `auth.oauth` block. */
+  oauth?: OAuthConfig;
   /** Lower-case name of the API-key header. */
   apiKeyHeader: string;
   /** Default of `require_auth` for namespaces and for servers in no namespace. */

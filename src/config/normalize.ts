@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 
 import { resolveNamespaces } from '../access/namespaces.js';
+import { toOAuthConfig } from '../auth/oauth-config.js';
 import { checkAccessSemantics } from './check-access.js';
 import { type ConfigIssue, formatPath, isRecord, type PathSegment, suggest } from './issues.js';
 import {
@@ -114,7 +115,7 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
     source: path === undefined ? { shape } : { path, shape },
   };
   // Access settings are only set when present, so a plain config normalises to exactly what it did before.
-  if (file.auth !== undefined) config.auth = toAuthConfig(file.auth);
+  if (file.auth !== undefined) config.auth = toAuthConfig(file.auth, path);
   if (file.tls !== undefined) {
     config.tls = { certPath: besideConfig(file.tls.cert, path), keyPath: besideConfig(file.tls.key, path) };
   }
@@ -154,7 +155,7 @@ function resolveScopes(config: GatewayConfig, own: (ServerScope | undefined)[], 
   });
 }
 
-function toAuthConfig(auth: NonNullable<ParsedConfigFile['auth']>): AuthConfig {
+function toAuthConfig(auth: NonNullable<ParsedConfigFile['auth']>, path: string | undefined): AuthConfig {
   const tokens = (auth.tokens ?? []).map((entry) => ({
     id: entry.id,
     token: entry.token,
@@ -172,7 +173,8 @@ function toAuthConfig(auth: NonNullable<ParsedConfigFile['auth']>): AuthConfig {
     tokens,
     apiKeyHeader: (auth.api_key_header ?? DEFAULT_API_KEY_HEADER).toLowerCase(),
     // Configuring credentials closes the gateway unless a namespace (or this flag) opens it again.
-    requireAuth: auth.require_auth ?? tokens.length > 0,
+    requireAuth: auth.require_auth ?? (tokens.length > 0 || auth.oauth !== undefined),
+    ...(auth.oauth === undefined ? {} : { oauth: toOAuthConfig(auth.oauth, (file) => besideConfig(file, path)) }),
   };
 }
 

@@ -207,6 +207,108 @@ export const CredentialSchema = z.strictObject({
     ),
 });
 
+/** An https URL, or http on loopback only (OAuth metadata and tokens must not cross a network in clear text). */
+const secureUrl = z.url({ protocol: /^https?$/ }).refine(
+  (value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  },
+  { message: 'must be an https URL (http only for localhost or 127.0.0.1)' },
+);
+const scopeName = z
+  .string()
+  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope is one word of printable ASCII, no quotes or backslashes');
+
+export const OAuthIssuerSchema = z.strictObject({
+  issuer: secureUrl.describe('Issuer identifier of an external authorization server (the `iss` of its tokens).'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'a name may contain only letters, digits, "_", "." and "-"')
+    .max(64)
+    .optional()
+    .describe('Prefix of the credential ids of its users (`<name>:<subject>`); the issuer host name when absent.'),
+  jwks_uri: secureUrl.optional().describe('Where its signing keys are; discovered from its metadata when absent.'),
+  audiences: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("`aud` values accepted from this issuer besides the gateway's resource URLs (e.g. an API identifier)."),
+  subject_claim: z.string().min(1).optional().describe('Claim that names the user (sub).'),
+  introspection: z
+    .strictObject({
+      endpoint: secureUrl.optional().describe('RFC 7662 endpoint; discovered from the issuer metadata when absent.'),
+      client_id: z.string().min(1).describe("The gateway's client id at the authorization server."),
+      client_secret: z.string().min(1).describe('Its secret; use "${VAR}".'),
+      cache_secs: z.number().min(0).optional().describe('Seconds an active answer is reused (30; 0 asks every time).'),
+    })
+    .optional()
+    .describe('Check its tokens by introspection (opaque tokens, immediate revocation) instead of JWT signatures.'),
+});
+
+export const OAuthCredentialSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.@-]+$/, 'an id may contain only letters, digits, "_", ".", "@" and "-"')
+    .max(64)
+    .describe("Name of the rule; a user's credential id is `<issuer name>:<subject>`."),
+  scopes: z.array(scopeName).optional().describe('Scopes the token must all have (none: any token).'),
+  claims: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe('Claims the token must have, with these values (a list claim must contain the value).'),
+  issuers: z.array(z.string()).optional().describe('Names of the authorization servers whose tokens qualify (all).'),
+  namespaces: z
+    .array(z.string())
+    .optional()
+    .describe('Namespaces it opens; every namespace except isolated ones when absent.'),
+  tools: ToolFilterSchema.optional().describe('Tool allow/deny globs.'),
+  rate_limit: RateLimitSchema.optional(),
+});
+
+export const OAuthServerSchema = z.strictObject({
+  enabled: z.boolean().optional().describe('Run the built-in authorization server (true when this block is present).'),
+  owner_password: z
+    .string()
+    .min(12, 'the owner password must be at least 12 characters long')
+    .describe('What the owner types on the consent page to sign in; use "${VAR}".'),
+  access_token_ttl: seconds.optional().describe('Lifetime of an access token in seconds (3600).'),
+  refresh_token_ttl: seconds.optional().describe('Lifetime of a refresh token in seconds (2592000, 30 days).'),
+  scopes: z
+    .array(scopeName)
+    .optional()
+    .describe('Scopes a client may ask for; the scopes of auth.oauth.credentials when absent.'),
+  state_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'JSON file (mode 0600) keeping registered clients and refresh grants across restarts; memory only when absent.',
+    ),
+  max_clients: z.number().int().positive().optional().describe('Registered clients kept; the oldest go first (100).'),
+});
+
+export const OAuthSchema = z.strictObject({
+  public_url: secureUrl
+    .refine((value) => ['', '/'].includes(new URL(value).pathname), { message: 'must be an origin, with no path' })
+    .optional()
+    .describe(
+      'The URL clients reach the gateway at (https://mcp.example.com); the listening URL on loopback when absent.',
+    ),
+  audiences: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("`aud` values accepted besides the gateway's own resource URLs."),
+  clock_skew: z.number().min(0).max(600).optional().describe('Seconds of clock difference tolerated on exp/nbf (60).'),
+  authorization_servers: z
+    .array(OAuthIssuerSchema)
+    .optional()
+    .describe('External authorization servers whose access tokens are accepted.'),
+  credentials: z
+    .array(OAuthCredentialSchema)
+    .optional()
+    .describe("Rules from a token's scopes and claims to namespaces and tool rules; the first that matches applies."),
+  server: OAuthServerSchema.optional().describe('The built-in authorization server, for a gateway with one owner.'),
+});
+
 export const AuthSchema = z.strictObject({
   tokens: z.array(CredentialSchema).optional().describe('Bearer tokens / API keys and what each may reach.'),
   api_key_header: z
@@ -217,7 +319,10 @@ export const AuthSchema = z.strictObject({
   require_auth: z
     .boolean()
     .optional()
-    .describe('Default of require_auth for namespaces and servers in none (true when tokens are configured).'),
+    .describe('Default of require_auth for namespaces and servers in none (true when tokens or oauth are configured).'),
+  oauth: OAuthSchema.optional().describe(
+    'OAuth 2.1: access tokens from authorization servers, beside the static tokens.',
+  ),
 });
 
 export const TlsSchema = z.strictObject({

@@ -15,6 +15,7 @@ import {
 } from '../access/policy.js';
 import { RateLimiter } from '../access/rate-limit.js';
 import { guardSession } from '../access/session-guard.js';
+import { OAuthService } from '../auth/oauth-service.js';
 import type { GatewayConfig } from '../config/model.js';
 import { secretValues } from '../config/secrets.js';
 import { errorMessage } from '../errors.js';
@@ -27,10 +28,9 @@ import {
   authenticateRequest,
   credentialInQuery,
   namespaceOrigins,
+  sendAccessRefusal,
   sendCredentialInQuery,
   sendRateLimited,
-  sendRefusal,
-  sendUnauthorized,
 } from './http-access.js';
 import { DEFAULT_MAX_BODY_BYTES, HttpError, readJsonBody, sendJson, sendRpcError } from './http-body.js';
 import {
@@ -58,6 +58,8 @@ export interface HttpServerOptions {
   tls?: TlsFiles;
   /** Where every tool call of an HTTP client is recorded. */
   audit?: AuditLog;
+  /** The clock of OAuth token expiry, in ms since the epoch (tests move it). */
+  clock?: () => number;
 }
 
 /** Extra routes other features mount (status page, metrics), answered before the MCP endpoints. */
@@ -81,6 +83,8 @@ export class GatewayHttpServer {
   readonly streamable: StreamableHttpEndpoint;
   readonly sse: SseEndpoint;
   readonly limiter = new RateLimiter();
+  /** OAuth: resource metadata, token checks and the built-in authorization server (idle without `auth.oauth`). */
+  readonly oauth: OAuthService;
   private readonly server: Server | HttpsServer;
   private readonly routes: RouteHandler[] = [];
   private readonly mask = createSecretMasker(() => secretValues(this.gateway.config));
@@ -91,6 +95,13 @@ export class GatewayHttpServer {
   ) {
     this.streamable = new StreamableHttpEndpoint(gateway, { jsonResponse: options.jsonResponse });
     this.sse = new SseEndpoint(gateway, { heartbeatMs: options.sseHeartbeatMs });
+    this.oauth = new OAuthService({
+      config: () => gateway.config,
+      log: gateway.log,
+      ...(options.audit ? { audit: options.audit } : {}),
+      ...(options.clock ? { now: options.clock } : {}),
+    });
+    this.routes.push(this.oauth.route);
     const handle = (req: IncomingMessage, res: ServerResponse): void => {
       this.route(req, res).catch((error: unknown) => {
         // The path only: a query string may hold what must not be logged.
@@ -120,10 +131,17 @@ export class GatewayHttpServer {
         this.server.off('error', reject);
         const address = this.server.address() as AddressInfo;
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        const url = `${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`;
+        try {
+          this.oauth.bind(url);
+        } catch (error) {
+          this.server.close();
+          return reject(error as Error);
+        }
         if (!this.options.tls && !isLoopback(this.options.host) && (this.gateway.config.auth?.tokens.length ?? 0) > 0) {
           this.gateway.log.warn('credentials are configured but TLS is not: tokens cross the network in clear text');
         }
-        resolve(`${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`);
+        resolve(url);
       });
     });
   }
@@ -131,7 +149,7 @@ export class GatewayHttpServer {
   /** Stops accepting, ends every session, then closes the remaining connections. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await Promise.allSettled([this.streamable.closeAll(), this.sse.closeAll()]);
+    await Promise.allSettled([this.streamable.closeAll(), this.sse.closeAll(), this.oauth.close()]);
     this.server.closeAllConnections();
     await closed;
   }
@@ -171,7 +189,7 @@ export class GatewayHttpServer {
       res.writeHead(204).end();
       return;
     }
-    if (url.pathname === '/metrics' && !this.operatorAllowed(req, res, config)) return;
+    if (url.pathname === '/metrics' && !(await this.operatorAllowed(req, res, config))) return;
     for (const handler of this.routes) if (await handler(req, res, url)) return;
     if (target.kind === 'endpoint') return this.endpointRequest(req, res, url, target, config, guard);
 
@@ -197,15 +215,14 @@ export class GatewayHttpServer {
   }
 
   /** `/metrics` names every server and tool: with credentials required, it needs one too. */
-  private operatorAllowed(req: IncomingMessage, res: ServerResponse, config: GatewayConfig): boolean {
-    if (!config.auth?.requireAuth || config.auth.tokens.length === 0) return true;
-    const who = authenticateRequest(req, config);
+  private async operatorAllowed(req: IncomingMessage, res: ServerResponse, config: GatewayConfig): Promise<boolean> {
+    if (!config.auth?.requireAuth || (config.auth.tokens.length === 0 && !config.auth.oauth)) return true;
+    const who = await authenticateRequest(req, config, this.oauth);
     if (who.ok && who.principal.kind === 'credential') return true;
-    sendUnauthorized(
-      res,
-      who.ok ? 'Unauthorized: /metrics needs a credential' : who.message,
-      who.ok ? undefined : 'invalid_token',
-    );
+    sendAccessRefusal(res, who.ok ? { status: 401, message: 'Unauthorized: /metrics needs a credential' } : who, {
+      oauth: this.oauth,
+      ...(who.ok ? { principal: who.principal } : {}),
+    });
     return false;
   }
 
@@ -225,8 +242,8 @@ export class GatewayHttpServer {
     if (transport === 'sse' && method !== 'GET' && method !== 'POST') return methodNotAllowed(res, 'GET, POST');
     if (transport === 'message' && method !== 'POST') return methodNotAllowed(res, 'POST');
 
-    const who = authenticateRequest(req, config);
-    if (!who.ok) return sendUnauthorized(res, who.message, 'invalid_token');
+    const who = await authenticateRequest(req, config, this.oauth, endpoint);
+    if (!who.ok) return sendAccessRefusal(res, who, { oauth: this.oauth, path });
     const origin = req.headers.origin;
     const grantRequest: GrantRequest = {
       principal: who.principal,
@@ -242,9 +259,7 @@ export class GatewayHttpServer {
     };
     const result = grantAccess(config, grantRequest);
     if (!result.ok) {
-      return result.status === 401
-        ? sendUnauthorized(res, result.message)
-        : sendRefusal(res, result.status, result.message);
+      return sendAccessRefusal(res, result, { oauth: this.oauth, path, principal: who.principal, config, endpoint });
     }
     const { grant } = result;
     const owner = grant.owner;
