@@ -1,25 +1,26 @@
-import type { LoggingLevel, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 
-import { Catalog, type CatalogChanges } from './catalog/catalog.js';
+import { Catalog } from './catalog/catalog.js';
 import type { GlobalSection } from './config/diff.js';
 import { diffConfigs } from './config/diff.js';
 import type { GatewayConfig, ServerConfig, UpstreamIdentity } from './config/model.js';
 import { secretValues } from './config/secrets.js';
-import { errorMessage, GatewayError } from './errors.js';
+import { GatewayError } from './errors.js';
 import { buildHealthReport, type HealthReport } from './observability/health.js';
 import { createSilentLogger, type Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
 import { createSecretMasker } from './observability/redact.js';
+import { ServerMetricsRecorder } from './observability/server-metrics.js';
 import type { SessionScope } from './relay/catalog-view.js';
 import { ClientSession, type SessionTransportKind } from './relay/client-session.js';
 import type { RelayContext, ToolSurface } from './relay/context.js';
-import { upstreamLevel } from './relay/log-levels.js';
 import type { CallOrigin } from './relay/owner.js';
 import { ServerMessages } from './relay/server-messages.js';
 import { SessionCatalogs } from './relay/session-catalogs.js';
 import { SubscriptionRegistry } from './relay/subscriptions.js';
+import { UpstreamLogLevels } from './relay/upstream-log-levels.js';
 import type { ReloadReport } from './reload/report.js';
-import type { ListKind, UpstreamInstance } from './upstream/instance.js';
+import type { UpstreamInstance } from './upstream/instance.js';
 import { UpstreamServer } from './upstream/upstream-server.js';
 
 export type { HealthReport, InstanceHealth, ServerHealth } from './observability/health.js';
@@ -38,11 +39,6 @@ export interface GatewayOptions {
 }
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 4_000;
-const LIST_CHANGED_METHOD: Record<ListKind, ServerNotification['method']> = {
-  tools: 'notifications/tools/list_changed',
-  prompts: 'notifications/prompts/list_changed',
-  resources: 'notifications/resources/list_changed',
-};
 
 /**
  * The gateway: owns the configured servers, the merged catalog and the client sessions, and ties them
@@ -64,7 +60,8 @@ export class Gateway implements RelayContext {
   private readonly servers = new Map<string, UpstreamServer>();
   private readonly messages: ServerMessages;
   private readonly sessionCatalogs = new SessionCatalogs(() => this.listServers());
-  private readonly sentLogLevels = new WeakMap<UpstreamInstance, LoggingLevel>();
+  private readonly logLevels: UpstreamLogLevels;
+  private readonly serverMetrics: ServerMetricsRecorder;
   private readonly mask = createSecretMasker(() => secretValues(this.config));
   private rebuildScheduled = false;
   private closing?: Promise<void>;
@@ -86,6 +83,8 @@ export class Gateway implements RelayContext {
       mask: this.mask,
       log: this.log,
     });
+    this.logLevels = new UpstreamLogLevels((server, instance) => this.messages.logAudience(server, instance));
+    this.serverMetrics = new ServerMetricsRecorder(this.metrics);
   }
 
   /** Starts every enabled server in parallel and resolves when each has either started or failed its first try. */
@@ -229,7 +228,7 @@ export class Gateway implements RelayContext {
       // What a session lists depends on these even when the catalog itself did not change.
       for (const listener of this.catalogListeners) listener();
       for (const session of this.sessions.values())
-        session.notify({ method: LIST_CHANGED_METHOD.tools } as ServerNotification);
+        session.notify({ method: 'notifications/tools/list_changed' } as ServerNotification);
     }
     return report(Promise.all([stopped, started]));
   }
@@ -312,11 +311,11 @@ export class Gateway implements RelayContext {
       instance.notify('resources/unsubscribe', { uri: originalUri });
     }
     for (const server of this.servers.values()) server.release(session.owner);
-    this.applyLogLevels();
+    this.logLevels.apply(this.servers.values());
   }
 
   onLogLevelChanged(session: ClientSession): void {
-    this.applyLogLevels((server) => session.canSee(server.name));
+    this.logLevels.apply(this.servers.values(), (server) => session.canSee(server.name));
   }
 
   onRootsChanged(session: ClientSession): void {
@@ -334,50 +333,6 @@ export class Gateway implements RelayContext {
     if (!group.startsWith('credential:')) return undefined;
     const id = group.slice('credential:'.length);
     return this.config.auth?.tokens.find((credential) => credential.id === id)?.upstreams[server];
-  }
-
-  /**
-   * Asks each ready instance (of the servers `filter` selects) for the most verbose level its sessions want;
-   * each session still receives only what passes its own level.
-   */
-  private applyLogLevels(filter: (server: UpstreamServer) => boolean = () => true): void {
-    for (const server of this.servers.values()) {
-      if (!filter(server)) continue;
-      for (const instance of server.listInstances()) this.applyLogLevel(server, instance);
-    }
-  }
-
-  private applyLogLevel(server: UpstreamServer, instance: UpstreamInstance): void {
-    if (instance.state !== 'ready' || !instance.capabilities.logging) return;
-    const level = upstreamLevel(this.messages.logAudience(server, instance));
-    if (level === undefined || this.sentLogLevels.get(instance) === level) return;
-    this.sentLogLevels.set(instance, level);
-    instance
-      .request('logging/setLevel', { level }, { timeoutMs: instance.config.toolTimeoutMs })
-      .catch((error: unknown) => instance.log.debug(`logging/setLevel failed: ${errorMessage(error)}`));
-  }
-
-  private readonly restartsSeen = new WeakMap<UpstreamServer, number>();
-
-  private readonly serversInMetrics = new Set<string>();
-
-  private recordToolCounts(): void {
-    const metrics = this.metrics;
-    if (!metrics) return;
-    for (const server of this.servers.keys()) metrics.setServerTools(server, this.catalog.toolCount(server));
-    for (const server of this.serversInMetrics) if (!this.servers.has(server)) metrics.removeServer(server);
-    this.serversInMetrics.clear();
-    for (const server of this.servers.keys()) this.serversInMetrics.add(server);
-  }
-
-  private recordServerMetrics(server: UpstreamServer): void {
-    const metrics = this.metrics;
-    if (!metrics) return;
-    metrics.setServerState(server.name, server.state);
-    metrics.setServerInstances(server.name, server.scope === 'shared' ? 1 : server.listInstances().length);
-    const seen = this.restartsSeen.get(server) ?? 0;
-    for (let i = seen; i < server.restarts; i++) metrics.serverRestarted(server.name);
-    this.restartsSeen.set(server, server.restarts);
   }
 
   /**
@@ -401,13 +356,13 @@ export class Gateway implements RelayContext {
       events: {
         onStateChange: (server) => this.onServerStateChange(server),
         onListsChanged: () => this.scheduleRebuild(),
-        onInstanceListsChanged: (server, instance) => this.rebuildSessionCatalogs(server.sessionsOf(instance)),
+        onInstanceListsChanged: (server, instance) => this.afterInstanceLists(server.sessionsOf(instance)),
         onInstanceReady: (server, instance) => this.onInstanceReady(server, instance),
         onInstanceStarted: (server) => this.metrics?.instanceStarted(server.name),
         onInstanceStopped: (server, instance, sessions) => {
           this.metrics?.instanceStopped(server.name);
           this.subscriptions.removeInstance(instance);
-          this.rebuildSessionCatalogs(sessions);
+          this.afterInstanceLists(sessions);
         },
         onNotification: (server, instance, notification, related) =>
           this.messages.notification(server, instance, notification, related),
@@ -419,14 +374,14 @@ export class Gateway implements RelayContext {
 
   private onServerStateChange(server: UpstreamServer): void {
     if (this.servers.get(server.name) !== server) return;
-    this.recordServerMetrics(server);
+    this.serverMetrics.server(server);
     for (const listener of this.stateListeners) listener(server);
     this.scheduleRebuild();
   }
 
   private onInstanceReady(server: UpstreamServer, instance: UpstreamInstance): void {
-    this.sentLogLevels.delete(instance);
-    this.applyLogLevel(server, instance);
+    this.logLevels.forget(instance);
+    this.logLevels.applyTo(server, instance);
     for (const uri of this.subscriptions.urisOf(instance)) instance.notify('resources/subscribe', { uri });
   }
 
@@ -447,28 +402,15 @@ export class Gateway implements RelayContext {
       this.reportedRenames.add(rename);
       this.log.warn(rename);
     }
-    if (changed.has('tools')) this.recordToolCounts();
+    if (changed.has('tools')) {
+      this.serverMetrics.toolCounts([...this.servers.keys()], (server) => this.catalog.toolCount(server));
+    }
     if (changed.size > 0) for (const listener of this.catalogListeners) listener();
-    for (const session of this.sessions.values()) {
-      // A session with instances of its own sees its own catalog, rebuilt from the new shared one.
-      const own = this.sessionCatalogs.has(session.id) ? this.sessionCatalogs.rebuild(session.owner) : changed;
-      this.notifyListChanges(session, own);
-    }
+    this.sessionCatalogs.afterSharedRebuild(this.sessions.values(), changed);
   }
 
-  private rebuildSessionCatalogs(sessionIds: Iterable<string>): void {
-    for (const id of sessionIds) {
-      const session = this.sessions.get(id);
-      if (session) this.notifyListChanges(session, this.sessionCatalogs.rebuild(session.owner));
-    }
-  }
-
-  /** Tells a session which of its lists changed, counting only servers it may see. */
-  private notifyListChanges(session: ClientSession, changes: CatalogChanges): void {
-    for (const [kind, servers] of changes) {
-      if ([...servers].some((server) => session.canSee(server)))
-        session.notify({ method: LIST_CHANGED_METHOD[kind] } as ServerNotification);
-    }
+  private afterInstanceLists(sessionIds: Iterable<string>): void {
+    this.sessionCatalogs.afterInstanceLists([...sessionIds].map((id) => this.sessions.get(id)));
   }
 
   private async shutdown(): Promise<void> {

@@ -15,6 +15,7 @@ import {
 import type { Catalog } from '../catalog/catalog.js';
 import type { GatewayConfig } from '../config/model.js';
 import { GatewayError } from '../errors.js';
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { CatalogView, type SessionScope } from './catalog-view.js';
 import type { RelayContext, ToolSurface } from './context.js';
 import { toWireError } from './errors.js';
@@ -34,8 +35,7 @@ import type { CallOrigin, Owner } from './owner.js';
 
 export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post';
 
-export const GATEWAY_NAME = 'mcproxy';
-export const GATEWAY_VERSION = '0.1.0';
+export { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
 type Params = Record<string, unknown>;
 

@@ -1,6 +1,23 @@
+import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
+
 import { Catalog, type CatalogChanges, type ListSource } from '../catalog/catalog.js';
+import type { ListKind } from '../upstream/instance-lists.js';
 import type { UpstreamServer } from '../upstream/upstream-server.js';
 import type { Owner } from './owner.js';
+
+/** What list notifications need of a session. */
+export interface ListingSession {
+  readonly id: string;
+  readonly owner: Owner;
+  canSee(server: string): boolean;
+  notify(notification: ServerNotification): void;
+}
+
+const LIST_CHANGED_METHOD: Record<ListKind, ServerNotification['method']> = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+};
 
 /** States in which an instance's own lists are shown (the catalog keeps the same set for servers). */
 const SHOWN_STATES = new Set(['ready', 'idle', 'starting', 'restarting']);
@@ -46,11 +63,31 @@ export class SessionCatalogs {
     return catalog.rebuild(sources);
   }
 
-  has(sessionId: string): boolean {
-    return this.catalogs.has(sessionId);
+  /**
+   * After the shared catalog was rebuilt: each session is told which of its lists changed — a session with a
+   * catalog of its own by that catalog, rebuilt on the new shared one; the others by the shared changes.
+   */
+  afterSharedRebuild(sessions: Iterable<ListingSession>, changed: CatalogChanges): void {
+    for (const session of sessions) {
+      notifyListChanges(session, this.catalogs.has(session.id) ? this.rebuild(session.owner) : changed);
+    }
+  }
+
+  /** After instances of these sessions listed anew: each is told what changed in its own catalog. */
+  afterInstanceLists(sessions: Iterable<ListingSession | undefined>): void {
+    for (const session of sessions) if (session) notifyListChanges(session, this.rebuild(session.owner));
   }
 
   remove(sessionId: string): void {
     this.catalogs.delete(sessionId);
+  }
+}
+
+/** Tells a session which of its lists changed, counting only servers it may see. */
+export function notifyListChanges(session: ListingSession, changes: CatalogChanges): void {
+  for (const [kind, servers] of changes) {
+    if ([...servers].some((server) => session.canSee(server))) {
+      session.notify({ method: LIST_CHANGED_METHOD[kind] } as ServerNotification);
+    }
   }
 }

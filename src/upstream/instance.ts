@@ -1,11 +1,9 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  type ClientCapabilities,
-  type JSONRPCNotification,
-  type JSONRPCRequest,
-  LATEST_PROTOCOL_VERSION,
-  type ServerCapabilities,
-  SUPPORTED_PROTOCOL_VERSIONS,
+import type {
+  ClientCapabilities,
+  JSONRPCNotification,
+  JSONRPCRequest,
+  ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 
 import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
@@ -14,6 +12,7 @@ import type { Logger } from '../observability/log.js';
 import type { CallOrigin } from '../relay/owner.js';
 import { backoffDelayMs, isStableRun } from './backoff.js';
 import { createUpstreamTransport, terminateUpstreamSession } from './connect.js';
+import { initializeUpstream } from './handshake.js';
 import {
   EMPTY_LISTS,
   fetchLists,
@@ -73,7 +72,6 @@ export interface InstanceCloseOptions {
   successor?: () => UpstreamInstance | undefined;
 }
 
-const GATEWAY_INFO = { name: 'mcproxy', version: '0.1.0' };
 let nextInstanceId = 1;
 /** Upper bound of the ping that checks whether a remote server is still there after a transport error. */
 const REMOTE_PROBE_TIMEOUT_MS = 5_000;
@@ -358,25 +356,15 @@ export class UpstreamInstance {
     try {
       await withTimeout(transport.start(), timeoutMs, () => startTimeoutError(this.name, timeoutMs));
       if (transport instanceof StdioProcessTransport) group = transport.pid;
-      const init = await peer.request(
-        'initialize',
-        {
-          protocolVersion: LATEST_PROTOCOL_VERSION,
-          capabilities: this.options.clientCapabilities,
-          clientInfo: GATEWAY_INFO,
-        },
-        { timeoutMs: remaining(), describe: `initialisation of server "${this.name}"` },
-      );
-      const version = String(init.protocolVersion);
-      if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-        throw new GatewayError('UPSTREAM_SPAWN_FAILED', `server "${this.name}" speaks unsupported protocol ${version}`);
-      }
-      (transport as { setProtocolVersion?: (v: string) => void }).setProtocolVersion?.(version);
-      await peer.notify('notifications/initialized');
-      this.protocolVersion = version;
-      this.capabilities = (init.capabilities ?? {}) as ServerCapabilities;
-      this.serverInfo = init.serverInfo as { name: string; version: string } | undefined;
-      this.instructions = typeof init.instructions === 'string' ? init.instructions : undefined;
+      const handshake = await initializeUpstream(peer, transport, {
+        server: this.name,
+        clientCapabilities: this.options.clientCapabilities,
+        timeoutMs: remaining(),
+      });
+      this.protocolVersion = handshake.protocolVersion;
+      this.capabilities = handshake.capabilities;
+      this.serverInfo = handshake.serverInfo;
+      this.instructions = handshake.instructions;
       this.lists = await fetchLists(peer, this.capabilities, remaining());
     } catch (error) {
       const exit = transport instanceof StdioProcessTransport ? transport.exit : undefined;
