@@ -274,7 +274,9 @@ export class Gateway implements RelayContext {
 
   // RelayContext
 
-  instructions(): string | undefined {
+  instructions(session?: ClientSession): string | undefined {
+    const own = session && this.toolSurface(session)?.instructions?.();
+    if (own) return own;
     const parts = [
       'mcproxy gateway: the tools, prompts and resources of several MCP servers. Names are "<server>__<name>".',
     ];

@@ -38,6 +38,8 @@ export interface RunLimits {
   timeoutMs: number;
   memoryMb: number;
   maxOutputBytes: number;
+  /** Checked by the worker too, so that a flood of calls ends with this limit before any other. */
+  maxToolCalls: number;
 }
 
 export interface RunMessage {
@@ -45,6 +47,9 @@ export interface RunMessage {
   runId: number;
   code: string;
   limits: RunLimits;
+  /** The session's `api.state` as JSON ('' for empty); absent when the execution has no store. */
+  stateJson?: string;
+  maxStateBytes?: number;
 }
 
 /**
@@ -82,6 +87,16 @@ export interface DoneMessage {
   /** Present on success: the guest's return value, serialised by the guest's own JSON.stringify. */
   resultJson?: string;
   error?: SandboxErrorInfo;
+  /** Set when the result was cut to fit the output limit: what was left out. */
+  truncated?: TruncationCounts;
+  /** On success of an execution with a store: `api.state` as it is now. */
+  stateJson?: string;
+}
+
+export interface TruncationCounts {
+  items: number;
+  keys: number;
+  characters: number;
 }
 
 export type FromWorkerMessage = CallMessage | LogMessage | DoneMessage;

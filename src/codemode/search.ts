@@ -1,11 +1,13 @@
 import type { CatalogServer, CatalogTool } from '../catalog/types.js';
 import { GatewayError } from '../errors.js';
 import type { CodeModeHost } from './host.js';
-import { RankingIndex, type RankedDocument } from './ranking.js';
+import { type RankedDocument,RankingIndex } from './ranking.js';
+import { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
 import { splitWords } from './text.js';
 import { toIdentifier, toolIdentifiers, toolSignature } from './typegen.js';
 import { WordNet } from './wordnet.js';
 
+export { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
 export { splitWords } from './text.js';
 
 /** Arguments of `search` (and `api.search`). */
@@ -46,9 +48,6 @@ export interface SearchResult {
 
 /** Default `limit` per depth: servers at 0 and 1, tools with summaries at 2, signatures at 3. */
 export const DEFAULT_SEARCH_LIMITS = [20, 20, 10, 5] as const;
-export const MAX_SEARCH_LIMIT = 200;
-/** Longest query accepted; a real one is a few words. */
-export const MAX_QUERY_CHARS = 1_000;
 const SUMMARY_CHARS = 120;
 /** Depth 3 keeps descriptions to this many characters; signatures carry the rest of what a call needs. */
 const DEPTH3_DESCRIPTION_CHARS = 240;

@@ -59,6 +59,7 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
           {
             signal: options.signal,
             origin: session.origin,
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
             timeoutMs: upstream.config.toolTimeoutMs,
             describe: `tool "${tool}" on server "${server}"`,
           },

@@ -57,8 +57,14 @@ export function createToolSurfaces(): ToolSurfaces {
       const set = toolSet(gateway, session, mode);
       return {
         listTools: () => set.definitions,
+        ...(set.instructions ? { instructions: set.instructions } : {}),
         async callTool(name, args, context) {
-          const result = await set.call(name, args, { signal: context.signal });
+          const { progress } = context;
+          const result = await set.call(name, args, {
+            signal: context.signal,
+            owner: fairShareOwner(session),
+            ...(progress ? { progress: (update) => progress(update) } : {}),
+          });
           if (name === 'execute') gateway.metrics?.sandboxExecuted(sandboxOutcome(result));
           return result as Record<string, unknown>;
         },
@@ -69,6 +75,14 @@ export function createToolSurfaces(): ToolSurfaces {
       pool = undefined;
     },
   };
+}
+
+/**
+ * Who an execution counts against in the sandbox pool's fair share: the session. (A session is one client; a
+ * credential's sessions should share one share once sessions carry their owner.)
+ */
+function fairShareOwner(session: ClientSession): string {
+  return `session:${session.id}`;
 }
 
 function sandboxOutcome(result: CallToolResult): SandboxMetricOutcome {

@@ -1,4 +1,4 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Catalog } from '../catalog/catalog.js';
 import type { Logger } from '../observability/log.js';
@@ -15,8 +15,8 @@ export interface RelayContext {
   /** Prometheus metrics, when the gateway keeps them. */
   readonly metrics?: Metrics;
   upstream(name: string): Upstream | undefined;
-  /** Instructions for clients: the gateway's own line plus each server's instructions. */
-  instructions(): string | undefined;
+  /** Instructions for a session's client: its tool surface's own, else the gateway's plus each server's. */
+  instructions(session?: ClientSession): string | undefined;
   /** The tools a session exposes instead of the catalog's (Code Mode, meta mode), or undefined for direct. */
   toolSurface(session: ClientSession): ToolSurface | undefined;
   onSessionClosed(session: ClientSession): void;
@@ -31,10 +31,14 @@ export interface RelayContext {
 export interface ToolCallContext {
   signal: AbortSignal;
   session: ClientSession;
+  /** Present when the client sent a progress token: sends it a progress notification for this call. */
+  progress?: (progress: Progress) => void;
 }
 
 /** An alternative set of tools in front of the catalog. */
 export interface ToolSurface {
   listTools(): Tool[];
+  /** What `initialize` tells the client instead of the gateway's usual instructions. */
+  instructions?(): string;
   callTool(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<Record<string, unknown>>;
 }
