@@ -1,7 +1,7 @@
 import type { CatalogServer, CatalogTool } from '../catalog/types.js';
 import { GatewayError } from '../errors.js';
 import type { CodeModeHost } from './host.js';
-import { type RankedDocument,RankingIndex } from './ranking.js';
+import { type RankedDocument, RankingIndex } from './ranking.js';
 import { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
 import { splitWords } from './text.js';
 import { toIdentifier, toolIdentifiers, toolSignature } from './typegen.js';
