@@ -99,7 +99,12 @@ export interface TruncationCounts {
   characters: number;
 }
 
-export type FromWorkerMessage = CallMessage | LogMessage | DoneMessage;
+/** The worker has a fresh instance ready: an execution sent to it now starts without waiting for one. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+export type FromWorkerMessage = CallMessage | LogMessage | DoneMessage | ReadyMessage;
 
 /** Code wrapped for evaluation is reported under this file name in guest stack traces. */
 export const USER_CODE_FILENAME = 'code.js';

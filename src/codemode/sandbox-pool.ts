@@ -65,6 +65,8 @@ interface Slot {
   busy: boolean;
   /** Set when the worker died while idle; the next execution replaces it first. */
   dead: boolean;
+  /** The worker has its next instance made (it said so since its last execution). */
+  ready: boolean;
 }
 
 interface Queued {
@@ -168,7 +170,7 @@ export class SandboxPool {
   }
 
   private acquire(): Slot | undefined {
-    let slot = this.slots.find((s) => !s.busy);
+    let slot = this.slots.find((s) => !s.busy && s.ready) ?? this.slots.find((s) => !s.busy);
     if (!slot && this.slots.length < this.options.maxConcurrent) {
       slot = this.spawn();
       this.slots.push(slot);
@@ -178,7 +180,7 @@ export class SandboxPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: this.startWorker(() => slot), busy: false, dead: false };
+    const slot: Slot = { worker: this.startWorker(() => slot), busy: false, dead: false, ready: false };
     return slot;
   }
 
@@ -204,6 +206,10 @@ export class SandboxPool {
     };
     worker.on('error', markDead);
     worker.on('exit', markDead);
+    worker.on('message', (message: FromWorkerMessage) => {
+      const slot = slotOf();
+      if (message.type === 'ready' && slot.worker === worker) slot.ready = true;
+    });
     return worker;
   }
 
@@ -212,6 +218,7 @@ export class SandboxPool {
     this.running.set(owner, (this.running.get(owner) ?? 0) + 1);
     const runId = this.nextRunId++;
     const { worker } = slot;
+    slot.ready = false;
     worker.ref();
     return new Promise<SandboxOutcome>((resolve) => {
       let finished = false;
@@ -235,7 +242,7 @@ export class SandboxPool {
         finish({ ok: false, error }, true);
       };
       const onMessage = (message: FromWorkerMessage): void => {
-        if (message.runId !== runId) return;
+        if (message.type === 'ready' || message.runId !== runId) return;
         if (message.type === 'log') job.onLog(message.level, message.text);
         else if (message.type === 'call')
           void this.answer(worker, runId, message.callId, job, message.op, message.json);

@@ -75,16 +75,27 @@ port.on('message', (message: ToWorkerMessage) => {
       current = undefined;
       post(done);
       // After the answer is on its way: the guest's old instance is dropped and a fresh one made ready.
-      setImmediate(() => {
-        spare ??= prepareInstance(message.limits.memoryMb);
-      });
+      setImmediate(() => prepareSpare(message.limits.memoryMb));
     });
   } else if (message.type === 'reply' && current?.runId === message.runId) {
     current.reply(message);
   }
 });
 
-spare = prepareInstance(DEFAULT_SANDBOX_LIMITS.memoryMb);
+prepareSpare(DEFAULT_SANDBOX_LIMITS.memoryMb);
+
+/** Makes the next instance and tells the pool, which prefers a worker that has one ready. */
+function prepareSpare(memoryMb: number): void {
+  if (spare) return;
+  const made = prepareInstance(memoryMb);
+  spare = made;
+  made.then(
+    () => post({ type: 'ready' }),
+    () => {
+      if (spare === made) spare = undefined;
+    },
+  );
+}
 
 async function takeInstance(memoryMb: number): Promise<Instance> {
   const ready = spare;
@@ -172,7 +183,8 @@ class Stop extends Error {
 
 class Execution {
   readonly runId: number;
-  private readonly deadline: number;
+  /** Set once the instance is ready: making one is the worker's time, not the guest's. */
+  private deadline = Number.POSITIVE_INFINITY;
   private fatal: SandboxErrorInfo | undefined;
   private timedOut = false;
   private logBytes = 0;
@@ -188,7 +200,6 @@ class Execution {
 
   constructor(private readonly message: RunMessage) {
     this.runId = message.runId;
-    this.deadline = Date.now() + message.limits.timeoutMs;
   }
 
   reply(message: ReplyMessage): void {
@@ -198,12 +209,15 @@ class Execution {
   }
 
   async run(instance: Promise<Instance>): Promise<DoneMessage> {
-    const deadlineTimer = setTimeout(() => {
-      this.timedOut = true;
-      this.wake?.();
-    }, this.message.limits.timeoutMs);
+    let deadlineTimer: NodeJS.Timeout | undefined;
     try {
-      return { type: 'done', runId: this.runId, ...(await this.execute(await instance)) };
+      const ready = await instance;
+      this.deadline = Date.now() + this.message.limits.timeoutMs;
+      deadlineTimer = setTimeout(() => {
+        this.timedOut = true;
+        this.wake?.();
+      }, this.message.limits.timeoutMs);
+      return { type: 'done', runId: this.runId, ...(await this.execute(ready)) };
     } catch (error) {
       const info =
         error instanceof Stop
@@ -409,6 +423,8 @@ class Execution {
       id,
       setTimeout(() => {
         this.timers.delete(id);
+        // A timer clamped to the deadline may fire a moment before the deadline's own timer: it is over then.
+        if (Date.now() >= this.deadline) this.timedOut = true;
         this.events.push({ kind: 'timer', id });
         this.wake?.();
       }, ms),

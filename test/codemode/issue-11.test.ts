@@ -40,7 +40,36 @@ async function execute(client: Client, source: string, signal?: AbortSignal): Pr
   return result.structuredContent as Answer;
 }
 
-function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
+/**
+ * A tools/call whose body is serialised before the clock starts, sent on the session of an SDK client with
+ * fetch: what is measured is then the gateway's handling, not this test's own JSON.stringify of 3.5 MB.
+ */
+function prebuiltCall(
+  gateway: InProcessGateway,
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+): () => Promise<{ isError?: boolean; content: Array<{ text?: string }> }> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/call', params: { name, arguments: args } });
+  const sessionId = (client.transport as { sessionId?: string } | undefined)?.sessionId ?? '';
+  return async () => {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': sessionId,
+        'mcp-protocol-version': '2025-06-18',
+      },
+      body,
+    });
+    const text = await response.text();
+    const data = text.startsWith('{') ? text : (/^data: (.*)$/m.exec(text)?.[1] ?? '{}');
+    return (JSON.parse(data) as { result: { isError?: boolean; content: Array<{ text?: string }> } }).result;
+  };
+}
+
+function textOf(result: Record<string, unknown>): string {
   return (result.content as Array<{ text?: string }>).map((block) => block.text ?? '').join('');
 }
 
@@ -116,8 +145,8 @@ describe('bounded inputs', () => {
   });
 
   it('refuses a 3.5 MB search query at once', async () => {
-    const { value, maxMs } = await longestBlock(() =>
-      client.callTool({ name: 'search', arguments: { query: 'read '.repeat(HUGE / 5) } }),
+    const { value, maxMs } = await longestBlock(
+      prebuiltCall(code, client, 'search', { query: 'read '.repeat(HUGE / 5) }),
     );
     expect(value.isError).toBe(true);
     expect(textOf(value)).toMatch(/query: Too big: expected string to have <=1000 characters/);
@@ -162,7 +191,7 @@ describe('bounded inputs', () => {
     ['gateway_invoke', { server: 'ok', tool: 'x'.repeat(HUGE) }, /tool: Too big/],
     ['gateway_search_tools', { query: 'x'.repeat(HUGE) }, /query: Too big/],
   ])('meta mode: refuses a 3.5 MB argument to %s without blocking', async (name, args, message) => {
-    const { value, maxMs } = await longestBlock(() => metaClient.callTool({ name, arguments: args }));
+    const { value, maxMs } = await longestBlock(prebuiltCall(meta, metaClient, name, args));
     expect(value.isError).toBe(true);
     expect(textOf(value)).toMatch(message);
     expect(maxMs).toBeLessThan(MAX_BLOCK_MS);
