@@ -35,8 +35,6 @@ const MAX_DESCRIPTION_TERMS = 120;
 const EXPANSION_WEIGHT: Record<Relation | 'typo' | 'acronym', number> = {
   synonym: 0.4,
   derived: 0.4,
-  broader: 0.3,
-  narrower: 0.25,
   typo: 0.7,
   acronym: 0.8,
 };
@@ -65,8 +63,8 @@ interface Expansion {
 
 /**
  * A field-weighted BM25 index over tools, with stemming, stop words, identifier-aware name matching and, when
- * a WordNet database is given, query words widened to their synonyms, derived forms and broader and narrower
- * terms that the catalog actually uses.
+ * a WordNet database is given, query words widened to their synonyms and derived forms that the catalog
+ * actually uses.
  *
  * @example
  * const index = new RankingIndex(documents, new WordNet());
