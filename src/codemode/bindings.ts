@@ -68,7 +68,7 @@ export class HostBindings {
         case 'manifest':
           return { json: okReply(this.manifest()) };
         case 'search':
-          return { json: okReply(this.search(payload)) };
+          return { json: okReply(await this.search(payload)) };
         case 'fetch':
           return await this.fetch(payload);
       }
@@ -232,7 +232,7 @@ export class HostBindings {
     };
   }
 
-  private search(payload: Record<string, unknown>): unknown {
+  private search(payload: Record<string, unknown>): Promise<unknown> {
     if (typeof payload.namespace === 'string' && payload.namespace.length > MAX_NAME_CHARS) {
       throw new Error(`the namespace is ${payload.namespace.length} characters; at most ${MAX_NAME_CHARS}`);
     }
@@ -243,7 +243,7 @@ export class HostBindings {
       max_depth: typeof payload.max_depth === 'number' ? payload.max_depth : 2,
       limit: typeof payload.limit === 'number' ? payload.limit : undefined,
     };
-    return this.options.search.search(options);
+    return this.options.search.searchWithMeaning(options, this.options.signal);
   }
 
   private async fetch(payload: Record<string, unknown>): Promise<{ json: string; fatal?: SandboxErrorInfo }> {

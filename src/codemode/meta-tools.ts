@@ -119,7 +119,7 @@ export function createMetaTools(host: CodeModeHost): GatewayToolSet {
         case 'gateway_search_tools': {
           const parsed = SearchToolsArgs.safeParse(args ?? {});
           if (!parsed.success) return invalidArguments(name, parsed.error);
-          const result = search.search({ ...parsed.data, max_depth: 2 });
+          const result = await search.searchWithMeaning({ ...parsed.data, max_depth: 2 }, options.signal);
           return textResult(JSON.stringify({ query: result.query, total: result.total, tools: result.tools ?? [] }));
         }
         case 'gateway_invoke': {

@@ -1,5 +1,6 @@
 import type { CatalogServer, CatalogTool } from '../catalog/types.js';
-import { GatewayError } from '../errors.js';
+import { errorMessage, GatewayError } from '../errors.js';
+import { EMBEDDING_WEIGHT, EmbeddingClient, type EmbeddingSettings, embeddingSettingsFromEnv } from './embeddings.js';
 import type { CodeModeHost } from './host.js';
 import { type RankedDocument, RankingIndex } from './ranking.js';
 import { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
@@ -44,6 +45,8 @@ export interface SearchResult {
   tools?: ToolEntry[];
   /** What was left out of this answer and how to get it, when anything was. */
   cut?: string;
+  /** Set when the configured embedding endpoint could not be used: the answer is the lexical ranking alone. */
+  note?: string;
 }
 
 /** Default `limit` per depth: servers at 0 and 1, tools with summaries at 2, signatures at 3. */
@@ -76,6 +79,15 @@ interface RankedTool {
 
 /** One WordNet reader for the process: its files are opened once and its lookups cached. */
 let sharedWordNet: WordNet | undefined;
+/** One client (and vector cache) per embedding endpoint and model, shared by every session. */
+const embeddingClients = new Map<string, EmbeddingClient>();
+
+function embeddingClient(settings: EmbeddingSettings): EmbeddingClient {
+  const key = `${settings.url}|${settings.model}`;
+  let client = embeddingClients.get(key);
+  if (!client) embeddingClients.set(key, (client = new EmbeddingClient(settings)));
+  return client;
+}
 
 /**
  * A ranked index over the tools a host shows, one per namespace, rebuilt lazily after the host reports a
@@ -90,13 +102,20 @@ export class CatalogSearch {
   private readonly indexes = new Map<string, Index>();
   private readonly unsubscribe: () => void;
   private readonly wordnet: WordNet | undefined;
+  private readonly embeddings: EmbeddingClient | undefined;
 
+  /**
+   * `synonyms: false` leaves WordNet out; `embeddings` (else the MCPROXY_EMBEDDINGS_* environment, else none)
+   * adds an embedding model's similarity as a second signal in {@link searchWithMeaning}.
+   */
   constructor(
     private readonly host: CodeModeHost,
-    options: { synonyms?: boolean } = {},
+    options: { synonyms?: boolean; embeddings?: EmbeddingSettings | false } = {},
   ) {
     this.unsubscribe = host.onCatalogChanged(() => this.indexes.clear());
     this.wordnet = options.synonyms === false ? undefined : (sharedWordNet ??= new WordNet());
+    const settings = options.embeddings === false ? undefined : (options.embeddings ?? embeddingSettingsFromEnv());
+    this.embeddings = settings ? embeddingClient(settings) : undefined;
   }
 
   /** Stops listening to catalog changes. */
@@ -110,8 +129,41 @@ export class CatalogSearch {
     return this.ranked(query, namespace).map((entry) => entry.tool);
   }
 
-  /** Runs a search and shapes the answer for the requested depth. */
+  /** Runs a search and shapes the answer for the requested depth (the lexical ranking alone). */
   search(options: SearchOptions = {}): SearchResult {
+    return this.answer(options, (query) => this.ranked(query, options.namespace));
+  }
+
+  /**
+   * As {@link search}, with the embedding model's similarity added when an endpoint is configured; when it
+   * fails, the lexical answer with a note saying why.
+   */
+  async searchWithMeaning(options: SearchOptions = {}, signal?: AbortSignal): Promise<SearchResult> {
+    const embeddings = this.embeddings;
+    const query = options.query ?? '';
+    if (!embeddings || !query.trim() || query.length > MAX_QUERY_CHARS) return this.search(options);
+    const index = this.index(options.namespace);
+    let similarities: number[];
+    try {
+      similarities = await embeddings.similarities(query, index.tools.map(embeddingText), signal);
+    } catch (error) {
+      return { ...this.search(options), note: `embeddings not used: ${errorMessage(error)}` };
+    }
+    const lexical = new Map(this.ranked(query, options.namespace).map((entry) => [entry.tool, entry.score]));
+    const best = Math.max(0, ...lexical.values());
+    const closest = Math.max(0, ...similarities);
+    const combined = index.tools
+      .map((tool, i) => ({ tool, lexical: lexical.get(tool) ?? 0, meaning: Math.max(0, similarities[i] ?? 0) }))
+      .filter((entry) => entry.lexical > 0 || (closest > 0 && entry.meaning >= closest * 0.75))
+      .map((entry) => ({
+        tool: entry.tool,
+        score: (best > 0 ? entry.lexical / best : 0) + EMBEDDING_WEIGHT * (closest > 0 ? entry.meaning / closest : 0),
+      }))
+      .sort((a, b) => b.score - a.score || byServerThenName(a.tool, b.tool));
+    return this.answer(options, () => combined);
+  }
+
+  private answer(options: SearchOptions, rank: (query: string) => RankedTool[]): SearchResult {
     const query = options.query ?? '';
     if (query.length > MAX_QUERY_CHARS) {
       throw new GatewayError('INVALID_PARAMS', `the query is ${query.length} characters; at most ${MAX_QUERY_CHARS}`);
@@ -121,7 +173,7 @@ export class CatalogSearch {
       MAX_SEARCH_LIMIT,
       Math.max(1, Math.trunc(options.limit ?? DEFAULT_SEARCH_LIMITS[depth as 0 | 1 | 2 | 3])),
     );
-    const ranked = this.ranked(query, options.namespace);
+    const ranked = rank(query);
     if (depth >= 2) return this.toolAnswer(query, depth, limit, ranked, options.namespace);
     const servers = this.serverOrder(query, ranked, options.namespace);
     const entries = servers.slice(0, limit).map(({ server, tools }) => {
@@ -226,6 +278,10 @@ export class CatalogSearch {
     this.indexes.set(key, index);
     return index;
   }
+}
+
+function embeddingText(tool: CatalogTool): string {
+  return `${tool.originalName}: ${tool.definition.title ?? ''} ${tool.definition.description ?? ''}`;
 }
 
 function toDocument(tool: CatalogTool, server: CatalogServer | undefined): RankedDocument {

@@ -118,7 +118,8 @@ export function createCodeModeTools(host: CodeModeHost, options: CodeModeOptions
         const parsed = SearchArgs.safeParse(args ?? {});
         if (!parsed.success) return invalidArguments(name, parsed.error, ['query', 'namespace', 'max_depth', 'limit']);
         const { depth, ...options } = parsed.data;
-        return textResult(JSON.stringify(search.search({ ...options, max_depth: options.max_depth ?? depth })));
+        const query = { ...options, max_depth: options.max_depth ?? depth };
+        return textResult(JSON.stringify(await search.searchWithMeaning(query, callOptions.signal)));
       }
       if (name === 'execute') {
         const parsed = ExecuteArgs.safeParse(args ?? {});

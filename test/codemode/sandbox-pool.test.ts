@@ -123,16 +123,19 @@ describe('fair shares', () => {
 
   it('gives a freed worker to the owner that runs the least, not to the first in the queue', async () => {
     await using pool = new SandboxPool({ maxConcurrent: 2, maxQueue: 16, maxConcurrentPerOwner: 2 });
-    const a = runner(pool, resolveSandboxLimits({ timeout_secs: 1 }), 'a');
+    const aShort = runner(pool, resolveSandboxLimits({ timeout_secs: 1 }), 'a');
+    const aLong = runner(pool, resolveSandboxLimits({ timeout_secs: 5 }), 'a');
     const b = runner(pool, resolveSandboxLimits({ timeout_secs: 10 }), 'b');
-    const spinning = [a('for (;;) {}'), a('for (;;) {}')];
-    const queuedA = a('return "a"');
+    // Owner a holds both workers; a's next execution is queued before b's.
+    const spinning = [aShort('for (;;) {}'), aLong('for (;;) {}')];
+    const queuedA = aShort('return "a"');
     const queuedB = b('return "b"');
     const order: string[] = [];
     void queuedA.then(() => order.push('a'));
     void queuedB.then(() => order.push('b'));
+    // When the short spinner ends, a still runs one and b none: the freed worker goes to b.
     await Promise.all([...spinning, queuedA, queuedB]);
-    expect(order[0]).toBe('b');
+    expect(order).toEqual(['b', 'a']);
   });
 });
 
