@@ -113,7 +113,7 @@ export function render(res) {
   const d = res.depths;
   out.push(
     '',
-    `What the depths return over the tuning queries (default limits): depth 0 names ${d.serversMedian} servers (median; p90 ${d.serversP90}) of ${d.servers}; a depth-2 answer is ${d.depth2Median.toLocaleString('en-US')} bytes (median); a depth-3 answer ${d.depth3Median.toLocaleString('en-US')} bytes (median; p90 ${d.depth3P90.toLocaleString('en-US')}, max ${d.depth3Max.toLocaleString('en-US')}). A depth-3 search takes ${num(d.msPerQuery, 2)} ms in-process (mean). The tuning aid \`node bench/search/tune.mjs\` prints the tuning set's misses from the saved catalog.`,
+    `What the depths return over the tuning queries (default limits): depth 0 names ${d.serversMedian} servers (median; p90 ${d.serversP90}) of ${d.servers}; a depth-2 answer is ${d.depth2Median.toLocaleString('en-US')} bytes (median); a depth-3 answer ${d.depth3Median.toLocaleString('en-US')} bytes (median; p90 ${d.depth3P90.toLocaleString('en-US')}, max ${d.depth3Max.toLocaleString('en-US')}). A depth-3 search takes ${num(d.msPerQuery, 2)} ms in-process (mean). The optional embeddings signal (\`MCPROXY_EMBEDDINGS_URL\`) is not in this table: no embedding model runs on this machine. The tuning aid \`node bench/search/tune.mjs\` prints the tuning set's misses from the saved catalog.`,
   );
   return out.join('\n');
 }

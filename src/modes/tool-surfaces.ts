@@ -29,6 +29,8 @@ export function createToolSurfaces(): ToolSurfaces {
     if (!pool) {
       const limits = resolveSandboxLimits(gateway.config.sandbox);
       pool = new SandboxPool({ maxConcurrent: limits.maxConcurrent, maxQueue: limits.maxQueue });
+      // Every worker started now, each with an instance made ready: the first executions need not wait.
+      pool.warm();
     }
     return pool;
   }
