@@ -1,13 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import {
-  newQuickJSWASMModuleFromVariant,
-  newVariant,
   type QuickJSContext,
   type QuickJSDeferredPromise,
   type QuickJSHandle,
   type QuickJSRuntime,
-  RELEASE_SYNC,
 } from 'quickjs-emscripten';
 
 import {
@@ -17,7 +14,7 @@ import {
   outputLimitError,
   timeoutError,
 } from './guest-errors.js';
-import { GUEST_PRELUDE } from './guest-prelude.js';
+import { createInstance, type Helpers, type Instance, type InstanceUser } from './guest-instance.js';
 import {
   type CallMessage,
   type DoneMessage,
@@ -33,14 +30,15 @@ import {
 } from './protocol.js';
 import { MAX_NAME_CHARS, MAX_QUERY_CHARS } from './search-limits.js';
 import { DEFAULT_SANDBOX_LIMITS } from './settings.js';
-import { Wasm, type WasmMemory, type WasmModule } from './wasm.js';
+import type { WasmModule } from './wasm.js';
 import { userPosition, type WrappedCode, wrapUserCode } from './wrap.js';
 
 /*
  * One execution at a time, in a worker thread, so that a guest spinning in WebAssembly blocks only this
  * thread; the pool's wall clock terminates the thread if the in-guest interrupt handler ever fails.
  *
- * Each execution gets a FRESH WebAssembly instance whose linear memory has a hard `maximum`: QuickJS's own
+ * Each execution gets a FRESH WebAssembly instance (guest-instance.ts), made ready while the worker is idle,
+ * whose linear memory has a hard `maximum`: QuickJS's own
  * memory limit does not see every allocation (measured: 200 strings of 1 MiB passed a 32 MiB limit), while a
  * failed memory.grow makes malloc return NULL, which QuickJS reports as "out of memory". The instance is
  * dropped afterwards without disposing the runtime: nothing is reused, and disposing a runtime that still
@@ -51,11 +49,6 @@ const port = parentPort;
 if (!port) throw new Error('sandbox-worker must run in a worker thread');
 const wasmModule = (workerData as { wasmModule: WasmModule }).wasmModule;
 
-const WASM_PAGE_BYTES = 65_536;
-// The module's own 16 MiB (static data and the C stack) come on top of the guest's allowance.
-const WASM_BASE_PAGES = 256;
-// Measured in a worker thread: 1 MiB is still caught by QuickJS, 2 MiB overflows the thread's stack.
-const GUEST_STACK_BYTES = 512 * 1024;
 const MAX_TIMERS = 1_000;
 const MAX_PENDING_CALLS = 256;
 const MAX_CALL_PAYLOAD_BYTES = 4 * 1024 * 1024;
@@ -104,69 +97,11 @@ async function takeInstance(memoryMb: number): Promise<Instance> {
   return instance && instance.memoryMb === memoryMb ? instance : prepareInstance(memoryMb);
 }
 
-type Helpers = Record<'fire' | 'describe' | 'serialize' | 'truncate' | 'setState' | 'getState', QuickJSHandle>;
-
-/** A fresh WebAssembly instance with QuickJS, its memory capped, the prelude installed; used for one execution. */
-interface Instance {
-  memoryMb: number;
-  memory: WasmMemory;
-  capBytes: number;
-  runtime: QuickJSRuntime;
-  context: QuickJSContext;
-  helpers: Helpers;
-  /** The execution using it: the host functions and the interrupt handler act for it. */
-  execution?: Execution;
-}
-
-async function prepareInstance(memoryMb: number): Promise<Instance> {
-  const guestPages = Math.ceil((memoryMb * 1024 * 1024) / WASM_PAGE_BYTES);
-  const memory: WasmMemory = new Wasm.Memory({ initial: WASM_BASE_PAGES, maximum: WASM_BASE_PAGES + guestPages });
-  const module = await newQuickJSWASMModuleFromVariant(
-    newVariant(RELEASE_SYNC, { wasmModule: wasmModule as never, wasmMemory: memory as never }),
-  );
-  const holder: Partial<Instance> = {};
-  const runtime = module.newRuntime({
-    memoryLimitBytes: memoryMb * 1024 * 1024,
-    maxStackSizeBytes: GUEST_STACK_BYTES,
-    interruptHandler: () => holder.execution?.shouldInterrupt() ?? false,
-  });
-  runtime.setModuleLoader(() => ({ error: new Error('import is not available in the sandbox') }));
-  const context = runtime.newContext();
-  const active = (): Execution => {
-    if (!holder.execution) throw new Error('no execution is running');
-    return holder.execution;
-  };
-  const factory = context.unwrapResult(context.evalCode(GUEST_PRELUDE, 'prelude.js'));
-  const hostCall = context.newFunction('hostCall', (op, json) => active().hostCall(context, op, json));
-  const hostLog = context.newFunction('hostLog', (level, text) => active().hostLog(context, level, text));
-  const timerSet = context.newFunction('timerSet', (ms) => active().timerSet(context, ms));
-  const timerClear = context.newFunction('timerClear', (id) => active().timerClear(context, id));
-  const made = context.unwrapResult(
-    context.callFunction(
-      factory,
-      context.undefined,
-      hostCall,
-      hostLog,
-      timerSet,
-      timerClear,
-      context.newNumber(MAX_NAME_CHARS),
-      context.newNumber(MAX_QUERY_CHARS),
-      context.newNumber(PARALLEL_WIDTH),
-    ),
-  );
-  const helpers = Object.fromEntries(
-    (['fire', 'describe', 'serialize', 'truncate', 'setState', 'getState'] as const).map((name) => [
-      name,
-      context.getProp(made, name),
-    ]),
-  ) as Helpers;
-  return Object.assign(holder, {
-    memoryMb,
-    memory,
-    capBytes: (WASM_BASE_PAGES + guestPages) * WASM_PAGE_BYTES,
-    runtime,
-    context,
-    helpers,
+function prepareInstance(memoryMb: number): Promise<Instance> {
+  return createInstance(wasmModule, memoryMb, {
+    maxName: MAX_NAME_CHARS,
+    maxQuery: MAX_QUERY_CHARS,
+    parallelWidth: PARALLEL_WIDTH,
   });
 }
 
@@ -181,7 +116,7 @@ class Stop extends Error {
   }
 }
 
-class Execution {
+class Execution implements InstanceUser {
   readonly runId: number;
   /** Set once the instance is ready: making one is the worker's time, not the guest's. */
   private deadline = Number.POSITIVE_INFINITY;
@@ -235,13 +170,13 @@ class Execution {
       for (const timer of this.timers.values()) clearTimeout(timer);
       this.timers.clear();
       // The instance is dropped, never reused: nothing the guest built survives into another execution.
-      if (this.instance) this.instance.execution = undefined;
+      if (this.instance) this.instance.user = undefined;
     }
   }
 
   private async execute(instance: Instance): Promise<Omit<DoneMessage, 'type' | 'runId'>> {
     this.instance = instance;
-    instance.execution = this;
+    instance.user = this;
     const { context, helpers } = instance;
     if (this.message.stateJson !== undefined) {
       const set = context.callFunction(helpers.setState, context.undefined, context.newString(this.message.stateJson));
