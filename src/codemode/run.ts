@@ -12,6 +12,8 @@ import type { SessionState } from './session-state.js';
 import type { SandboxLimits } from './settings.js';
 import { stripTypes } from './typescript.js';
 
+const MAX_PROGRESS_CHARS = 1_000;
+
 export interface ExecuteRequest {
   code: string;
   namespace?: string;
@@ -116,7 +118,10 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
         logBytes += Buffer.byteLength(message);
         if (logBytes > limits.maxOutputBytes) return;
         logs.push({ level, message });
-        report?.(`${level}: ${message}`);
+        // A progress message is a status line: a long log line is shortened there (the answer keeps it whole).
+        report?.(
+          `${level}: ${message.length > MAX_PROGRESS_CHARS ? `${message.slice(0, MAX_PROGRESS_CHARS)}…` : message}`,
+        );
       },
       signal,
       ...(request.owner === undefined ? {} : { owner: request.owner }),
