@@ -259,14 +259,16 @@ export class Gateway implements RelayContext {
     return this.sessionCatalogs.catalogFor(sessionId, this.catalog);
   }
 
-  instructions(scope: SessionScope = {}): string | undefined {
+  /** A session's tool surface's own instructions (Code Mode's), else the gateway's line and its servers'. */
+  instructions(session?: ClientSession): string | undefined {
+    const own = session && this.toolSurface(session)?.instructions?.();
+    if (own) return own;
     const parts = [
       'mcproxy gateway: the tools, prompts and resources of several MCP servers. Names are "<server>__<name>".',
     ];
-    const visible = (server: string) =>
-      scope.single !== undefined ? server === scope.single : scope.servers === undefined || scope.servers.has(server);
     for (const server of this.servers.values()) {
-      if (server.instructions && visible(server.name)) parts.push(`## ${server.name}\n${server.instructions}`);
+      const visible = session?.canSee(server.name) ?? true;
+      if (server.instructions && visible) parts.push(`## ${server.name}\n${server.instructions}`);
     }
     return parts.join('\n\n');
   }

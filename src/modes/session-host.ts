@@ -59,6 +59,7 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
           {
             signal: options.signal,
             origin,
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
             timeoutMs: instance.config.toolTimeoutMs,
             describe: `tool "${tool}" on server "${server}"`,
           },

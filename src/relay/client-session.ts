@@ -7,6 +7,7 @@ import {
   ErrorCode,
   type JSONRPCRequest,
   type LoggingLevel,
+  type Progress,
   RootsListChangedNotificationSchema,
   type ServerNotification,
   type ServerRequest,
@@ -83,7 +84,7 @@ export class ClientSession {
           logging: {},
           completions: {},
         },
-        instructions: context.instructions(scope),
+        instructions: context.instructions(this),
       },
     );
     this.server.fallbackRequestHandler = (request, extra) => {
@@ -228,7 +229,17 @@ export class ClientSession {
         if (!surface) return callTool(this.context, this, view, params, extra);
         const name = typeof params.name === 'string' ? params.name : '';
         const args = (params.arguments ?? {}) as Record<string, unknown>;
-        return surface.callTool(name, args, { signal: extra.signal, session: this });
+        // Progress goes out in order and before the result, as forward() does for direct calls.
+        const token = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
+        let sent = Promise.resolve();
+        const progress = (update: Progress): void => {
+          const notification = { method: 'notifications/progress', params: { ...update, progressToken: token } };
+          sent = sent.then(() => extra.sendNotification(notification as ServerNotification)).catch(() => {});
+        };
+        const context = { signal: extra.signal, session: this, ...(token === undefined ? {} : { progress }) };
+        const result = await surface.callTool(name, args, context);
+        await sent;
+        return result;
       }
       case 'prompts/list':
         return { prompts: view.prompts() };
