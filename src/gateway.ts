@@ -17,10 +17,11 @@ import type { RelayContext, ToolSurface } from './relay/context.js';
 import type { CallOrigin } from './relay/owner.js';
 import { ServerMessages } from './relay/server-messages.js';
 import { SessionCatalogs } from './relay/session-catalogs.js';
+import { StatelessSession } from './relay/stateless-session.js';
 import { SubscriptionRegistry } from './relay/subscriptions.js';
 import { UpstreamLogLevels } from './relay/upstream-log-levels.js';
 import type { ReloadReport } from './reload/report.js';
-import type { UpstreamInstance } from './upstream/instance.js';
+import { unsubscribeUpstream, type UpstreamInstance } from './upstream/instance.js';
 import { UpstreamServer } from './upstream/upstream-server.js';
 
 export type { HealthReport, InstanceHealth, ServerHealth } from './observability/health.js';
@@ -130,6 +131,14 @@ export class Gateway implements RelayContext {
     const session = new ClientSession(this, kind, scope, group ?? (kind === 'stdio' ? 'local' : 'anonymous'));
     this.sessions.set(session.id, session);
     this.metrics?.sessionOpened(kind);
+    return session;
+  }
+
+  /** The stateless session of a 2026-07-28 client's credential on one endpoint (see StatelessSession). */
+  createStatelessSession(scope: SessionScope, group: string): StatelessSession {
+    const session = new StatelessSession(this, scope, group);
+    this.sessions.set(session.id, session);
+    this.metrics?.sessionOpened(session.transportKind);
     return session;
   }
 
@@ -310,7 +319,7 @@ export class Gateway implements RelayContext {
     this.metrics?.sessionClosed(session.transportKind);
     this.sessionCatalogs.remove(session.id);
     for (const { instance, originalUri } of this.subscriptions.removeSession(session.id)) {
-      instance.notify('resources/unsubscribe', { uri: originalUri });
+      unsubscribeUpstream(instance, originalUri);
     }
     for (const server of this.servers.values()) server.release(session.owner);
     this.logLevels.apply(this.servers.values());

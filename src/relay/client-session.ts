@@ -22,6 +22,7 @@ import type { RelayContext, ToolSurface } from './context.js';
 import { toWireError } from './errors.js';
 import {
   ANY_RESULT,
+  type Caller,
   callTool,
   complete,
   type Extra,
@@ -34,7 +35,7 @@ import {
 import { DEFAULT_SESSION_LOG_LEVEL, LOG_LEVELS, passesLevel } from './log-levels.js';
 import type { CallOrigin, Owner } from './owner.js';
 
-export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post';
+export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post' | 'stateless-http';
 
 export { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
@@ -153,6 +154,7 @@ export class ClientSession {
           timeout: SERVER_REQUEST_TIMEOUT_MS,
         }) as Promise<Record<string, unknown>>,
       sendNotification: (notification: ServerNotification) => this.notify(notification),
+      wantsLog: (level: LoggingLevel) => this.wantsLog(level),
     };
   }
 
@@ -213,7 +215,19 @@ export class ClientSession {
     this.resolveClosed();
   }
 
-  private async dispatch(request: JSONRPCRequest, extra: Extra): Promise<Record<string, unknown>> {
+  /**
+   * Answers one request as this session would, on behalf of `caller` (a 2026-07-28 client's request carries
+   * its own owner and capabilities; a session's own requests are the session's).
+   */
+  dispatchAs(request: JSONRPCRequest, extra: Extra, caller: Caller): Promise<Record<string, unknown>> {
+    return this.dispatch(request, extra, caller);
+  }
+
+  private async dispatch(
+    request: JSONRPCRequest,
+    extra: Extra,
+    caller: Caller = this,
+  ): Promise<Record<string, unknown>> {
     const params = (request.params ?? {}) as Params;
     // Looked up once per request: it decides both the start-up wait and where tools requests go.
     const surface = request.method.startsWith('tools/') ? this.context.toolSurface(this) : undefined;
@@ -226,7 +240,7 @@ export class ClientSession {
       case 'tools/list':
         return { tools: surface ? surface.listTools() : view.tools() };
       case 'tools/call': {
-        if (!surface) return callTool(this.context, this, view, params, extra);
+        if (!surface) return callTool(this.context, caller, view, params, extra);
         const name = typeof params.name === 'string' ? params.name : '';
         const args = (params.arguments ?? {}) as Record<string, unknown>;
         // Progress goes out in order and before the result, as forward() does for direct calls.
@@ -244,19 +258,19 @@ export class ClientSession {
       case 'prompts/list':
         return { prompts: view.prompts() };
       case 'prompts/get':
-        return getPrompt(this.context, this, view, params, extra);
+        return getPrompt(this.context, caller, view, params, extra);
       case 'resources/list':
         return { resources: view.resources() };
       case 'resources/templates/list':
         return { resourceTemplates: view.templates() };
       case 'resources/read':
-        return readResource(this.context, this, view, params, extra);
+        return readResource(this.context, caller, view, params, extra);
       case 'resources/subscribe':
         return subscribe(this.context, this, params, extra);
       case 'resources/unsubscribe':
         return unsubscribe(this.context, this, params, extra);
       case 'completion/complete':
-        return complete(this.context, this, view, params, extra);
+        return complete(this.context, caller, view, params, extra);
       case 'logging/setLevel':
         return this.setLogLevel(params);
       default:

@@ -2,6 +2,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type {
   ClientCapabilities,
   JSONRPCRequest,
+  LoggingLevel,
   Progress,
   ServerNotification,
   ServerRequest,
@@ -35,6 +36,7 @@ export function requireString(params: Params | undefined, key: string): string {
 export interface Caller {
   readonly owner: Owner;
   readonly clientCapabilities: ClientCapabilities;
+  wantsLog(level: LoggingLevel): boolean;
 }
 
 /** A call of `caller`: server messages during it reach the calling client on the call's own stream. */
@@ -52,6 +54,7 @@ function originOf(caller: Caller, extra: Extra): CallOrigin {
     sendNotification: (notification: ServerNotification) => {
       extra.sendNotification(notification).catch(() => {});
     },
+    wantsLog: (level) => caller.wantsLog(level),
   };
 }
 

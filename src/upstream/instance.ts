@@ -554,3 +554,11 @@ export class UpstreamInstance {
     this.options.events.onStateChange?.(this);
   }
 }
+
+/** Ends a resource subscription upstream (a request the server answers; a failure only matters to the log). */
+export function unsubscribeUpstream(instance: UpstreamInstance, uri: string): void {
+  if (instance.state !== 'ready') return;
+  instance
+    .request('resources/unsubscribe', { uri }, { timeoutMs: instance.config.toolTimeoutMs })
+    .catch((error: unknown) => instance.log.debug(`resources/unsubscribe of ${uri} failed: ${errorMessage(error)}`));
+}

@@ -8,7 +8,7 @@ import type {
 import type { ServerConfig, ServerScope, UpstreamIdentity } from '../config/model.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
-import { type CallOrigin, describeInstanceKey, instanceKey, type Owner } from '../relay/owner.js';
+import { type CallOrigin, describeInstanceKey, holderOf, instanceKey, type Owner } from '../relay/owner.js';
 import { type InstanceState, type ListKind, UpstreamInstance, type UpstreamLists } from './instance.js';
 import { EMPTY_LISTS } from './instance-lists.js';
 
@@ -217,7 +217,7 @@ export class UpstreamServer {
     if (this.shared) return this.shared;
     if (this.closing) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" was stopped`);
     const key = instanceKey(this.scope, request.owner);
-    if (this.scope === 'credential') this.attach(key, request.owner.sessionId);
+    if (this.scope === 'credential') this.attach(key, holderOf(request.owner));
     const existing = this.instances.get(key);
     if (existing) return existing;
     if (this.instances.size >= this.config.maxInstances) {
@@ -253,7 +253,7 @@ export class UpstreamServer {
     if (this.scope !== 'credential') return;
     const key = instanceKey('credential', owner);
     const sessions = this.attached.get(key);
-    if (!sessions?.delete(owner.sessionId) || sessions.size > 0) return;
+    if (!sessions?.delete(holderOf(owner)) || sessions.size > 0) return;
     this.attached.delete(key);
     const instance = this.instances.get(key);
     if (!instance) return;
