@@ -161,3 +161,51 @@ export function encodeHeaderValue(value: string): string {
   const plain = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !SENTINEL.test(value);
   return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
+
+/**
+ * The headers a request to a 2026-07-28 server mirrors from its body: `Mcp-Method`, `Mcp-Name` for named
+ * methods, and `Mcp-Param-{Name}` for each `x-mcp-header` argument of the tool's input schema.
+ */
+export function mirroredHeaders(
+  message: { method: string; params?: Record<string, unknown> },
+  inputSchema?: unknown,
+): Record<string, string> {
+  const headers: Record<string, string> = { 'mcp-method': message.method };
+  const field = NAMED_METHODS[message.method];
+  const named = field === undefined ? undefined : message.params?.[field];
+  if (typeof named === 'string') headers['mcp-name'] = encodeHeaderValue(named);
+  if (message.method === 'tools/call' && inputSchema !== undefined) {
+    for (const [name, value] of paramHeaders(inputSchema, message.params?.arguments)) {
+      headers[`mcp-param-${name.toLowerCase()}`] = encodeHeaderValue(value);
+    }
+  }
+  return headers;
+}
+
+/** `x-mcp-header` annotations reachable through `properties` alone, with the argument value at each path. */
+function paramHeaders(schema: unknown, args: unknown): [string, string][] {
+  const found: [string, string][] = [];
+  const walk = (node: unknown, value: unknown, depth: number) => {
+    if (depth > 16 || typeof node !== 'object' || node === null) return;
+    const properties = (node as { properties?: Record<string, unknown> }).properties;
+    if (typeof properties !== 'object' || properties === null) return;
+    for (const [key, child] of Object.entries(properties)) {
+      const childValue =
+        typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+      const header = (child as { 'x-mcp-header'?: unknown } | null)?.['x-mcp-header'];
+      if (typeof header === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
+        if (typeof childValue === 'string') found.push([header, childValue]);
+        else if (
+          typeof childValue === 'boolean' ||
+          (typeof childValue === 'number' && Number.isSafeInteger(childValue))
+        ) {
+          found.push([header, String(childValue)]);
+        }
+      } else {
+        walk(child, childValue, depth + 1);
+      }
+    }
+  };
+  walk(schema, args, 0);
+  return found;
+}

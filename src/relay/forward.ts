@@ -15,6 +15,7 @@ import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
 import type { CallOrigin, Owner } from './owner.js';
 import { recordedToolCall } from './recorded-call.js';
+import { requestWithInput } from './upstream-call.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 type Params = Record<string, unknown>;
@@ -92,7 +93,7 @@ export async function forward(
         };
   const origin = originOf(caller, extra);
   const instance = context.instanceFor(server, origin);
-  const result = await instance.request(method, params, {
+  const result = await requestWithInput(instance, method, params, {
     signal: extra.signal,
     timeoutMs: timeoutOf(context, server),
     onProgress,

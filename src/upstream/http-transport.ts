@@ -1,4 +1,4 @@
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 import { errorMessage, GatewayError } from '../errors.js';
@@ -37,6 +37,8 @@ export class HttpUpstreamTransport implements AttributingTransport {
   sessionId?: string;
 
   private protocolVersion?: string;
+  /** Set once the server is known to speak the 2026-07-28 era: each POST then mirrors its method and name. */
+  private modernHeaders?: (message: JSONRPCRequest) => Record<string, string>;
   private readonly abort = new AbortController();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
@@ -52,17 +54,28 @@ export class HttpUpstreamTransport implements AttributingTransport {
     this.protocolVersion = version;
   }
 
+  /** Switches to the stateless era: the headers each request carries come from `headersOf`. */
+  useModernHeaders(headersOf: (message: JSONRPCRequest) => Record<string, string>): void {
+    this.modernHeaders = headersOf;
+  }
+
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the connection is closed');
-    const response = await this.fetch('POST', {
-      'content-type': 'application/json',
-      accept: ACCEPT_BOTH,
-      body: JSON.stringify(message),
-    });
+    const mirrored = this.modernHeaders && 'method' in message && 'id' in message ? this.modernHeaders(message) : {};
+    const response = await this.fetch(
+      'POST',
+      { 'content-type': 'application/json', accept: ACCEPT_BOTH, body: JSON.stringify(message) },
+      this.abort.signal,
+      mirrored,
+    );
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.sessionId = sessionId;
+    const requestId = 'method' in message && 'id' in message ? message.id : undefined;
     if (!response.ok) {
       const text = await response.text().catch(() => '');
+      // A JSON-RPC error answering our request (a 2026-07-28 server's 400 for an unsupported version, say) is
+      // the server's answer, not a transport failure: deliver it like any other.
+      if (requestId !== undefined && this.deliverErrorAnswer(text, requestId)) return;
       const error = new GatewayError(
         'UPSTREAM_UNAVAILABLE',
         `the server answered HTTP ${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`,
@@ -71,7 +84,6 @@ export class HttpUpstreamTransport implements AttributingTransport {
       this.onerror?.(error);
       throw error;
     }
-    const requestId = 'method' in message && 'id' in message ? message.id : undefined;
     if (response.status === 202 || requestId === undefined) {
       await response.body?.cancel().catch(() => {});
       if ('method' in message && message.method === 'notifications/initialized') this.openStandaloneStream();
@@ -122,9 +134,10 @@ export class HttpUpstreamTransport implements AttributingTransport {
     method: 'GET' | 'POST' | 'DELETE',
     extra: { 'content-type'?: string; accept?: string; body?: string; 'last-event-id'?: string },
     signal: AbortSignal = this.abort.signal,
+    mirrored: Record<string, string> = {},
   ): Promise<Response> {
     const { body, ...headerFields } = extra;
-    const headers: Record<string, string> = { ...this.options.headers };
+    const headers: Record<string, string> = { ...this.options.headers, ...mirrored };
     for (const [name, value] of Object.entries(headerFields)) if (value !== undefined) headers[name] = value;
     if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
     if (this.protocolVersion !== undefined) headers['mcp-protocol-version'] = this.protocolVersion;
@@ -144,6 +157,18 @@ export class HttpUpstreamTransport implements AttributingTransport {
       }
       url = next;
     }
+  }
+
+  private deliverErrorAnswer(text: string, requestId: RequestId): boolean {
+    let data: { jsonrpc?: unknown; id?: unknown; error?: unknown };
+    try {
+      data = JSON.parse(text) as typeof data;
+    } catch {
+      return false;
+    }
+    if (data?.jsonrpc !== '2.0' || data.id !== requestId || typeof data.error !== 'object') return false;
+    this.onmessage?.(data as JSONRPCMessage, { relatedRequestId: requestId });
+    return true;
   }
 
   private deliverJson(text: string, relatedRequestId: RequestId): void {
