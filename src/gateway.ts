@@ -15,6 +15,7 @@ import type { SessionScope } from './relay/catalog-view.js';
 import { ClientSession, type SessionTransportKind } from './relay/client-session.js';
 import type { RelayContext, ToolSurface } from './relay/context.js';
 import type { CallOrigin } from './relay/owner.js';
+import { DEFAULT_PAGE_SIZE } from './relay/pagination.js';
 import { ServerMessages } from './relay/server-messages.js';
 import { SessionCatalogs } from './relay/session-catalogs.js';
 import { StatelessSession } from './relay/stateless-session.js';
@@ -280,6 +281,10 @@ export class Gateway implements RelayContext {
       if (server.instructions && visible) parts.push(`## ${server.name}\n${server.instructions}`);
     }
     return parts.join('\n\n');
+  }
+
+  pageSize(): number {
+    return this.config.pageSize ?? DEFAULT_PAGE_SIZE;
   }
 
   toolSurface(session: ClientSession): ToolSurface | undefined {

@@ -25,7 +25,8 @@ export type GlobalSection =
   | 'audit'
   | 'rateLimitPerMinute'
   | 'allowedOrigins'
-  | 'allowedHosts';
+  | 'allowedHosts'
+  | 'pageSize';
 
 const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'mode',
@@ -38,6 +39,7 @@ const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'rateLimitPerMinute',
   'allowedOrigins',
   'allowedHosts',
+  'pageSize',
 ];
 
 /**

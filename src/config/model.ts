@@ -147,6 +147,8 @@ export interface GatewayConfig {
   allowedOrigins?: string[];
   /** Host header names accepted besides loopback. */
   allowedHosts?: string[];
+  /** Items per page of the lists the gateway answers itself (tools, prompts, resources, templates). */
+  pageSize?: number;
   /** Where the config came from, for error messages and reload. */
   source: { path?: string; shape: 'v1' | 'v2' | 'mcpServers' | 'empty' };
 }

@@ -123,6 +123,7 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
   if (file.rate_limit !== undefined) config.rateLimitPerMinute = file.rate_limit.requests_per_minute;
   if (file.allowed_origins !== undefined) config.allowedOrigins = file.allowed_origins;
   if (file.allowed_hosts !== undefined) config.allowedHosts = file.allowed_hosts;
+  if (file.page_size !== undefined) config.pageSize = file.page_size;
   resolveScopes(
     config,
     refs.map((ref) => (ref.entry as ServerEntry).scope),

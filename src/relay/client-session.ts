@@ -33,6 +33,7 @@ import {
   unsubscribe,
 } from './forward.js';
 import { DEFAULT_SESSION_LOG_LEVEL, LOG_LEVELS, passesLevel } from './log-levels.js';
+import { paginate } from './pagination.js';
 import type { CallOrigin, Owner } from './owner.js';
 
 export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post' | 'stateless-http';
@@ -198,6 +199,12 @@ export class ClientSession {
     return true;
   }
 
+  /** One page of a list the gateway answers, under the list's own key (`tools`, `prompts`, …). */
+  private page(key: string, items: readonly unknown[], cursor: unknown): Record<string, unknown> {
+    const { items: page, nextCursor } = paginate(key, items, cursor, this.context.pageSize());
+    return { [key]: page, ...(nextCursor === undefined ? {} : { nextCursor }) };
+  }
+
   private setLogLevel(params: Params): Record<string, unknown> {
     const level = params.level;
     if (typeof level !== 'string' || !LOG_LEVELS.includes(level as LoggingLevel)) {
@@ -238,7 +245,7 @@ export class ClientSession {
     const view = this.view;
     switch (request.method) {
       case 'tools/list':
-        return { tools: surface ? surface.listTools() : view.tools() };
+        return this.page('tools', surface ? surface.listTools() : view.tools(), params.cursor);
       case 'tools/call': {
         if (!surface) return callTool(this.context, caller, view, params, extra);
         const name = typeof params.name === 'string' ? params.name : '';
@@ -256,13 +263,13 @@ export class ClientSession {
         return result;
       }
       case 'prompts/list':
-        return { prompts: view.prompts() };
+        return this.page('prompts', view.prompts(), params.cursor);
       case 'prompts/get':
         return getPrompt(this.context, caller, view, params, extra);
       case 'resources/list':
-        return { resources: view.resources() };
+        return this.page('resources', view.resources(), params.cursor);
       case 'resources/templates/list':
-        return { resourceTemplates: view.templates() };
+        return this.page('resourceTemplates', view.templates(), params.cursor);
       case 'resources/read':
         return readResource(this.context, caller, view, params, extra);
       case 'resources/subscribe':

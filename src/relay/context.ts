@@ -30,6 +30,8 @@ export interface RelayContext {
    * the instructions of the servers the session can see.
    */
   instructions(session?: ClientSession): string | undefined;
+  /** Items per page of the lists the gateway answers itself. */
+  pageSize(): number;
   /** The tools a session exposes instead of the catalog's (Code Mode, meta mode), or undefined for direct. */
   toolSurface(session: ClientSession): ToolSurface | undefined;
   onSessionClosed(session: ClientSession): void;
