@@ -33,8 +33,8 @@ import {
   unsubscribe,
 } from './forward.js';
 import { DEFAULT_SESSION_LOG_LEVEL, LOG_LEVELS, passesLevel } from './log-levels.js';
-import { paginate } from './pagination.js';
 import type { CallOrigin, Owner } from './owner.js';
+import { paginate } from './pagination.js';
 
 export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post' | 'stateless-http';
 
