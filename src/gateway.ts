@@ -20,6 +20,7 @@ import { ServerMessages } from './relay/server-messages.js';
 import { SessionCatalogs } from './relay/session-catalogs.js';
 import { StatelessSession } from './relay/stateless-session.js';
 import { SubscriptionRegistry } from './relay/subscriptions.js';
+import { TaskRelay } from './relay/tasks.js';
 import { UpstreamLogLevels } from './relay/upstream-log-levels.js';
 import type { ReloadReport } from './reload/report.js';
 import { unsubscribeUpstream, type UpstreamInstance } from './upstream/instance.js';
@@ -51,6 +52,7 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 4_000;
 export class Gateway implements RelayContext {
   readonly catalog = new Catalog();
   readonly subscriptions = new SubscriptionRegistry<UpstreamInstance>();
+  readonly tasks = new TaskRelay();
   /** Open client sessions by id. */
   readonly sessions = new Map<string, ClientSession>();
   readonly log: Logger;
@@ -82,6 +84,7 @@ export class Gateway implements RelayContext {
       session: (id) => this.sessions.get(id),
       sessions: () => this.sessions.values(),
       subscriptions: this.subscriptions,
+      tasks: this.tasks,
       mask: this.mask,
       log: this.log,
     });
@@ -378,6 +381,7 @@ export class Gateway implements RelayContext {
         onInstanceStopped: (server, instance, sessions) => {
           this.metrics?.instanceStopped(server.name);
           this.subscriptions.removeInstance(instance);
+          this.tasks.forgetInstance(instance);
           this.afterInstanceLists(sessions);
         },
         onNotification: (server, instance, notification, related) =>

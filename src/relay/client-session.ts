@@ -30,6 +30,7 @@ import {
   readResource,
   SERVER_REQUEST_TIMEOUT_MS,
   subscribe,
+  taskRequest,
   unsubscribe,
 } from './forward.js';
 import { DEFAULT_SESSION_LOG_LEVEL, LOG_LEVELS, passesLevel } from './log-levels.js';
@@ -85,6 +86,7 @@ export class ClientSession {
           resources: { subscribe: true, listChanged: true },
           logging: {},
           completions: {},
+          tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
         },
         instructions: context.instructions(this),
       },
@@ -280,6 +282,11 @@ export class ClientSession {
         return complete(this.context, caller, view, params, extra);
       case 'logging/setLevel':
         return this.setLogLevel(params);
+      case 'tasks/get':
+      case 'tasks/result':
+      case 'tasks/cancel':
+      case 'tasks/list':
+        return taskRequest(this.context, caller, request.method, params, extra);
       default:
         throw Object.assign(new Error(`Method not found: ${request.method}`), { code: ErrorCode.MethodNotFound });
     }

@@ -8,6 +8,7 @@ import type { UpstreamServer } from '../upstream/upstream-server.js';
 import type { ClientSession } from './client-session.js';
 import type { CallOrigin } from './owner.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
+import type { TaskRelay } from './tasks.js';
 
 /** What a client session needs from the gateway that owns it. */
 export interface RelayContext {
@@ -15,6 +16,8 @@ export interface RelayContext {
   readonly catalog: Catalog;
   readonly log: Logger;
   readonly subscriptions: SubscriptionRegistry<UpstreamInstance>;
+  /** Tasks of task-augmented calls, by the gateway's ids. */
+  readonly tasks: TaskRelay;
   /** Prometheus metrics, when the gateway keeps them. */
   readonly metrics?: Metrics;
   server(name: string): UpstreamServer | undefined;

@@ -101,7 +101,22 @@ export async function forward(
     describe: options.describe,
   });
   await progressSent;
+  // A task-augmented call answers with a task: the client gets the gateway's id for it.
+  if (params.task !== undefined && result.task !== undefined)
+    return context.tasks.register(server, instance, origin.owner, result);
   return result;
+}
+
+/** `tasks/get`, `tasks/result`, `tasks/cancel` and `tasks/list` of the caller's own tasks. */
+export function taskRequest(context: RelayContext, caller: Caller, method: string, params: Params, extra: Extra) {
+  const origin = originOf(caller, extra);
+  if (method === 'tasks/list') return context.tasks.list(origin, extra.signal);
+  const entry = context.tasks.find(params.taskId, origin.owner);
+  // tasks/result waits for the task: bounded by the server's tool timeout like the call itself.
+  return context.tasks.relay(method, params, origin, {
+    signal: extra.signal,
+    timeoutMs: timeoutOf(context, entry.server),
+  });
 }
 
 export async function callTool(context: RelayContext, caller: Caller, view: CatalogView, params: Params, extra: Extra) {

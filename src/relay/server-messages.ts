@@ -13,6 +13,7 @@ import type { UpstreamServer } from '../upstream/upstream-server.js';
 import { type CallOrigin, holderOf } from './owner.js';
 import { logRecipients, missingCapability, routeServerRequest } from './routing.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
+import type { TaskRelay } from './tasks.js';
 
 /** What the router needs of a client session. */
 export interface RoutableSession {
@@ -30,6 +31,7 @@ export interface ServerMessagesOptions {
   session(id: string): RoutableSession | undefined;
   sessions(): Iterable<RoutableSession>;
   subscriptions: SubscriptionRegistry;
+  tasks: TaskRelay;
   /** Masks the config's secrets in relayed log data. */
   mask(text: string): string;
   log: Logger;
@@ -125,6 +127,11 @@ export class ServerMessages {
       case 'notifications/elicitation/complete':
         this.relayElicitationComplete(server, instance, params);
         return;
+      case 'notifications/tasks/status': {
+        const status = this.options.tasks.status(instance, params);
+        if (status) this.options.session(holderOf(status.owner))?.notify(status.notification);
+        return;
+      }
       default:
         instance.log.debug(`notification ${notification.method} not relayed`);
     }

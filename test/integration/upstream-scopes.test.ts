@@ -146,7 +146,7 @@ describe('per-user upstream identity', () => {
       servers: { gh: okServer('gh') },
       auth: { tokens: [{ id: 'alice', token: 'alice-gateway-token-0c6b1f', upstreams: { gh: { env: { T: 'x' } } } }] },
     });
-    const gateway = await startGatewayProcess({ configPath, startTimeoutMs: 5_000 }).catch((error: Error) => error);
+    const gateway = await startGatewayProcess({ configPath, startTimeoutMs: 30_000 }).catch((error: Error) => error);
     expect(gateway).toBeInstanceOf(Error);
     expect((gateway as Error).message).toMatch(/auth\.tokens\[0\]\.upstreams\.gh.*shared by every client.*scope/s);
   });
