@@ -6,7 +6,11 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Gateway } from '../gateway.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
+import { SessionEventStore } from './event-store.js';
 import { sendRpcError } from './http-body.js';
+
+/** How long a client whose SSE stream dropped waits before reconnecting with Last-Event-ID. */
+export const STREAM_RETRY_MS = 1_000;
 
 interface Entry {
   transport: StreamableHTTPServerTransport;
@@ -60,6 +64,9 @@ export class StreamableHttpEndpoint {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => session.id,
       enableJsonResponse: this.options.jsonResponse ?? false,
+      // Resumable streams: event ids, a priming event with `retry:`, Last-Event-ID replay.
+      eventStore: new SessionEventStore(),
+      retryInterval: STREAM_RETRY_MS,
       onsessioninitialized: (id) => {
         this.entries.set(id, { transport, session, path: route.path, owner: route.owner ?? 'anonymous' });
       },
