@@ -549,7 +549,8 @@ export class Upstream {
     const exit = transport instanceof StdioProcessTransport ? transport.exit : undefined;
     if (exit) {
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-      const said = this.lastStderr ? ` (its last words: ${this.lastStderr.slice(0, 300)})` : '';
+      const words = transport instanceof StdioProcessTransport ? transport.lastWords() : this.lastStderr;
+      const said = words ? ` (its last words: ${words})` : '';
       return new GatewayError('UPSTREAM_SPAWN_FAILED', `server "${this.name}" ${how} during start-up${said}`);
     }
     if (isGatewayError(error)) return error;
