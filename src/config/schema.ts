@@ -108,6 +108,20 @@ export const RateLimitSchema = z.strictObject({
     .describe('Requests a client may make per minute (a token bucket: bursts up to this many).'),
 });
 
+export const NamingSchema = z.strictObject({
+  max_length: z
+    .number()
+    .int()
+    .min(16)
+    .max(128)
+    .optional()
+    .describe('Longest tool name clients see (48: LLM APIs take 64, less a client prefix such as mcp__mcproxy__).'),
+  allow_dots: z
+    .boolean()
+    .optional()
+    .describe('Allow "." in tool names, as the protocol does (false: LLM APIs refuse it).'),
+});
+
 export const ModeSchema = z.enum(['direct', 'code', 'meta']);
 
 const originList = z
@@ -203,6 +217,9 @@ export const ConfigFileSchema = z
       .describe('The format of Claude Desktop, Cursor and VS Code, accepted as it is.'),
     mode: ModeSchema.optional().describe('How the catalog is exposed: direct (default), code or meta.'),
     restart: RestartPolicySchema.optional().describe('Default restart policy of every server.'),
+    naming: NamingSchema.optional().describe(
+      'The budget of tool names: longer ones are cut and end in a short hash; the original name is kept in _meta.',
+    ),
     namespaces: z
       .record(namespaceName, NamespaceSchema)
       .optional()
@@ -225,6 +242,7 @@ export type ConfigFile = z.input<typeof ConfigFileSchema>;
 export type ServerEntry = z.output<typeof ServerEntrySchema>;
 export type SandboxSettings = z.output<typeof SandboxSchema>;
 export type NamespaceEntry = z.output<typeof NamespaceSchema>;
+export type NamingSettings = z.output<typeof NamingSchema>;
 export type ManifestsSettings = z.output<typeof ManifestsSchema>;
 export type Mode = z.output<typeof ModeSchema>;
 export type NamespaceObject = z.output<typeof NamespaceObjectSchema>;
