@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
 import { DEFAULT_TOOL_NAMING } from '../config/model.js';
-
 import {
   assignNames,
   closestNames,
