@@ -1,4 +1,4 @@
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -268,14 +268,19 @@ describe('shipped examples', () => {
     expect(config.servers).toHaveLength(count);
   });
 
-  it('the default config points at installed servers', async () => {
+  it('the example config starts servers through npx -y, which finds them installed in the repository', async () => {
     const config = await loadConfig('config/mcp-servers.example.json', { env: {} });
     expect(config.servers.find((server) => server.name === 'memory')?.env).toEqual({
       MEMORY_FILE_PATH: '/tmp/mcproxy-memory.jsonl',
     });
+    const { devDependencies } = JSON.parse(await readFile('package.json', 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
     for (const server of config.servers) {
-      const script = server.args[0] ?? '';
-      await expect(access(script)).resolves.toBeUndefined();
+      expect(server.command).toBe('npx');
+      expect(server.args[0]).toBe('-y');
+      expect(Object.keys(devDependencies)).toContain(server.args[1]);
+      await expect(access(`node_modules/${server.args[1]}/package.json`)).resolves.toBeUndefined();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,7 +149,9 @@ describe('mcproxy check --start with npx-wrapped servers', () => {
 
 describe('the library with npx-wrapped servers', () => {
   it('gateway.close() returns, and leaves no process of any server behind', async () => {
-    const script = join(dir.path, 'close.mjs');
+    // Run from inside the package, where 'mcproxy' resolves to itself and npx finds the installed servers.
+    const script = join(REPO_ROOT, 'test-output', 'close-with-npx.mjs');
+    await mkdir(dirname(script), { recursive: true });
     await writeFile(
       script,
       `import { Gateway, loadConfig } from 'mcproxy';
@@ -160,10 +162,7 @@ await gateway.close();
 console.log('closed');
 `,
     );
-    // Run from inside the package, where 'mcproxy' resolves to itself and npx finds the installed servers.
-    const copy = join(REPO_ROOT, 'test-output', 'close-with-npx.mjs');
-    await writeFile(copy, await readFile(script, 'utf8'));
-    const { stdout } = await run(process.execPath, [copy], {
+    const { stdout } = await run(process.execPath, [script], {
       cwd: REPO_ROOT,
       timeout: 90_000,
       env: { ...process.env, MCPROXY_FS_ROOT: dir.path, MCPROXY_DATA_DIR: dir.path },

@@ -73,6 +73,8 @@ beforeAll(async () => {
     PATH: `${join(prefix, 'bin')}:${process.env.PATH}`,
     HOME: process.env.HOME,
     npm_config_globalconfig: globalconfig,
+    // The headers native modules build against, when CI runs this on another Node than the system's.
+    ...(process.env.npm_config_nodedir ? { npm_config_nodedir: process.env.npm_config_nodedir } : {}),
   };
   await run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {
     timeout: STEP_TIMEOUT_MS,
