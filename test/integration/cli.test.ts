@@ -139,6 +139,25 @@ describe('mcproxy check --start with npx-wrapped servers', () => {
     expect(code).toBe(1);
   });
 
+  it('reads the .env of the working directory and the one beside the config', async () => {
+    const project = await createTempDir();
+    try {
+      await project.write('.env', `MCPROXY_NODE=${process.execPath}\n`);
+      await project.write('conf/.env', `MCPROXY_FIXTURE=${fixturePath('ok')}\n`);
+      const path = await project.write('conf/mcp-servers.json', {
+        servers: { ok: { command: '${MCPROXY_NODE}', args: ['${MCPROXY_FIXTURE}'] } },
+      });
+      const { stdout } = await run(process.execPath, [GATEWAY_MAIN, 'check', path, '--start'], {
+        cwd: project.path,
+        env: { PATH: process.env.PATH },
+        timeout: 60_000,
+      });
+      expect(stdout).toMatch(/^ok: \d+ tools$/m);
+    } finally {
+      await project[Symbol.asyncDispose]();
+    }
+  });
+
   it('fails a config with no servers', async () => {
     const path = await dir.write('empty.json', '{}\n');
     const { code, stderr } = await mcproxy('check', path);

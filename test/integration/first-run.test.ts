@@ -134,4 +134,24 @@ describe('with a syslog socket and no terminal', () => {
     expect(stderr.join('\n')).toContain(`no config file found (looked for ${join(empty, 'mcp-servers.json')}`);
     expect(stderr.join('\n')).toContain('mcproxy init');
   });
+
+  it('says which servers it is still waiting for while they start', async () => {
+    await setUp();
+    const configPath = await dir!.write('slow.json', {
+      servers: {
+        quick: { command: process.execPath, args: [fixturePath('ok')] },
+        slow: { command: process.execPath, args: [fixturePath('slow-start')], env: { START_DELAY_MS: '7000' } },
+      },
+    });
+    const run = start(['--config', configPath, '--port', '0']);
+    const note = await waitFor(() => run.stderr.find((line) => line.includes('still starting after')), {
+      timeoutMs: 20_000,
+      message: () => `the note on stderr; stderr so far:\n${run.stderr.join('\n')}`,
+    });
+    expect(note).toMatch(/still starting after \d+ s: slow \(up to 30 s\)$/);
+    await waitFor(() => run.stderr.some((line) => line.includes('Gateway ready: 2 of 2 servers')), {
+      timeoutMs: 20_000,
+      message: 'the ready line',
+    });
+  });
 });
