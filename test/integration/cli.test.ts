@@ -230,6 +230,18 @@ describe('mcproxy', () => {
     expect(stderr).toContain('--port must be a number 0–65535, got ""');
   });
 
+  it('names only real npm packages in the README and the example config (installed here for the tests)', async () => {
+    const { devDependencies } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    const texts = await Promise.all(
+      ['README.md', 'config/mcp-servers.example.json'].map((file) => readFile(join(REPO_ROOT, file), 'utf8')),
+    );
+    const named = texts.flatMap((text) => [...text.matchAll(/"-y",\s*"(@?[\w./-]+)"/g)].map((match) => match[1]!));
+    expect(named.length).toBeGreaterThanOrEqual(6);
+    for (const name of named) expect(Object.keys(devDependencies), name).toContain(name);
+  });
+
   it('prints the JSON Schema that is checked in for editors', async () => {
     const { stdout } = await mcproxy('schema');
     const checkedIn = await readFile(join(REPO_ROOT, 'config/mcp-servers.schema.json'), 'utf8');
