@@ -1,6 +1,5 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -8,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { freePort } from '../helpers/free-port.js';
 import { collectLines } from '../helpers/lines.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
@@ -43,14 +43,6 @@ function copySources(target: string): void {
   }
   // Only the build (prepack) needs the dev tools; the tarball never contains node_modules.
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(target, 'node_modules'));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 beforeAll(async () => {

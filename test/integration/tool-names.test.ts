@@ -23,7 +23,12 @@ const FIXTURE_NAMES = [
 const LLM_TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const CLIENTS = 4;
 
-const server = (extra: object = {}) => ({ command: process.execPath, args: [LONG_NAMES], ...extra });
+const server = (extra: object = {}) => ({
+  command: process.execPath,
+  args: [LONG_NAMES],
+  env: { FIXTURE_TOOL_NAMES: JSON.stringify(FIXTURE_NAMES) },
+  ...extra,
+});
 
 async function connect(gateway: GatewayProcess): Promise<Client> {
   const client = new Client({ name: 'names-test', version: '1.0.0' });
