@@ -1,23 +1,29 @@
-import type {
-  JSONRPCNotification,
-  JSONRPCRequest,
-  LoggingLevel,
-  ServerNotification,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 
 import { Catalog } from './catalog/catalog.js';
 import type { GlobalSection } from './config/diff.js';
 import { diffConfigs } from './config/diff.js';
-import type { GatewayConfig, ServerConfig } from './config/model.js';
-import { errorMessage, GatewayError } from './errors.js';
+import type { GatewayConfig, ServerConfig, UpstreamIdentity } from './config/model.js';
+import { secretValues } from './config/secrets.js';
+import { GatewayError } from './errors.js';
+import { buildHealthReport, type HealthReport } from './observability/health.js';
 import { createSilentLogger, type Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
+import { createSecretMasker } from './observability/redact.js';
+import { ServerMetricsRecorder } from './observability/server-metrics.js';
 import type { SessionScope } from './relay/catalog-view.js';
-import { ClientSession, GATEWAY_VERSION, type SessionTransportKind } from './relay/client-session.js';
+import { ClientSession, type SessionTransportKind } from './relay/client-session.js';
 import type { RelayContext, ToolSurface } from './relay/context.js';
+import type { CallOrigin } from './relay/owner.js';
+import { ServerMessages } from './relay/server-messages.js';
+import { SessionCatalogs } from './relay/session-catalogs.js';
 import { SubscriptionRegistry } from './relay/subscriptions.js';
+import { UpstreamLogLevels } from './relay/upstream-log-levels.js';
 import type { ReloadReport } from './reload/report.js';
-import { type ListKind, Upstream, type UpstreamState } from './upstream/upstream.js';
+import type { UpstreamInstance } from './upstream/instance.js';
+import { UpstreamServer } from './upstream/upstream-server.js';
+
+export type { HealthReport, InstanceHealth, ServerHealth } from './observability/health.js';
 
 export type GatewayState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
 
@@ -32,61 +38,53 @@ export interface GatewayOptions {
   toolSurfaceFactory?: (gateway: Gateway, session: ClientSession) => ToolSurface | undefined;
 }
 
-export interface ServerHealth {
-  state: UpstreamState | 'disabled';
-  transport: ServerConfig['transport'];
-  pid?: number;
-  restarts: number;
-  toolCount: number;
-  uptimeSeconds?: number;
-  lastError?: string;
-}
-
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  version: string;
-  uptimeSeconds: number;
-  sessions: number;
-  servers: Record<string, ServerHealth>;
-}
-
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 4_000;
-const LIST_CHANGED_METHOD: Record<ListKind, ServerNotification['method']> = {
-  tools: 'notifications/tools/list_changed',
-  prompts: 'notifications/prompts/list_changed',
-  resources: 'notifications/resources/list_changed',
-};
-const LOG_LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
 /**
  * The gateway: owns the configured servers, the merged catalog and the client sessions, and ties them
- * together. Transports (HTTP, SSE, stdio) only create sessions and hand them a transport.
+ * together. Transports (HTTP, SSE, stdio) only create sessions and hand them a transport. Each call carries
+ * its owner to the server instance that serves it (`instanceFor`); what servers send back is delivered to
+ * its owner by `ServerMessages`.
  */
 export class Gateway implements RelayContext {
   readonly catalog = new Catalog();
-  readonly subscriptions = new SubscriptionRegistry();
-  readonly sessions = new Set<ClientSession>();
+  readonly subscriptions = new SubscriptionRegistry<UpstreamInstance>();
+  /** Open client sessions by id. */
+  readonly sessions = new Map<string, ClientSession>();
   readonly log: Logger;
   readonly metrics?: Metrics;
+  readonly startedAt = Date.now();
   state: GatewayState = 'idle';
   config: GatewayConfig;
 
-  private readonly upstreams = new Map<string, Upstream>();
-  private readonly startedAt = Date.now();
+  private readonly servers = new Map<string, UpstreamServer>();
+  private readonly messages: ServerMessages;
+  private readonly sessionCatalogs = new SessionCatalogs(() => this.listServers());
+  private readonly logLevels: UpstreamLogLevels;
+  private readonly serverMetrics: ServerMetricsRecorder;
+  private readonly mask = createSecretMasker(() => secretValues(this.config));
   private rebuildScheduled = false;
-  private upstreamLogLevel?: LoggingLevel;
   private closing?: Promise<void>;
   private reportedRenames = new Set<string>();
   private readonly catalogListeners = new Set<() => void>();
-  private readonly stateListeners = new Set<(upstream: Upstream) => void>();
+  private readonly stateListeners = new Set<(server: UpstreamServer) => void>();
   private startup?: Promise<void>;
   /** Servers removed or replaced by a reload, draining their calls in flight before they stop. */
-  private readonly retiring = new Set<Upstream>();
+  private readonly retiring = new Set<UpstreamServer>();
 
   constructor(private readonly options: GatewayOptions) {
     this.config = options.config;
     this.log = options.logger ?? createSilentLogger();
     this.metrics = options.metrics;
+    this.messages = new ServerMessages({
+      session: (id) => this.sessions.get(id),
+      sessions: () => this.sessions.values(),
+      subscriptions: this.subscriptions,
+      mask: this.mask,
+      log: this.log,
+    });
+    this.logLevels = new UpstreamLogLevels((server, instance) => this.messages.logAudience(server, instance));
+    this.serverMetrics = new ServerMetricsRecorder(this.metrics);
   }
 
   /** Starts every enabled server in parallel and resolves when each has either started or failed its first try. */
@@ -107,32 +105,36 @@ export class Gateway implements RelayContext {
     this.state = 'starting';
     const enabled = this.config.servers.filter((server) => server.enabled);
     this.log.info(`Starting ${enabled.length} servers: ${enabled.map((server) => server.name).join(', ') || 'none'}`);
-    for (const server of this.config.servers) this.upstreams.set(server.name, this.createUpstream(server));
+    for (const server of this.config.servers) this.servers.set(server.name, this.createServer(server));
     await Promise.all(
-      [...this.upstreams.values()].filter((upstream) => upstream.config.enabled).map((upstream) => upstream.start()),
+      [...this.servers.values()].filter((server) => server.config.enabled).map((server) => server.start()),
     );
     this.rebuildCatalog();
     this.state = 'ready';
   }
 
-  upstream(name: string): Upstream | undefined {
-    return this.upstreams.get(name);
+  server(name: string): UpstreamServer | undefined {
+    return this.servers.get(name);
   }
 
-  listUpstreams(): Upstream[] {
-    return [...this.upstreams.values()];
+  /** The configured servers, in config order. */
+  listServers(): UpstreamServer[] {
+    return [...this.servers.values()];
   }
 
-  /** A new client session; the caller connects it to a transport. */
-  createSession(kind: SessionTransportKind, scope?: SessionScope): ClientSession {
-    const session = new ClientSession(this, kind, scope);
-    this.sessions.add(session);
+  /**
+   * A new client session; the caller connects it to a transport. `group` is whose it is (`credential:<id>`,
+   * `anonymous`, `local`): credential-scoped servers give each group its own instance.
+   */
+  createSession(kind: SessionTransportKind, scope?: SessionScope, group?: string): ClientSession {
+    const session = new ClientSession(this, kind, scope, group ?? (kind === 'stdio' ? 'local' : 'anonymous'));
+    this.sessions.set(session.id, session);
     this.metrics?.sessionOpened(kind);
     return session;
   }
 
   /** Subscribe to changes of any server's state (health); returns the unsubscribe function. */
-  onServerStateChanged(listener: (upstream: Upstream) => void): () => void {
+  onServerStateChanged(listener: (server: UpstreamServer) => void): () => void {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
   }
@@ -144,31 +146,7 @@ export class Gateway implements RelayContext {
   }
 
   health(): HealthReport {
-    const servers: Record<string, ServerHealth> = {};
-    let degraded = false;
-    for (const upstream of this.upstreams.values()) {
-      const { config } = upstream;
-      const state = config.enabled ? upstream.state : 'disabled';
-      if (config.enabled && state !== 'ready' && state !== 'idle') degraded = true;
-      servers[config.name] = {
-        state,
-        transport: config.transport,
-        ...(upstream.pid === undefined ? {} : { pid: upstream.pid }),
-        restarts: upstream.restarts,
-        toolCount: this.catalog.toolCount(config.name),
-        ...(upstream.readyAt === undefined
-          ? {}
-          : { uptimeSeconds: Math.round((Date.now() - upstream.readyAt) / 1000) }),
-        ...(upstream.lastError === undefined ? {} : { lastError: upstream.lastError }),
-      };
-    }
-    return {
-      status: degraded ? 'degraded' : 'ok',
-      version: GATEWAY_VERSION,
-      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
-      sessions: this.sessions.size,
-      servers,
-    };
+    return buildHealthReport(this);
   }
 
   /** Ends sessions, then servers (bounded; stragglers are killed). Idempotent. */
@@ -184,7 +162,7 @@ export class Gateway implements RelayContext {
   /**
    * Applies a reloaded config. Added servers start (in parallel); removed ones leave the catalog at once and
    * stop once their calls in flight finish (up to their tool timeout); changed ones are replaced the same way,
-   * the new process starting at once and keeping the old one's tools listed meanwhile. Unchanged servers and
+   * the new instances starting at once and keeping the old ones' tools listed meanwhile. Unchanged servers and
    * every session are left alone. The catalog is rebuilt once, so clients get `list_changed` when what they
    * see changed. Resolves once the catalog is swapped; `report.settled` when the servers have settled.
    *
@@ -208,78 +186,87 @@ export class Gateway implements RelayContext {
 
     const restart = new Set(diff.changed.map((server) => server.name));
     const inPlace = new Set(diff.reconfigured.map((server) => server.name));
-    const retired: { upstream: Upstream; successor?: Upstream }[] = [];
+    const retired: { server: UpstreamServer; successor?: UpstreamServer }[] = [];
     for (const server of diff.removed) {
-      const upstream = this.upstreams.get(server.name);
-      if (upstream) retired.push({ upstream });
+      const current = this.servers.get(server.name);
+      if (current) retired.push({ server: current });
     }
-    const starting: Upstream[] = [];
-    const order: Upstream[] = [];
-    for (const server of next.servers) {
-      const current = this.upstreams.get(server.name);
-      if (current && !restart.has(server.name)) {
-        // Unchanged, or changed in fields applied in place: the same process keeps serving.
-        if (inPlace.has(server.name)) current.reconfigure(server);
+    const starting: UpstreamServer[] = [];
+    const order: UpstreamServer[] = [];
+    for (const config of next.servers) {
+      const current = this.servers.get(config.name);
+      if (current && !restart.has(config.name)) {
+        // Unchanged, or changed in fields applied in place: the same instances keep serving.
+        if (inPlace.has(config.name)) current.reconfigure(config);
         order.push(current);
         continue;
       }
-      const fresh = this.createUpstream(server);
+      const fresh = this.createServer(config);
       if (current) {
-        fresh.adoptLists(current);
-        retired.push({ upstream: current, successor: server.enabled ? fresh : undefined });
+        fresh.adopt(current);
+        retired.push({ server: current, successor: config.enabled ? fresh : undefined });
       }
-      if (server.enabled) starting.push(fresh);
+      if (config.enabled) starting.push(fresh);
       order.push(fresh);
     }
     // Config order decides name collisions, so the map follows the new file's order.
-    this.upstreams.clear();
-    for (const upstream of order) this.upstreams.set(upstream.name, upstream);
+    this.servers.clear();
+    for (const server of order) this.servers.set(server.name, server);
+    // A credential's own values may have changed: its instances restart with the new ones on next use.
+    if (diff.globalChanged.includes('auth')) for (const server of order) server.refreshIdentities();
 
-    const stopped = Promise.allSettled(retired.map(({ upstream, successor }) => this.retire(upstream, successor)));
-    const started = Promise.allSettled(starting.map((upstream) => upstream.start()));
+    const stopped = Promise.allSettled(retired.map(({ server, successor }) => this.retire(server, successor)));
+    const started = Promise.allSettled(starting.map((server) => server.start()));
     this.rebuildCatalog();
     for (const section of ['tls', 'audit'] as const) {
       if (diff.globalChanged.includes(section))
         this.log.warn(`the ${section} settings changed; they apply at the next restart`);
     }
     if (['mode', 'namespaces', 'auth'].some((section) => diff.globalChanged.includes(section as GlobalSection))) {
+      // Open sessions follow the new rules at once: narrowed, widened, or ended when nothing is left.
+      this.reauthorizeSessions(next);
       // What a session lists depends on these even when the catalog itself did not change.
       for (const listener of this.catalogListeners) listener();
-      for (const session of this.sessions) session.notify({ method: LIST_CHANGED_METHOD.tools } as ServerNotification);
+      for (const session of this.sessions.values())
+        session.notify({ method: 'notifications/tools/list_changed' } as ServerNotification);
     }
     return report(Promise.all([stopped, started]));
   }
 
-  /**
-   * Starts the enabled lazy servers whose tools are not known yet and waits for them, each within its start
-   * timeout. A lazy server's tools cannot be known before it has run once, so in direct mode its first use is
-   * the first listing by any client; after that its lists are kept while it is idle, and a call starts it.
-   *
-   * @example await gateway.startLazyServers(); // before answering tools/list
-   */
-  async startLazyServers(): Promise<void> {
-    const unknown = [...this.upstreams.values()].filter(
-      (upstream) =>
-        upstream.config.enabled &&
-        upstream.config.lazy &&
-        !upstream.listsKnown &&
-        (upstream.state === 'idle' || upstream.state === 'starting'),
-    );
-    if (unknown.length === 0) return;
-    await Promise.allSettled(
-      unknown.map((upstream) => upstream.ensureReady(AbortSignal.timeout(upstream.config.startTimeoutMs))),
-    );
-    this.rebuildCatalog();
+  /** Judges every open session again under `config`; a session that lost all access is ended. */
+  private reauthorizeSessions(config: GatewayConfig): void {
+    for (const session of [...this.sessions.values()]) {
+      const verdict = session.reauthorize?.(config);
+      if (!verdict) continue;
+      if (verdict.ok) {
+        session.scope = verdict.scope;
+        continue;
+      }
+      this.log.info(`Session ${session.id.slice(0, 8)} ended by the reload: ${verdict.message}`);
+      void session.close();
+    }
   }
 
   // RelayContext
 
-  instructions(): string | undefined {
+  instanceFor(serverName: string, origin: CallOrigin): UpstreamInstance {
+    const server = this.servers.get(serverName);
+    if (!server) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${serverName}" is not configured any more`);
+    return server.instanceFor({ owner: origin.owner, capabilities: origin.capabilities });
+  }
+
+  catalogFor(sessionId: string): Catalog {
+    return this.sessionCatalogs.catalogFor(sessionId, this.catalog);
+  }
+
+  instructions(scope: SessionScope = {}): string | undefined {
     const parts = [
       'mcproxy gateway: the tools, prompts and resources of several MCP servers. Names are "<server>__<name>".',
     ];
-    for (const upstream of this.upstreams.values()) {
-      if (upstream.instructions) parts.push(`## ${upstream.name}\n${upstream.instructions}`);
+    const visible = (server: string) =>
+      scope.single !== undefined ? server === scope.single : scope.servers === undefined || scope.servers.has(server);
+    for (const server of this.servers.values()) {
+      if (server.instructions && visible(server.name)) parts.push(`## ${server.name}\n${server.instructions}`);
     }
     return parts.join('\n\n');
   }
@@ -288,88 +275,114 @@ export class Gateway implements RelayContext {
     return this.options.toolSurfaceFactory?.(this, session);
   }
 
-  onSessionClosed(session: ClientSession): void {
-    if (this.sessions.delete(session)) this.metrics?.sessionClosed(session.transportKind);
-    for (const { server, originalUri } of this.subscriptions.removeSession(session.id)) {
-      this.upstreams.get(server)?.notify('resources/unsubscribe', { uri: originalUri });
+  /**
+   * Makes known the lists a session is about to read: a lazy shared server starts (its tools cannot be known
+   * before it ran once), an unprobed scoped server is probed, and where a scoped server's probe failed but the
+   * session's credential brings its own values for it, the session's own instance starts. Each within the
+   * server's start timeout.
+   */
+  async prepareLists(session: ClientSession): Promise<void> {
+    await this.whenStarted();
+    const waits: Promise<unknown>[] = [];
+    for (const server of this.servers.values()) {
+      if (!server.config.enabled || server.listsKnown || !session.canSee(server.name)) continue;
+      const signal = AbortSignal.timeout(server.config.startTimeoutMs);
+      if (server.scope === 'shared') {
+        if (server.config.lazy && (server.state === 'idle' || server.state === 'starting')) {
+          waits.push(server.ensureListed(signal));
+        }
+      } else if (server.state === 'idle') {
+        waits.push(server.ensureListed(signal));
+      } else if (server.state === 'failed' && this.identityOf(server.name, session.owner.group)) {
+        const instance = server.instanceFor({ owner: session.owner, capabilities: session.clientCapabilities });
+        waits.push(instance.ensureReady(signal));
+      }
     }
-    this.onLogLevelChanged();
+    if (waits.length === 0) return;
+    await Promise.allSettled(waits);
+    this.rebuildCatalog();
   }
 
-  onLogLevelChanged(): void {
-    const levels = [...this.sessions].map((session) => session.logLevel).filter((level) => level !== undefined);
-    const mostVerbose = levels.sort((a, b) => LOG_LEVELS.indexOf(a) - LOG_LEVELS.indexOf(b))[0];
-    if (mostVerbose === this.upstreamLogLevel || mostVerbose === undefined) return;
-    this.upstreamLogLevel = mostVerbose;
-    for (const upstream of this.upstreams.values()) this.applyLogLevel(upstream);
+  onSessionClosed(session: ClientSession): void {
+    if (!this.sessions.delete(session.id)) return;
+    this.metrics?.sessionClosed(session.transportKind);
+    this.sessionCatalogs.remove(session.id);
+    for (const { instance, originalUri } of this.subscriptions.removeSession(session.id)) {
+      instance.notify('resources/unsubscribe', { uri: originalUri });
+    }
+    for (const server of this.servers.values()) server.release(session.owner);
+    this.logLevels.apply(this.servers.values());
+  }
+
+  onLogLevelChanged(session: ClientSession): void {
+    this.logLevels.apply(this.servers.values(), (server) => session.canSee(server.name));
+  }
+
+  onRootsChanged(session: ClientSession): void {
+    // Only instances of this client's own hear about its roots; a shared server's roots are the config's.
+    for (const server of this.servers.values()) {
+      if (server.scope === 'shared') continue;
+      const instance = server.existingInstance(session.owner);
+      if (instance?.clientCapabilities.roots?.listChanged) instance.notify('notifications/roots/list_changed');
+    }
   }
 
   // Internals
 
-  private readonly restartsSeen = new WeakMap<Upstream, number>();
-
-  private readonly serversInMetrics = new Set<string>();
-
-  private recordToolCounts(): void {
-    const metrics = this.metrics;
-    if (!metrics) return;
-    for (const server of this.upstreams.keys()) metrics.setServerTools(server, this.catalog.toolCount(server));
-    for (const server of this.serversInMetrics) if (!this.upstreams.has(server)) metrics.removeServer(server);
-    this.serversInMetrics.clear();
-    for (const server of this.upstreams.keys()) this.serversInMetrics.add(server);
-  }
-
-  private recordServerMetrics(upstream: Upstream): void {
-    const metrics = this.metrics;
-    if (!metrics) return;
-    metrics.setServerState(upstream.name, upstream.state);
-    const seen = this.restartsSeen.get(upstream) ?? 0;
-    for (let i = seen; i < upstream.restarts; i++) metrics.serverRestarted(upstream.name);
-    this.restartsSeen.set(upstream, upstream.restarts);
+  private identityOf(server: string, group: string): UpstreamIdentity | undefined {
+    if (!group.startsWith('credential:')) return undefined;
+    const id = group.slice('credential:'.length);
+    return this.config.auth?.tokens.find((credential) => credential.id === id)?.upstreams[server];
   }
 
   /**
    * Lets a removed or replaced server finish its calls in flight (up to its tool timeout), then stops it.
    * Calls that were still waiting for it (it was restarting) go to its successor.
    */
-  private async retire(upstream: Upstream, successor?: Upstream): Promise<void> {
-    this.retiring.add(upstream);
+  private async retire(server: UpstreamServer, successor?: UpstreamServer): Promise<void> {
+    this.retiring.add(server);
     try {
-      await upstream.close({ drainMs: upstream.config.toolTimeoutMs, successor });
-      upstream.log.info(`Server '${upstream.name}' stopped (${successor ? 'replaced' : 'removed'})`);
+      await server.close({ drainMs: server.config.toolTimeoutMs, ...(successor ? { successor } : {}) });
+      server.log.info(`Server '${server.name}' stopped (${successor ? 'replaced' : 'removed'})`);
     } finally {
-      this.retiring.delete(upstream);
+      this.retiring.delete(server);
     }
   }
 
-  private createUpstream(config: ServerConfig): Upstream {
-    return new Upstream(
-      config,
-      {
-        onStateChange: (upstream) => this.onUpstreamStateChange(upstream),
+  private createServer(config: ServerConfig): UpstreamServer {
+    return new UpstreamServer(config, {
+      log: this.log.child({ server: config.name }),
+      identityOf: (group) => this.identityOf(config.name, group),
+      events: {
+        onStateChange: (server) => this.onServerStateChange(server),
         onListsChanged: () => this.scheduleRebuild(),
-        onNotification: (upstream, notification) => this.onUpstreamNotification(upstream, notification),
-        onUnroutedRequest: (upstream, request) => this.onUnroutedRequest(upstream, request),
+        onInstanceListsChanged: (server, instance) => this.afterInstanceLists(server.sessionsOf(instance)),
+        onInstanceReady: (server, instance) => this.onInstanceReady(server, instance),
+        onInstanceStarted: (server) => this.metrics?.instanceStarted(server.name),
+        onInstanceStopped: (server, instance, sessions) => {
+          this.metrics?.instanceStopped(server.name);
+          this.subscriptions.removeInstance(instance);
+          this.afterInstanceLists(sessions);
+        },
+        onNotification: (server, instance, notification, related) =>
+          this.messages.notification(server, instance, notification, related),
+        onServerRequest: (server, instance, request, signal, related) =>
+          this.messages.request(server, instance, request, signal, related),
       },
-      this.log.child({ server: config.name }),
-    );
+    });
   }
 
-  private onUpstreamStateChange(upstream: Upstream): void {
-    this.recordServerMetrics(upstream);
-    for (const listener of this.stateListeners) listener(upstream);
-    if (upstream.state === 'ready') {
-      this.applyLogLevel(upstream);
-      for (const uri of this.subscriptions.urisOf(upstream.name)) upstream.notify('resources/subscribe', { uri });
-    }
+  private onServerStateChange(server: UpstreamServer): void {
+    if (this.servers.get(server.name) !== server) return;
+    this.serverMetrics.server(server);
+    for (const listener of this.stateListeners) listener(server);
     this.scheduleRebuild();
   }
 
-  private applyLogLevel(upstream: Upstream): void {
-    if (!this.upstreamLogLevel || upstream.state !== 'ready' || !upstream.capabilities.logging) return;
-    upstream
-      .request('logging/setLevel', { level: this.upstreamLogLevel }, { timeoutMs: upstream.config.toolTimeoutMs })
-      .catch((error: unknown) => upstream.log.debug(`logging/setLevel failed: ${errorMessage(error)}`));
+  private onInstanceReady(server: UpstreamServer, instance: UpstreamInstance): void {
+    this.logLevels.forget(instance);
+    this.logLevels.applyTo(server, instance);
+    for (const uri of this.subscriptions.urisOf(instance)) instance.notify('resources/subscribe', { uri });
   }
 
   /** Several servers change at once at start-up and on reload: rebuild once per tick. */
@@ -383,63 +396,29 @@ export class Gateway implements RelayContext {
   }
 
   private rebuildCatalog(): void {
-    const changed = this.catalog.rebuild([...this.upstreams.values()]);
+    const changed = this.catalog.rebuild(this.listServers());
     for (const rename of this.catalog.renames) {
       if (this.reportedRenames.has(rename)) continue;
       this.reportedRenames.add(rename);
       this.log.warn(rename);
     }
-    if (changed.size === 0) return;
-    if (changed.has('tools')) this.recordToolCounts();
-    for (const listener of this.catalogListeners) listener();
-    for (const kind of changed) {
-      for (const session of this.sessions) session.notify({ method: LIST_CHANGED_METHOD[kind] } as ServerNotification);
+    if (changed.has('tools')) {
+      this.serverMetrics.toolCounts([...this.servers.keys()], (server) => this.catalog.toolCount(server));
     }
+    if (changed.size > 0) for (const listener of this.catalogListeners) listener();
+    this.sessionCatalogs.afterSharedRebuild(this.sessions.values(), changed);
   }
 
-  private onUpstreamNotification(upstream: Upstream, notification: JSONRPCNotification): void {
-    const params = (notification.params ?? {}) as Record<string, unknown>;
-    if (notification.method === 'notifications/message') {
-      const level = params.level as LoggingLevel;
-      const logger = typeof params.logger === 'string' ? `${upstream.name}/${params.logger}` : upstream.name;
-      for (const session of this.sessions) {
-        if (session.wantsLog(level)) {
-          session.notify({
-            method: 'notifications/message',
-            params: { ...params, level, logger },
-          } as ServerNotification);
-        }
-      }
-      return;
-    }
-    if (notification.method === 'notifications/resources/updated' && typeof params.uri === 'string') {
-      const subscribers = this.subscriptions.subscribers(upstream.name, params.uri);
-      for (const session of this.sessions) {
-        const publicUri = subscribers.get(session.id);
-        if (publicUri === undefined) continue;
-        session.notify({ method: 'notifications/resources/updated', params: { ...params, uri: publicUri } });
-      }
-      return;
-    }
-    upstream.log.debug(`notification ${notification.method} not relayed`);
-  }
-
-  /**
-   * A server request with no call in flight. Servers are shared by every client, so no single client's
-   * roots may reconfigure one: roots/list gets an empty list, which servers treat as "keep your settings".
-   */
-  private async onUnroutedRequest(upstream: Upstream, request: JSONRPCRequest): Promise<Record<string, unknown>> {
-    if (request.method === 'roots/list') return { roots: [] };
-    upstream.log.warn(`${request.method} arrived while no client call was in flight; refused`);
-    throw Object.assign(new Error(`${request.method} is only relayed during a client's call`), { code: -32601 });
+  private afterInstanceLists(sessionIds: Iterable<string>): void {
+    this.sessionCatalogs.afterInstanceLists([...sessionIds].map((id) => this.sessions.get(id)));
   }
 
   private async shutdown(): Promise<void> {
     this.state = 'stopping';
     this.log.info('Shutting down');
-    await Promise.allSettled([...this.sessions].map((session) => session.close()));
-    const upstreams = [...this.upstreams.values(), ...this.retiring];
-    const closed = Promise.allSettled(upstreams.map((upstream) => upstream.close()));
+    await Promise.allSettled([...this.sessions.values()].map((session) => session.close()));
+    const servers = [...this.servers.values(), ...this.retiring];
+    const closed = Promise.allSettled(servers.map((server) => server.close()));
     const timeoutMs = this.options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     const timedOut = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(true), timeoutMs);
@@ -451,7 +430,7 @@ export class Gateway implements RelayContext {
     });
     if (timedOut) {
       this.log.warn(`servers did not stop within ${timeoutMs} ms; killing them`);
-      for (const upstream of upstreams) upstream.kill();
+      for (const server of servers) server.kill();
     }
     this.state = 'stopped';
   }

@@ -7,7 +7,7 @@ import { CreateMessageRequestSchema, type Tool } from '@modelcontextprotocol/sdk
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { collectLines } from './helpers/lines.js';
-import { type FixtureName, fixturePath, REPO_ROOT } from './helpers/paths.js';
+import { type FixtureName, fixturePath, OK_FIXTURE_TOOL_COUNT, REPO_ROOT } from './helpers/paths.js';
 import { forceKill, isAlive, readFixtureEvents, waitForExit } from './helpers/processes.js';
 import { createTempDir } from './helpers/temp-dir.js';
 import { CI_TIMEOUT_FACTOR, waitFor } from './helpers/wait-for.js';
@@ -52,6 +52,11 @@ function runToExit(fixture: FixtureName) {
 }
 
 describe('ok.mjs', () => {
+  it(`lists ${OK_FIXTURE_TOOL_COUNT} tools`, async () => {
+    const { client } = await connect('ok');
+    expect((await client.listTools()).tools).toHaveLength(OK_FIXTURE_TOOL_COUNT);
+  });
+
   it('echoes', async () => {
     const { client } = await connect('ok');
     const result = await client.callTool({ name: 'echo', arguments: { message: 'hello' } });

@@ -18,10 +18,31 @@ export interface AuditRecord {
   endpoint: string;
   /** The client's address, for HTTP. */
   address?: string;
+  /** The OAuth client id, for a credential from an OAuth access token. */
+  client_id?: string;
+}
+
+/**
+ * A sign-in event of the built-in authorization server, as a line of the audit log. Names the credential and
+ * the OAuth client; never holds a token, a code or a password.
+ */
+export interface AuthAuditRecord {
+  time: string;
+  /** `oauth:register`, `oauth:sign-in`, `oauth:sign-in-refused`, `oauth:token`, `oauth:refresh`, `oauth:revoke`, `oauth:reuse-detected`. */
+  event: string;
+  /** The credential the tokens stand for (`mcproxy:owner`); null when nobody signed in. */
+  credential: string | null;
+  client_id: string;
+  client_name?: string;
+  scopes?: string[];
+  resource?: string;
+  /** Why a sign-in was refused, or what was revoked. */
+  detail?: string;
+  address?: string;
 }
 
 export interface AuditLog {
-  record(entry: AuditRecord): void;
+  record(entry: AuditRecord | AuthAuditRecord): void;
   close(): Promise<void>;
 }
 

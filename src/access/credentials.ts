@@ -1,12 +1,30 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-import type { CredentialConfig, GatewayConfig } from '../config/model.js';
+import { BUILT_IN_ISSUER_NAME, type CredentialGrantConfig, type GatewayConfig } from '../config/model.js';
 
-/** A credential as the gateway keeps it: the digest of its token, never the token. */
+/**
+ * A credential as the gateway keeps it: a static token's digest (never the token), or who an OAuth access
+ * token speaks for. Either way `id` names it in logs, the audit log, session owners and rate limits, and
+ * `config` says what it grants.
+ */
 export interface Credential {
   id: string;
-  digest: Buffer;
-  config: CredentialConfig;
+  /** SHA-256 of a static token; absent for an OAuth credential. */
+  digest?: Buffer;
+  config: CredentialGrantConfig;
+  oauth?: OAuthIdentity;
+}
+
+/** Who an OAuth access token speaks for; `Credential.id` is `<issuer>:<subject>`. Holds no token. */
+export interface OAuthIdentity {
+  /** The name of the authorization server (`mcproxy` for the built-in one). */
+  issuer: string;
+  subject: string;
+  /** The OAuth client the token was issued to, when the token says. */
+  clientId?: string;
+  scopes: string[];
+  /** The id of the `auth.oauth.credentials` rule that matched; `*` when none are configured. */
+  rule: string;
 }
 
 /** What a request presented, read from its headers. */
@@ -22,6 +40,8 @@ export interface CredentialStore {
   match(token: string): Credential | undefined;
   /** Whether a credential with this id and digest is still configured (it may have been reloaded away). */
   has(credential: Credential): boolean;
+  /** The configured credential with this one's id and token (its settings may have been reloaded). */
+  find(credential: Credential): Credential | undefined;
 }
 
 const stores = new WeakMap<GatewayConfig, CredentialStore>();
@@ -36,7 +56,7 @@ const stores = new WeakMap<GatewayConfig, CredentialStore>();
 export function credentialsOf(config: GatewayConfig): CredentialStore {
   const cached = stores.get(config);
   if (cached) return cached;
-  const credentials: Credential[] = (config.auth?.tokens ?? []).map((entry) => ({
+  const credentials: (Credential & { digest: Buffer })[] = (config.auth?.tokens ?? []).map((entry) => ({
     id: entry.id,
     digest: digestOf(entry.token),
     config: entry,
@@ -52,9 +72,14 @@ export function credentialsOf(config: GatewayConfig): CredentialStore {
       return found;
     },
     has(credential) {
-      return credentials.some(
-        (known) => known.id === credential.id && timingSafeEqual(known.digest, credential.digest),
-      );
+      if (credential.oauth) return oauthRuleConfigured(config, credential.oauth);
+      return this.find(credential) !== undefined;
+    },
+    find(credential) {
+      if (credential.oauth) return oauthRuleConfigured(config, credential.oauth) ? credential : undefined;
+      const digest = credential.digest;
+      if (digest === undefined) return undefined;
+      return credentials.find((known) => known.id === credential.id && timingSafeEqual(known.digest!, digest));
     },
   };
   stores.set(config, store);
@@ -87,6 +112,23 @@ export function presentedCredential(
   }
   return { kind: 'token', token: tokens[0]! };
 }
+
+/** An OAuth credential lasts while its issuer and its rule are configured; the token itself is checked per request. */
+function oauthRuleConfigured(config: GatewayConfig, identity: OAuthIdentity): boolean {
+  const oauth = config.auth?.oauth;
+  if (!oauth) return false;
+  const issuerKnown =
+    identity.issuer === BUILT_IN_ISSUER_NAME
+      ? oauth.server !== undefined
+      : oauth.authorizationServers.some((issuer) => issuer.name === identity.issuer);
+  if (!issuerKnown) return false;
+  return identity.rule === ANY_TOKEN_RULE
+    ? oauth.credentials.length === 0
+    : oauth.credentials.some((rule) => rule.id === identity.rule);
+}
+
+/** The rule id of OAuth credentials when no `auth.oauth.credentials` are configured. */
+export const ANY_TOKEN_RULE = '*';
 
 function digestOf(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();

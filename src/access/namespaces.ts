@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/model.js';
-import type { Mode, NamespaceObject, SandboxSettings } from '../config/schema.js';
+import type { Mode, NamespaceObject, SandboxSettings, Scope } from '../config/schema.js';
 import type { ToolFilterRules } from './tool-filter.js';
 
 /** The servers in no namespace, as a namespace of their own; no configured name can be empty. */
@@ -28,6 +28,8 @@ export interface ResolvedNamespace {
   /** Absent: the gateway's mode. */
   mode?: Mode;
   tools?: ToolFilterRules;
+  /** Default scope of its servers; absent: the top level's. */
+  scope?: Scope;
 }
 
 export interface NamespaceTable {
@@ -144,6 +146,7 @@ function resolveOne(
   const allowedOrigins = first('allowed_origins');
   const mode = first('mode');
   const tools = first('tools');
+  const scope = first('scope');
   return {
     name,
     own: own.get(name) ?? new Set(),
@@ -156,6 +159,7 @@ function resolveOne(
     ...(rateLimit === undefined ? {} : { rateLimitPerMinute: rateLimit }),
     ...(mode === undefined ? {} : { mode }),
     ...(tools === undefined ? {} : { tools }),
+    ...(scope === undefined ? {} : { scope }),
   };
 }
 

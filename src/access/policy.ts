@@ -3,7 +3,7 @@ import type { GatewayConfig } from '../config/model.js';
 import type { Mode, SandboxSettings } from '../config/schema.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { AuditLog } from './audit.js';
-import type { Credential } from './credentials.js';
+import { type Credential, credentialsOf } from './credentials.js';
 import { DEFAULT_NAMESPACE, type ResolvedNamespace, resolveNamespaces } from './namespaces.js';
 import { createServerToolFilter } from './tool-filter.js';
 
@@ -109,6 +109,29 @@ export function grantAccess(config: GatewayConfig, request: GrantRequest): Grant
   return { ok: true, grant };
 }
 
+/**
+ * The same request judged again under a reloaded config: a credential is looked up anew by its id and token
+ * (its namespaces and rules may have changed; a credential that is gone is 401). Open sessions follow reloads
+ * through this, so a narrowed credential loses access at once.
+ *
+ * @example const again = regrantAccess(nextConfig, request); if (!again.ok) session.close();
+ */
+export function regrantAccess(config: GatewayConfig, request: GrantRequest): GrantResult {
+  const { principal } = request;
+  if (principal.kind !== 'credential') return grantAccess(config, request);
+  const credential = credentialsOf(config).find(principal.credential);
+  if (!credential)
+    return { ok: false, status: 401, message: `credential "${principal.credential.id}" is no longer valid` };
+  return grantAccess(config, { ...request, principal: { ...principal, credential } });
+}
+
+/** A regrant as a session takes it: its new scope, or why it has none left. */
+export function reauthorization(
+  result: GrantResult,
+): { ok: true; scope: SessionScope } | { ok: false; message: string } {
+  return result.ok ? { ok: true, scope: result.grant.scope } : { ok: false, message: result.message };
+}
+
 /** A one-line description of a grant for logs: `alice → public, crypto`. */
 export function describeGrant(grant: AccessGrant): string {
   const names = grant.namespaces.map((name) => (name === DEFAULT_NAMESPACE ? '(no namespace)' : name));
@@ -193,6 +216,7 @@ function auditHook(
         outcome,
         endpoint: via,
         ...(address === undefined ? {} : { address }),
+        ...(credential?.oauth?.clientId === undefined ? {} : { client_id: credential.oauth.clientId }),
       });
   };
 }

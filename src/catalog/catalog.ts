@@ -1,8 +1,8 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 
 import { createToolFilter } from '../access/tool-filter.js';
-import { DEFAULT_TOOL_NAMING } from '../config/model.js';
-import type { ListKind, Upstream } from '../upstream/upstream.js';
+import { DEFAULT_TOOL_NAMING, type ServerConfig } from '../config/model.js';
+import type { ListKind, UpstreamLists } from '../upstream/instance-lists.js';
 import { assignNames, closestNames, publicToolDefinition } from './naming.js';
 import type { CatalogPrompt, CatalogResource, CatalogTemplate, CatalogTool } from './types.js';
 
@@ -16,6 +16,17 @@ export interface ResourceRoute {
 
 /** States whose last known lists stay in the catalog: calls to them wait for the server instead of vanishing. */
 const LISTED_STATES = new Set(['ready', 'idle', 'starting', 'restarting']);
+
+/** What the catalog is built from: one server's lists as some instance of it last reported them. */
+export interface ListSource {
+  readonly name: string;
+  readonly state: string;
+  readonly config: Pick<ServerConfig, 'prefix' | 'tools' | 'naming'>;
+  readonly lists: UpstreamLists;
+}
+
+/** For each list kind that changed, the servers whose entries changed (added, removed, renamed or edited). */
+export type CatalogChanges = Map<ListKind, Set<string>>;
 
 /**
  * The merged view of every server's tools, prompts, resources and templates, rebuilt from the upstreams'
@@ -34,23 +45,34 @@ export class Catalog {
   private promptsByName = new Map<string, CatalogPrompt>();
   private resourcesByUri = new Map<string, CatalogResource>();
   private compiledTemplates: { server: string; template: UriTemplate }[] = [];
-  private signatures: Record<ListKind, string> = { tools: '', prompts: '', resources: '' };
+  private signatures: Record<ListKind, Map<string, string>> = {
+    tools: new Map(),
+    prompts: new Map(),
+    resources: new Map(),
+  };
 
-  /** Rebuilds from `upstreams` (in config order) and returns the kinds whose content changed. */
-  rebuild(upstreams: readonly Upstream[]): Set<ListKind> {
-    const listed = upstreams.filter((upstream) => LISTED_STATES.has(upstream.state));
+  /** Rebuilds from `sources` (in config order) and returns what changed, by kind and server. */
+  rebuild(sources: readonly ListSource[]): CatalogChanges {
+    const listed = sources.filter((source) => LISTED_STATES.has(source.state));
     this.renames = [];
     this.buildTools(listed);
     this.buildPrompts(listed);
     this.buildResources(listed);
-    const next = {
-      tools: JSON.stringify(this.tools.map((tool) => tool.definition)),
-      prompts: JSON.stringify(this.prompts.map((prompt) => prompt.definition)),
-      resources: JSON.stringify([this.resources.map((r) => r.publicUri), this.templates.map((t) => t.definition)]),
+    const next: Record<ListKind, Map<string, string>> = {
+      tools: signaturesByServer(this.tools, (tool) => tool.definition),
+      prompts: signaturesByServer(this.prompts, (prompt) => prompt.definition),
+      resources: signaturesByServer(
+        [
+          ...this.resources.map((resource) => ({ server: resource.server, value: resource.publicUri as unknown })),
+          ...this.templates.map((template) => ({ server: template.server, value: template.definition as unknown })),
+        ],
+        (entry) => entry.value,
+      ),
     };
-    const changed = new Set<ListKind>();
+    const changed: CatalogChanges = new Map();
     for (const kind of ['tools', 'prompts', 'resources'] as const) {
-      if (next[kind] !== this.signatures[kind]) changed.add(kind);
+      const servers = differingKeys(this.signatures[kind], next[kind]);
+      if (servers.size > 0) changed.set(kind, servers);
     }
     this.signatures = next;
     return changed;
@@ -117,7 +139,7 @@ export class Catalog {
     return shadowedUri(server, originalUri);
   }
 
-  private buildTools(upstreams: readonly Upstream[]): void {
+  private buildTools(upstreams: readonly ListSource[]): void {
     const claims = upstreams.flatMap((upstream) => {
       const allowed = createToolFilter(upstream.config.tools);
       return upstream.lists.tools
@@ -143,7 +165,7 @@ export class Catalog {
     this.collectRenames('tool', names);
   }
 
-  private buildPrompts(upstreams: readonly Upstream[]): void {
+  private buildPrompts(upstreams: readonly ListSource[]): void {
     const claims = upstreams.flatMap((upstream) =>
       upstream.lists.prompts.map((prompt) => ({
         server: upstream.name,
@@ -163,7 +185,7 @@ export class Catalog {
     this.collectRenames('prompt', names);
   }
 
-  private buildResources(upstreams: readonly Upstream[]): void {
+  private buildResources(upstreams: readonly ListSource[]): void {
     const byUri = new Map<string, CatalogResource>();
     const resources: CatalogResource[] = [];
     for (const upstream of upstreams) {
@@ -207,6 +229,23 @@ export class Catalog {
     for (const name of names)
       if (name.renamed) this.renames.push(`${kind} of server "${name.server}": ${name.renamed}`);
   }
+}
+
+function signaturesByServer<T extends { server: string }>(entries: readonly T[], pick: (entry: T) => unknown) {
+  const parts = new Map<string, unknown[]>();
+  for (const entry of entries) {
+    let list = parts.get(entry.server);
+    if (!list) parts.set(entry.server, (list = []));
+    list.push(pick(entry));
+  }
+  return new Map([...parts].map(([server, list]) => [server, JSON.stringify(list)]));
+}
+
+function differingKeys(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): Set<string> {
+  const keys = new Set<string>();
+  for (const [key, value] of after) if (before.get(key) !== value) keys.add(key);
+  for (const key of before.keys()) if (!after.has(key)) keys.add(key);
+  return keys;
 }
 
 function shadowedUri(server: string, uri: string): string {

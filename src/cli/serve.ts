@@ -120,7 +120,7 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
   const startup = gateway.start();
   watchStartup(gateway, startup, log);
   const started = startup.then(async () => {
-    const ready = gateway.listUpstreams().filter((upstream) => upstream.state === 'ready').length;
+    const ready = gateway.listServers().filter((upstream) => upstream.state === 'ready').length;
     const enabled = gateway.config.servers.filter((server) => server.enabled).length;
     log.info({ notice: true }, `Gateway ready: ${ready} of ${enabled} servers, ${gateway.catalog.tools.length} tools`);
     if (stopping) return;

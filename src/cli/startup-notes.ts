@@ -37,7 +37,7 @@ export function watchStartup(gateway: Gateway, startup: Promise<unknown>, log: L
   const startedAt = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const note = () => {
-    const waiting = gateway.listUpstreams().filter((upstream) => upstream.state === 'starting');
+    const waiting = gateway.listServers().filter((upstream) => upstream.state === 'starting');
     if (waiting.length > 0) {
       const seconds = Math.round((Date.now() - startedAt) / 1000);
       const names = waiting.map((upstream) => `${upstream.name} (up to ${upstream.config.startTimeoutMs / 1000} s)`);

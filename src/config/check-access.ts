@@ -1,3 +1,4 @@
+import { checkOAuthSemantics } from '../auth/check-oauth.js';
 import { type ConfigIssue, formatPath, isRecord, type PathSegment, suggest } from './issues.js';
 
 /** A server entry as the semantic checks see it: its name, where it sits, and its own `namespace` tag. */
@@ -79,7 +80,7 @@ export function checkAccessSemantics(data: unknown, servers: ServerRef[]): Confi
     }
   }
 
-  issues.push(...checkCredentials(data, known));
+  issues.push(...checkCredentials(data, known), ...checkOAuthSemantics(data, known));
   return issues;
 }
 

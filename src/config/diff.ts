@@ -41,8 +41,8 @@ const GLOBAL_SECTIONS: readonly GlobalSection[] = [
 ];
 
 /**
- * What the running process or connection of a server was made from. `enabled` and `lazy` are here because
- * flipping them means starting or stopping the server, which the supervisor does on the restart path.
+ * What the running process or connection of a server was made from. `enabled`, `lazy` and `scope` are here
+ * because changing them means starting or stopping instances, which the supervisor does on the restart path.
  */
 export const RESTART_FIELDS: readonly (keyof ServerConfig)[] = [
   'transport',
@@ -54,6 +54,7 @@ export const RESTART_FIELDS: readonly (keyof ServerConfig)[] = [
   'headers',
   'enabled',
   'lazy',
+  'scope',
 ];
 
 /**

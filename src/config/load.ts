@@ -5,6 +5,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { parseDocument } from 'yaml';
 
 import { GatewayError } from '../errors.js';
+import { checkUpstreamIdentities } from './check-identities.js';
 import { interpolate } from './interpolate.js';
 import { withPositions } from './issue-positions.js';
 import {
@@ -114,7 +115,11 @@ export function parseConfigText(text: string, options: ParseConfigTextOptions = 
   if (issues.length > 0 || !result.success) {
     throw configInvalidError(path, withPositions(withoutBom(text), sortByDocumentOrder(issues, data)));
   }
-  return normalizeConfig(result.data, path);
+  const config = normalizeConfig(result.data, path);
+  // Per-user values depend on each server's resolved scope, known only once the config is normalised.
+  const late = checkUpstreamIdentities(config, data);
+  if (late.length > 0) throw configInvalidError(path, withPositions(withoutBom(text), sortByDocumentOrder(late, data)));
+  return config;
 }
 
 function formatOf(path: string | undefined): ConfigFormat {

@@ -1,4 +1,4 @@
-import type { ManifestsSettings, Mode, NamespaceEntry, SandboxSettings } from './schema.js';
+import type { ManifestsSettings, Mode, NamespaceEntry, SandboxSettings, Scope } from './schema.js';
 
 /**
  * The one internal model every accepted config shape (v1 list, v2 object, `mcpServers`) is normalised to.
@@ -25,6 +25,20 @@ export interface NamingPolicy {
 /** 64 characters (what LLM APIs take) minus 16 for a client's own prefix (`mcp__mcproxy__` is 14); no dots. */
 export const DEFAULT_TOOL_NAMING: NamingPolicy = { maxLength: 48, allowDots: false };
 
+/** How many instances of a server run: one for all clients, one per client session, or one per credential. */
+export type ServerScope = Scope;
+
+/** Values laid over a server's `env` and `headers` in the instances started for one credential. */
+export interface UpstreamIdentity {
+  env: Record<string, string>;
+  headers: Record<string, string>;
+}
+
+export interface ServerRoot {
+  uri: string;
+  name?: string;
+}
+
 export interface ServerConfig {
   name: string;
   transport: ServerTransport;
@@ -47,6 +61,12 @@ export interface ServerConfig {
   idleTimeoutMs?: number;
   tools: { allow?: string[]; deny?: string[] };
   restart: RestartPolicy;
+  /** Resolved: the server's own, else its namespaces', else the top level's, else by transport. */
+  scope: ServerScope;
+  /** Most instances at once of a session- or credential-scoped server. */
+  maxInstances: number;
+  /** Roots given to a shared server that asks outside any client's call. */
+  roots: ServerRoot[];
 }
 
 /** One credential of `auth.tokens`. `token` is the secret itself, read from the environment. */
@@ -57,10 +77,62 @@ export interface CredentialConfig {
   namespaces?: string[];
   tools: { allow?: string[]; deny?: string[] };
   rateLimitPerMinute?: number;
+  /** This credential's own env and headers, by server name. */
+  upstreams: Record<string, UpstreamIdentity>;
 }
+
+/** What a credential grants, whoever holds it: a static token's entry, or an OAuth rule. */
+export type CredentialGrantConfig = Omit<CredentialConfig, 'token'>;
+
+/** An external authorization server whose access tokens are accepted. */
+export interface OAuthIssuerConfig {
+  /** Prefix of its users' credential ids. */
+  name: string;
+  issuer: string;
+  jwksUri?: string;
+  /** `aud` values accepted from it besides the gateway's resource URLs. */
+  audiences: string[];
+  subjectClaim: string;
+  introspection?: { endpoint?: string; clientId: string; clientSecret: string; cacheMs: number };
+}
+
+/** A rule of `auth.oauth.credentials`: which tokens it matches, and what they then grant. */
+export interface OAuthCredentialRule extends CredentialGrantConfig {
+  scopes: string[];
+  claims: Record<string, string | number | boolean>;
+  /** Names of the issuers whose tokens qualify; all when absent. */
+  issuers?: string[];
+}
+
+/** The built-in authorization server. */
+export interface OAuthServerConfig {
+  ownerPassword: string;
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  scopes: string[];
+  /** Absolute path of the state file; memory only when absent. */
+  stateFile?: string;
+  maxClients: number;
+}
+
+export interface OAuthConfig {
+  /** The origin clients reach the gateway at; the listening URL when absent (loopback only). */
+  publicUrl?: string;
+  audiences: string[];
+  clockSkewMs: number;
+  authorizationServers: OAuthIssuerConfig[];
+  /** Empty: every valid token opens what a credential without `namespaces` opens. */
+  credentials: OAuthCredentialRule[];
+  server?: OAuthServerConfig;
+}
+
+/** The name of the built-in authorization server in credential ids (`mcproxy:owner`). */
+export const BUILT_IN_ISSUER_NAME = 'mcproxy';
 
 export interface AuthConfig {
   tokens: CredentialConfig[];
+  /** OAuth 2.1 access tokens; absent when the file has no `auth.oauth` block. */
+  oauth?: OAuthConfig;
   /** Lower-case name of the API-key header. */
   apiKeyHeader: string;
   /** Default of `require_auth` for namespaces and for servers in no namespace. */
@@ -93,6 +165,7 @@ export interface GatewayConfig {
 }
 
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_INSTANCES = 64;
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   maxAttempts: 3,

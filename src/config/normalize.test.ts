@@ -1,7 +1,47 @@
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_RESTART_POLICY, DEFAULT_START_TIMEOUT_MS, DEFAULT_TOOL_TIMEOUT_MS } from './model.js';
+import {
+  DEFAULT_MAX_INSTANCES,
+  DEFAULT_RESTART_POLICY,
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_TOOL_TIMEOUT_MS,
+} from './model.js';
 import { checkConfigSemantics, inferTransport, normalizeConfig } from './normalize.js';
+
+describe('scope', () => {
+  const scopes = (file: Parameters<typeof normalizeConfig>[0]) =>
+    Object.fromEntries(normalizeConfig(file).servers.map((server) => [server.name, server.scope]));
+
+  it('is shared for stdio servers and session for remote ones unless set', () => {
+    expect(
+      scopes({ servers: { local: { command: 'x' }, remote: { url: 'https://h/mcp' }, old: { url: 'https://h/sse' } } }),
+    ).toEqual({ local: 'shared', remote: 'session', old: 'session' });
+  });
+
+  it('inherits server > namespace (along extends) > top level > transport default', () => {
+    expect(
+      scopes({
+        scope: 'credential',
+        servers: {
+          own: { command: 'x', scope: 'shared', namespace: 'team' },
+          member: { command: 'x', namespace: 'team' },
+          child: { command: 'x', namespace: 'sub' },
+          plain: { command: 'x' },
+        },
+        namespaces: { team: { scope: 'session' }, sub: { extends: 'team' } },
+      }),
+    ).toEqual({ own: 'shared', member: 'session', child: 'session', plain: 'credential' });
+  });
+
+  it('takes the most separate scope when namespaces disagree', () => {
+    expect(
+      scopes({
+        servers: { both: { command: 'x' } },
+        namespaces: { a: { servers: ['both'], scope: 'shared' }, b: { servers: ['both'], scope: 'session' } },
+      }),
+    ).toEqual({ both: 'session' });
+  });
+});
 
 describe('inferTransport', () => {
   it.each([
@@ -38,6 +78,9 @@ describe('normalizeConfig', () => {
           lazy: false,
           tools: {},
           restart: DEFAULT_RESTART_POLICY,
+          scope: 'shared',
+          maxInstances: DEFAULT_MAX_INSTANCES,
+          roots: [],
         },
       ],
       mode: 'direct',

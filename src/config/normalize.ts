@@ -2,11 +2,14 @@ import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 
 import type { z } from 'zod';
 
+import { resolveNamespaces } from '../access/namespaces.js';
+import { toOAuthConfig } from '../auth/oauth-config.js';
 import { checkAccessSemantics } from './check-access.js';
 import { type ConfigIssue, formatPath, isRecord, type PathSegment, suggest } from './issues.js';
 import {
   type AuthConfig,
   DEFAULT_API_KEY_HEADER,
+  DEFAULT_MAX_INSTANCES,
   DEFAULT_RESTART_POLICY,
   DEFAULT_START_TIMEOUT_MS,
   DEFAULT_TOOL_NAMING,
@@ -14,6 +17,7 @@ import {
   type GatewayConfig,
   type RestartPolicy,
   type ServerConfig,
+  type ServerScope,
   type ServerTransport,
 } from './model.js';
 import { type ConfigFileSchema, NamedServerEntrySchema, type ServerEntry } from './schema.js';
@@ -94,9 +98,8 @@ function hasTypoOf(entry: Record<string, unknown>, fields: string[]): boolean {
  * @example normalizeConfig({ mcpServers: { fs: { command: 'npx' } } }).servers[0]?.transport // 'stdio'
  */
 export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayConfig {
-  const servers = listServerEntries(file).map((ref) =>
-    toServerConfig(ref.name, ref.entry as ServerEntry, file.restart, file.naming),
-  );
+  const refs = listServerEntries(file);
+  const servers = refs.map((ref) => toServerConfig(ref.name, ref.entry as ServerEntry, file.restart, file.naming));
   const shape = Array.isArray(file.servers)
     ? 'v1'
     : file.servers !== undefined
@@ -113,7 +116,7 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
     source: path === undefined ? { shape } : { path, shape },
   };
   // Access settings are only set when present, so a plain config normalises to exactly what it did before.
-  if (file.auth !== undefined) config.auth = toAuthConfig(file.auth);
+  if (file.auth !== undefined) config.auth = toAuthConfig(file.auth, path);
   if (file.tls !== undefined) {
     config.tls = { certPath: besideConfig(file.tls.cert, path), keyPath: besideConfig(file.tls.key, path) };
   }
@@ -121,22 +124,58 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
   if (file.rate_limit !== undefined) config.rateLimitPerMinute = file.rate_limit.requests_per_minute;
   if (file.allowed_origins !== undefined) config.allowedOrigins = file.allowed_origins;
   if (file.allowed_hosts !== undefined) config.allowedHosts = file.allowed_hosts;
+  resolveScopes(
+    config,
+    refs.map((ref) => (ref.entry as ServerEntry).scope),
+    file.scope,
+  );
   return config;
 }
 
-function toAuthConfig(auth: NonNullable<ParsedConfigFile['auth']>): AuthConfig {
+/** How separate each scope keeps clients, for a server whose namespaces disagree: the most separate wins. */
+const SEPARATION: Record<ServerScope, number> = { shared: 0, credential: 1, session: 2 };
+
+/**
+ * A server's scope: its own, else the scope its namespaces set (inherited along `extends`; when several of
+ * its namespaces disagree, the most separate), else the top-level `scope`, else `shared` for a stdio server
+ * and `session` for a remote one, which then keeps one upstream MCP session per client session.
+ */
+function resolveScopes(config: GatewayConfig, own: (ServerScope | undefined)[], top: ServerScope | undefined): void {
+  const table = resolveNamespaces(config);
+  config.servers.forEach((server, index) => {
+    const explicit = own[index];
+    if (explicit !== undefined) {
+      server.scope = explicit;
+      return;
+    }
+    const fromNamespaces = [...table.byName.values()]
+      .filter((ns) => ns.own.has(server.name) && ns.scope !== undefined)
+      .map((ns) => ns.scope!)
+      .sort((a, b) => SEPARATION[b] - SEPARATION[a])[0];
+    server.scope = fromNamespaces ?? top ?? (server.transport === 'stdio' ? 'shared' : 'session');
+  });
+}
+
+function toAuthConfig(auth: NonNullable<ParsedConfigFile['auth']>, path: string | undefined): AuthConfig {
   const tokens = (auth.tokens ?? []).map((entry) => ({
     id: entry.id,
     token: entry.token,
     ...(entry.namespaces === undefined ? {} : { namespaces: entry.namespaces }),
     tools: { ...entry.tools },
     ...(entry.rate_limit === undefined ? {} : { rateLimitPerMinute: entry.rate_limit.requests_per_minute }),
+    upstreams: Object.fromEntries(
+      Object.entries(entry.upstreams ?? {}).map(([server, identity]) => [
+        server,
+        { env: identity.env ?? {}, headers: identity.headers ?? {} },
+      ]),
+    ),
   }));
   return {
     tokens,
     apiKeyHeader: (auth.api_key_header ?? DEFAULT_API_KEY_HEADER).toLowerCase(),
     // Configuring credentials closes the gateway unless a namespace (or this flag) opens it again.
-    requireAuth: auth.require_auth ?? tokens.length > 0,
+    requireAuth: auth.require_auth ?? (tokens.length > 0 || auth.oauth !== undefined),
+    ...(auth.oauth === undefined ? {} : { oauth: toOAuthConfig(auth.oauth, (file) => besideConfig(file, path)) }),
   };
 }
 
@@ -165,6 +204,13 @@ function toServerConfig(
     lazy: entry.lazy ?? false,
     tools: {},
     restart: restartPolicy(entry.restart, topRestart),
+    // Resolved with the namespaces once every server is known (resolveScopes).
+    scope: 'shared',
+    maxInstances: entry.max_instances ?? DEFAULT_MAX_INSTANCES,
+    roots: (entry.roots ?? []).map((root) => ({
+      uri: root.uri,
+      ...(root.name === undefined ? {} : { name: root.name }),
+    })),
   };
   // Optional fields are only set when present, so a normalised config compares and prints cleanly.
   if (entry.command !== undefined) server.command = entry.command;

@@ -33,6 +33,25 @@ export const RestartPolicySchema = z.strictObject({
   stable_after: seconds.optional().describe('Seconds of uptime after which the attempt count resets (60).'),
 });
 
+/** How many instances of a server there are: one for everyone, one per client session, or one per credential. */
+export const ScopeSchema = z
+  .enum(['shared', 'session', 'credential'])
+  .describe(
+    'Instances of the server: shared (one for all clients), session (one per client session) or credential (one per credential; anonymous clients form one group).',
+  );
+
+/** A root announced to a shared server, which has no single client to ask for its roots. */
+export const RootSchema = z.strictObject({
+  uri: z.string().min(1).describe('The root, usually a file:// URI.'),
+  name: z.string().optional().describe('A name for the root.'),
+});
+
+/** A credential's own values for one server: laid over the server's env and headers in that user's instances. */
+export const UpstreamIdentitySchema = z.strictObject({
+  env: stringMap.optional().describe("Environment variables of this user's instances, over the server's env."),
+  headers: stringMap.optional().describe("HTTP headers of this user's instances, over the server's headers."),
+});
+
 export const ServerEntrySchema = z.strictObject({
   command: z.string().min(1).optional().describe('Executable of a local stdio server.'),
   args: z.array(z.string()).optional().describe('Arguments of the command.'),
@@ -70,6 +89,19 @@ export const ServerEntrySchema = z.strictObject({
   idle_timeout: seconds.optional().describe('Stop the server after this many idle seconds (never).'),
   tools: ToolFilterSchema.optional(),
   restart: RestartPolicySchema.optional(),
+  scope: ScopeSchema.optional().describe(
+    'Instances of the server: shared, session or credential (inherited from its namespace and the top level; shared for stdio servers, session for remote ones).',
+  ),
+  max_instances: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Most instances of a session- or credential-scoped server at once (64).'),
+  roots: z
+    .array(RootSchema)
+    .optional()
+    .describe('Roots a shared server is given when it asks outside a client call (none).'),
 });
 
 /** The seeds' v1 entry: the same fields plus its name. */
@@ -144,6 +176,7 @@ export const NamespaceObjectSchema = z.strictObject({
   sandbox: SandboxSchema.optional(),
   mode: ModeSchema.optional(),
   tools: ToolFilterSchema.optional().describe('Tool allow/deny globs: "name" on any server, "server/name" on one.'),
+  scope: ScopeSchema.optional().describe("Default scope of the namespace's servers (inherited)."),
 });
 
 export const NamespaceSchema = z.union([z.array(serverName), NamespaceObjectSchema]);
@@ -180,6 +213,114 @@ export const CredentialSchema = z.strictObject({
     .describe('Namespaces this credential opens; every namespace except isolated ones when absent.'),
   tools: ToolFilterSchema.optional().describe('Tool allow/deny globs for this credential.'),
   rate_limit: RateLimitSchema.optional(),
+  upstreams: z
+    .record(serverName, UpstreamIdentitySchema)
+    .optional()
+    .describe(
+      "This user's own env and headers per server (e.g. their own API token), used by the session- and credential-scoped instances started for them.",
+    ),
+});
+
+/** An https URL, or http on loopback only (OAuth metadata and tokens must not cross a network in clear text). */
+const secureUrl = z.url({ protocol: /^https?$/ }).refine(
+  (value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  },
+  { message: 'must be an https URL (http only for localhost or 127.0.0.1)' },
+);
+const scopeName = z
+  .string()
+  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope is one word of printable ASCII, no quotes or backslashes');
+
+export const OAuthIssuerSchema = z.strictObject({
+  issuer: secureUrl.describe('Issuer identifier of an external authorization server (the `iss` of its tokens).'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'a name may contain only letters, digits, "_", "." and "-"')
+    .max(64)
+    .optional()
+    .describe('Prefix of the credential ids of its users (`<name>:<subject>`); the issuer host name when absent.'),
+  jwks_uri: secureUrl.optional().describe('Where its signing keys are; discovered from its metadata when absent.'),
+  audiences: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("`aud` values accepted from this issuer besides the gateway's resource URLs (e.g. an API identifier)."),
+  subject_claim: z.string().min(1).optional().describe('Claim that names the user (sub).'),
+  introspection: z
+    .strictObject({
+      endpoint: secureUrl.optional().describe('RFC 7662 endpoint; discovered from the issuer metadata when absent.'),
+      client_id: z.string().min(1).describe("The gateway's client id at the authorization server."),
+      client_secret: z.string().min(1).describe('Its secret; use "${VAR}".'),
+      cache_secs: z.number().min(0).optional().describe('Seconds an active answer is reused (30; 0 asks every time).'),
+    })
+    .optional()
+    .describe('Check its tokens by introspection (opaque tokens, immediate revocation) instead of JWT signatures.'),
+});
+
+export const OAuthCredentialSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.@-]+$/, 'an id may contain only letters, digits, "_", ".", "@" and "-"')
+    .max(64)
+    .describe("Name of the rule; a user's credential id is `<issuer name>:<subject>`."),
+  scopes: z.array(scopeName).optional().describe('Scopes the token must all have (none: any token).'),
+  claims: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe('Claims the token must have, with these values (a list claim must contain the value).'),
+  issuers: z.array(z.string()).optional().describe('Names of the authorization servers whose tokens qualify (all).'),
+  namespaces: z
+    .array(z.string())
+    .optional()
+    .describe('Namespaces it opens; every namespace except isolated ones when absent.'),
+  tools: ToolFilterSchema.optional().describe('Tool allow/deny globs.'),
+  rate_limit: RateLimitSchema.optional(),
+});
+
+export const OAuthServerSchema = z.strictObject({
+  enabled: z.boolean().optional().describe('Run the built-in authorization server (true when this block is present).'),
+  owner_password: z
+    .string()
+    .min(12, 'the owner password must be at least 12 characters long')
+    .describe('What the owner types on the consent page to sign in; use "${VAR}".'),
+  access_token_ttl: seconds.optional().describe('Lifetime of an access token in seconds (3600).'),
+  refresh_token_ttl: seconds.optional().describe('Lifetime of a refresh token in seconds (2592000, 30 days).'),
+  scopes: z
+    .array(scopeName)
+    .optional()
+    .describe('Scopes a client may ask for; the scopes of auth.oauth.credentials when absent.'),
+  state_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'JSON file (mode 0600) keeping registered clients and refresh grants across restarts; memory only when absent.',
+    ),
+  max_clients: z.number().int().positive().optional().describe('Registered clients kept; the oldest go first (100).'),
+});
+
+export const OAuthSchema = z.strictObject({
+  public_url: secureUrl
+    .refine((value) => ['', '/'].includes(new URL(value).pathname), { message: 'must be an origin, with no path' })
+    .optional()
+    .describe(
+      'The URL clients reach the gateway at (https://mcp.example.com); the listening URL on loopback when absent.',
+    ),
+  audiences: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("`aud` values accepted besides the gateway's own resource URLs."),
+  clock_skew: z.number().min(0).max(600).optional().describe('Seconds of clock difference tolerated on exp/nbf (60).'),
+  authorization_servers: z
+    .array(OAuthIssuerSchema)
+    .optional()
+    .describe('External authorization servers whose access tokens are accepted.'),
+  credentials: z
+    .array(OAuthCredentialSchema)
+    .optional()
+    .describe("Rules from a token's scopes and claims to namespaces and tool rules; the first that matches applies."),
+  server: OAuthServerSchema.optional().describe('The built-in authorization server, for a gateway with one owner.'),
 });
 
 export const AuthSchema = z.strictObject({
@@ -192,7 +333,10 @@ export const AuthSchema = z.strictObject({
   require_auth: z
     .boolean()
     .optional()
-    .describe('Default of require_auth for namespaces and servers in none (true when tokens are configured).'),
+    .describe('Default of require_auth for namespaces and servers in none (true when tokens or oauth are configured).'),
+  oauth: OAuthSchema.optional().describe(
+    'OAuth 2.1: access tokens from authorization servers, beside the static tokens.',
+  ),
 });
 
 export const TlsSchema = z.strictObject({
@@ -216,6 +360,7 @@ export const ConfigFileSchema = z
       .optional()
       .describe('The format of Claude Desktop, Cursor and VS Code, accepted as it is.'),
     mode: ModeSchema.optional().describe('How the catalog is exposed: direct (default), code or meta.'),
+    scope: ScopeSchema.optional().describe('Default scope of every server (shared for stdio, session for remote).'),
     restart: RestartPolicySchema.optional().describe('Default restart policy of every server.'),
     naming: NamingSchema.optional().describe(
       'The budget of tool names: longer ones are cut and end in a short hash; the original name is kept in _meta.',
@@ -245,4 +390,5 @@ export type NamespaceEntry = z.output<typeof NamespaceSchema>;
 export type NamingSettings = z.output<typeof NamingSchema>;
 export type ManifestsSettings = z.output<typeof ManifestsSchema>;
 export type Mode = z.output<typeof ModeSchema>;
+export type Scope = z.output<typeof ScopeSchema>;
 export type NamespaceObject = z.output<typeof NamespaceObjectSchema>;

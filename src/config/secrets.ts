@@ -11,7 +11,8 @@ const cache = new WeakMap<GatewayConfig, readonly string[]>();
 /**
  * The values that must never appear in logs, health or errors: every header value, every env value whose
  * name says it is a secret, and every other env value long enough to be one; the password and credential-like
- * query values of server URLs; the tokens of `auth`. Short ordinary values ("true", a server's own name) are
+ * query values of server URLs; the tokens of `auth`, each credential's own env and header values, and the
+ * owner password and introspection secrets of `auth.oauth`. Short ordinary values ("true", a server's own name) are
  * left alone, or the log would mask words it needs.
  * The same array is returned for the same config, so maskers can cache their work.
  */
@@ -28,7 +29,18 @@ export function secretValues(config: GatewayConfig): readonly string[] {
     for (const [key, value] of Object.entries(server.headers)) add(key, value, true);
     if (server.url !== undefined) for (const value of urlSecrets(server.url)) add('url', value, true);
   }
-  for (const credential of config.auth?.tokens ?? []) add('token', credential.token, true);
+  for (const credential of config.auth?.tokens ?? []) {
+    add('token', credential.token, true);
+    for (const identity of Object.values(credential.upstreams)) {
+      for (const [key, value] of Object.entries(identity.env)) add(key, value, false);
+      for (const [key, value] of Object.entries(identity.headers)) add(key, value, true);
+    }
+  }
+  const oauth = config.auth?.oauth;
+  if (oauth?.server) add('password', oauth.server.ownerPassword, true);
+  for (const issuer of oauth?.authorizationServers ?? []) {
+    if (issuer.introspection) add('secret', issuer.introspection.clientSecret, true);
+  }
   const list = [...values];
   cache.set(config, list);
   return list;

@@ -92,7 +92,7 @@ export class ManifestService {
     this.latest = {
       generatedAt: new Date().toISOString(),
       reason,
-      servers: this.gateway.listUpstreams().map((upstream) => ({
+      servers: this.gateway.listServers().map((upstream) => ({
         name: upstream.name,
         state: upstream.state,
         tools: catalog.toolCount(upstream.name),
@@ -115,22 +115,25 @@ export class ManifestService {
   }
 
   private async healthCheckAll(): Promise<void> {
-    const ready = this.gateway.listUpstreams().filter((upstream) => upstream.state === 'ready');
+    const ready = this.gateway
+      .listServers()
+      .flatMap((server) => server.listInstances())
+      .filter((instance) => instance.state === 'ready');
     await Promise.all(
-      ready.map((upstream) =>
-        upstream
+      ready.map((instance) =>
+        instance
           .request('ping', undefined, {
             timeoutMs: HEALTH_CHECK_TIMEOUT_MS,
-            describe: `health check of "${upstream.name}"`,
+            describe: `health check of "${instance.name}"`,
           })
-          .catch((error: unknown) => upstream.log.warn(`health check failed: ${errorMessage(error)}`)),
+          .catch((error: unknown) => instance.log.warn(`health check failed: ${errorMessage(error)}`)),
       ),
     );
   }
 
   private restartFailed(): void {
     const now = Date.now();
-    for (const upstream of this.gateway.listUpstreams()) {
+    for (const upstream of this.gateway.listServers()) {
       if (!upstream.config.enabled || upstream.state !== 'failed') continue;
       if (now - (this.lastRetry.get(upstream.name) ?? -Infinity) < RESTART_FAILED_COOLDOWN_MS) continue;
       this.lastRetry.set(upstream.name, now);

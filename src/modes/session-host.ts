@@ -25,14 +25,14 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
       const visible = narrowed(namespace);
       const tools = session.view.toolEntries();
       return gateway
-        .listUpstreams()
-        .filter((upstream) => upstream.config.enabled && visible(upstream.name))
-        .map((upstream) => ({
-          name: upstream.name,
-          ...(upstream.config.description ? { description: upstream.config.description } : {}),
-          ...(upstream.config.namespace ? { namespace: upstream.config.namespace } : {}),
-          state: upstream.state,
-          toolCount: tools.filter((tool) => tool.server === upstream.name).length,
+        .listServers()
+        .filter((server) => server.config.enabled && visible(server.name))
+        .map((server) => ({
+          name: server.name,
+          ...(server.config.description ? { description: server.config.description } : {}),
+          ...(server.config.namespace ? { namespace: server.config.namespace } : {}),
+          state: server.state,
+          toolCount: tools.filter((tool) => tool.server === server.name).length,
         }));
     },
 
@@ -49,17 +49,17 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
         if (view.catalog.findToolByOrigin(server, tool)) session.scope.onToolCall?.(server, tool)('denied');
         throw unknownTool(view.toolEntries(), server, tool, options.namespace);
       }
-      const upstream = gateway.upstream(server);
-      if (!upstream) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${server}" is not configured any more`);
+      const origin = session.origin;
+      const instance = gateway.instanceFor(server, origin);
       const record = { metrics: gateway.metrics, scope: session.scope, server, tool };
       return recordedToolCall(record, async () => {
-        const result = await upstream.request(
+        const result = await instance.request(
           'tools/call',
           { name: tool, arguments: args },
           {
             signal: options.signal,
-            origin: session.origin,
-            timeoutMs: upstream.config.toolTimeoutMs,
+            origin,
+            timeoutMs: instance.config.toolTimeoutMs,
             describe: `tool "${tool}" on server "${server}"`,
           },
         );

@@ -29,6 +29,11 @@ export interface Metrics {
   setServerState(server: string, state: string): void;
   serverRestarted(server: string): void;
   setServerTools(server: string, count: number): void;
+  /** Sets `mcproxy_server_instances`: the live instances of a server (1 for a shared one). */
+  setServerInstances(server: string, count: number): void;
+  /** Counts an instance started for a client session or credential, and one stopped. */
+  instanceStarted(server: string): void;
+  instanceStopped(server: string): void;
   /** Drops every series of a server removed from the config. */
   removeServer(server: string): void;
   /** Counts a finished tool call and observes its duration. */
@@ -86,6 +91,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const tools = new Gauge({
     name: 'mcproxy_server_tools',
     help: 'Tools an upstream MCP server exposes through the gateway.',
+    labelNames: ['server'],
+    registers,
+  });
+  const instances = new Gauge({
+    name: 'mcproxy_server_instances',
+    help: 'Live instances of an upstream MCP server: 1 when shared, else one per client session or credential.',
+    labelNames: ['server'],
+    registers,
+  });
+  const instanceStarts = new Counter({
+    name: 'mcproxy_instance_starts_total',
+    help: 'Instances of a session- or credential-scoped server started for a client.',
+    labelNames: ['server'],
+    registers,
+  });
+  const instanceStops = new Counter({
+    name: 'mcproxy_instance_stops_total',
+    help: 'Instances of a session- or credential-scoped server stopped (owner gone, idle, or reload).',
     labelNames: ['server'],
     registers,
   });
@@ -163,11 +186,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     setServerTools(server, count) {
       tools.set({ server }, count);
     },
+    setServerInstances(server, count) {
+      instances.set({ server }, count);
+    },
+    instanceStarted(server) {
+      instanceStarts.inc({ server });
+    },
+    instanceStopped(server) {
+      instanceStops.inc({ server });
+    },
     removeServer(server) {
       for (const key of children.keys()) if (key.startsWith(`${server}\0`)) children.delete(key);
       for (const state of knownStates.get(server) ?? []) stateGauge.remove({ server, state });
       knownStates.delete(server);
-      for (const metric of [up, restarts, tools]) metric.remove({ server });
+      for (const metric of [up, restarts, tools, instances, instanceStarts, instanceStops]) metric.remove({ server });
       for (const tool of toolsOf.get(server) ?? []) {
         durations.remove({ server, tool });
         for (const outcome of ['ok', 'error', 'timeout', 'cancelled']) calls.remove({ server, tool, outcome });

@@ -57,6 +57,11 @@ function duration(seconds) {
   if (m) return m + 'm ' + String(s % 60).padStart(2, '0') + 's';
   return s + 's';
 }
+function scope(s) {
+  if (!s.scope || s.scope === 'shared') return s.scope || '';
+  const n = s.instanceCount || 0;
+  return s.scope + ' · ' + n + (n === 1 ? ' instance' : ' instances');
+}
 function stat(id, value, label) {
   $(id).replaceChildren(el('b', { textContent: String(value) }), el('small', { textContent: label }));
 }
@@ -83,17 +88,18 @@ function render(report) {
       el('td', { className: 'num', textContent: String(s.restarts ?? 0) }),
       el('td', { className: 'num', textContent: s.state === 'ready' ? duration(s.uptimeSeconds) : '–' }),
       el('td', { className: 'num mono', textContent: s.pid ? String(s.pid) : '–' }),
+      el('td', { className: 'mono', textContent: scope(s) }),
     ]);
     row.dataset.server = name;
     row.dataset.state = s.state;
     rows.push(row);
     if (s.lastError) {
-      const error = el('tr', { className: 'error' }, [el('td', { colSpan: 7, textContent: '⚠ ' + s.lastError })]);
+      const error = el('tr', { className: 'error' }, [el('td', { colSpan: 8, textContent: '⚠ ' + s.lastError })]);
       error.dataset.errorFor = name;
       rows.push(error);
     }
   }
-  if (!rows.length) rows.push(el('tr', {}, [el('td', { colSpan: 7, className: 'empty', textContent: 'No servers configured.' })]));
+  if (!rows.length) rows.push(el('tr', {}, [el('td', { colSpan: 8, className: 'empty', textContent: 'No servers configured.' })]));
   $('servers').replaceChildren(...rows);
 }
 async function poll() {
@@ -140,7 +146,7 @@ export function renderStatusPage(options: StatusPageOptions = {}): string {
 </ul>
 <div class="card"><table>
 <thead><tr><th>Server</th><th>State</th><th>Transport</th><th class="num">Tools</th><th class="num">Restarts</th>
-<th class="num">Uptime</th><th class="num">PID</th></tr></thead>
+<th class="num">Uptime</th><th class="num">PID</th><th>Scope</th></tr></thead>
 <tbody id="servers"><tr><td colspan="7" class="empty">Loading…</td></tr></tbody>
 </table></div>
 <footer><span id="updated"></span><span>Refreshes every ${refreshMs / 1000}s</span>

@@ -3,15 +3,19 @@ import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  type ClientCapabilities,
   ErrorCode,
   type JSONRPCRequest,
   type LoggingLevel,
+  RootsListChangedNotificationSchema,
   type ServerNotification,
   type ServerRequest,
-  SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
-import type { CallOrigin } from '../upstream/upstream.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { GatewayConfig } from '../config/model.js';
+import { GatewayError } from '../errors.js';
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { CatalogView, type SessionScope } from './catalog-view.js';
 import type { RelayContext, ToolSurface } from './context.js';
 import { toWireError } from './errors.js';
@@ -26,22 +30,12 @@ import {
   subscribe,
   unsubscribe,
 } from './forward.js';
+import { DEFAULT_SESSION_LOG_LEVEL, LOG_LEVELS, passesLevel } from './log-levels.js';
+import type { CallOrigin, Owner } from './owner.js';
 
 export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post';
 
-export const GATEWAY_NAME = 'mcproxy';
-export const GATEWAY_VERSION = '0.1.0';
-
-const LOG_SEVERITY: Record<LoggingLevel, number> = {
-  debug: 0,
-  info: 1,
-  notice: 2,
-  warning: 3,
-  error: 4,
-  critical: 5,
-  alert: 6,
-  emergency: 7,
-};
+export { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
 type Params = Record<string, unknown>;
 
@@ -53,7 +47,15 @@ type Params = Record<string, unknown>;
 export class ClientSession {
   readonly id = randomUUID();
   readonly server: Server;
+  /** Whose session this is: every call it makes carries this owner. */
+  readonly owner: Owner;
+  /** The level this client asked for with `logging/setLevel`; until then it receives info and above. */
   logLevel?: LoggingLevel;
+  /**
+   * Judges the session's access again under a reloaded config (set by the transport that made the session):
+   * the new scope, or why it has none left.
+   */
+  reauthorize?: (config: GatewayConfig) => { ok: true; scope: SessionScope } | { ok: false; message: string };
   /** Settles once the session has ended, whoever ended it. */
   readonly whenClosed: Promise<void>;
   private closed = false;
@@ -62,8 +64,12 @@ export class ClientSession {
   constructor(
     private readonly context: RelayContext,
     readonly transportKind: SessionTransportKind,
-    readonly scope: SessionScope = {},
+    /** What the session may see; replaced when a reload narrows or widens its grant (`reauthorize`). */
+    public scope: SessionScope = {},
+    /** The credential group: `credential:<id>`, `anonymous` or `local`. */
+    group = 'anonymous',
   ) {
+    this.owner = { sessionId: this.id, group };
     this.whenClosed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -77,7 +83,7 @@ export class ClientSession {
           logging: {},
           completions: {},
         },
-        instructions: context.instructions(),
+        instructions: context.instructions(scope),
       },
     );
     this.server.fallbackRequestHandler = (request, extra) => {
@@ -88,18 +94,31 @@ export class ClientSession {
       if (this.context.log.isLevelEnabled('debug')) this.logExchange(request as JSONRPCRequest, answer);
       return answer;
     };
-    // Our own handler replaces the SDK's: the level also goes upstream, and filtering is ours.
-    this.server.setRequestHandler(SetLevelRequestSchema, (request) => {
-      this.logLevel = request.params.level;
-      this.context.onLogLevelChanged();
-      return {};
-    });
+    // The SDK's own handler would answer before the access checks: the level is ours (per session, and it
+    // decides what upstreams are asked for), so `logging/setLevel` goes through dispatch like any request.
+    this.server.removeRequestHandler('logging/setLevel');
+    this.server.setNotificationHandler(RootsListChangedNotificationSchema, () => this.context.onRootsChanged(this));
     this.server.onclose = () => this.onClosed();
   }
 
   /** The catalog as this session may see it; built per use, since the catalog is swapped on every change. */
   get view(): CatalogView {
-    return new CatalogView(this.context.catalog, this.scope);
+    return new CatalogView(this.catalog, this.scope);
+  }
+
+  /** The catalog behind the view: the gateway's, or this session's own once it has instances of its own. */
+  get catalog(): Catalog {
+    return this.context.catalogFor(this.id);
+  }
+
+  /** What the client declared it can do at `initialize` (nothing before). */
+  get clientCapabilities(): ClientCapabilities {
+    return this.server.getClientCapabilities() ?? {};
+  }
+
+  /** Whether this session may see a server (its namespaces, endpoint and rules allow it). */
+  canSee(server: string): boolean {
+    return this.view.hasServer(server);
   }
 
   get clientName(): string | undefined {
@@ -121,12 +140,18 @@ export class ClientSession {
    * started without a request of its own to answer on, such as a tool called from Code Mode's `execute`.
    */
   get origin(): CallOrigin {
+    const capabilities = () => this.clientCapabilities;
     return {
+      owner: this.owner,
+      get capabilities() {
+        return capabilities();
+      },
       sendRequest: (request: JSONRPCRequest, signal: AbortSignal) =>
         this.server.request({ method: request.method, params: request.params } as ServerRequest, ANY_RESULT, {
           signal,
           timeout: SERVER_REQUEST_TIMEOUT_MS,
         }) as Promise<Record<string, unknown>>,
+      sendNotification: (notification: ServerNotification) => this.notify(notification),
     };
   }
 
@@ -136,9 +161,9 @@ export class ClientSession {
     this.server.notification(notification).catch(() => {});
   }
 
-  /** Whether a log message of `level` passes the level this client set (all pass when it set none). */
+  /** Whether a log message of `level` passes the level this client set (info and above when it set none). */
   wantsLog(level: LoggingLevel): boolean {
-    return this.logLevel === undefined || LOG_SEVERITY[level] >= LOG_SEVERITY[this.logLevel];
+    return passesLevel(level, this.logLevel ?? DEFAULT_SESSION_LOG_LEVEL);
   }
 
   private logExchange(request: JSONRPCRequest, answer: Promise<Record<string, unknown>>): void {
@@ -165,9 +190,19 @@ export class ClientSession {
   /** False when a call names a tool or prompt not (yet) in the catalog: during start-up it may still come. */
   private knowsTarget(method: string, params: Params, surface: ToolSurface | undefined): boolean {
     const name = typeof params.name === 'string' ? params.name : '';
-    if (method === 'tools/call') return surface !== undefined || !!this.context.catalog.findTool(name);
-    if (method === 'prompts/get') return !!this.context.catalog.findPrompt(name);
+    if (method === 'tools/call') return surface !== undefined || !!this.catalog.findTool(name);
+    if (method === 'prompts/get') return !!this.catalog.findPrompt(name);
     return true;
+  }
+
+  private setLogLevel(params: Params): Record<string, unknown> {
+    const level = params.level;
+    if (typeof level !== 'string' || !LOG_LEVELS.includes(level as LoggingLevel)) {
+      throw new GatewayError('INVALID_PARAMS', `"level" must be one of ${LOG_LEVELS.join(', ')}`);
+    }
+    this.logLevel = level as LoggingLevel;
+    this.context.onLogLevelChanged(this);
+    return {};
   }
 
   private onClosed(): void {
@@ -184,13 +219,13 @@ export class ClientSession {
     if (request.method.endsWith('/list') || !this.knowsTarget(request.method, params, surface)) {
       await this.context.whenStarted();
     }
-    if (request.method.endsWith('/list')) await this.context.startLazyServers();
+    if (request.method.endsWith('/list')) await this.context.prepareLists(this);
     const view = this.view;
     switch (request.method) {
       case 'tools/list':
         return { tools: surface ? surface.listTools() : view.tools() };
       case 'tools/call': {
-        if (!surface) return callTool(this.context, view, params, extra);
+        if (!surface) return callTool(this.context, this, view, params, extra);
         const name = typeof params.name === 'string' ? params.name : '';
         const args = (params.arguments ?? {}) as Record<string, unknown>;
         return surface.callTool(name, args, { signal: extra.signal, session: this });
@@ -198,19 +233,21 @@ export class ClientSession {
       case 'prompts/list':
         return { prompts: view.prompts() };
       case 'prompts/get':
-        return getPrompt(this.context, view, params, extra);
+        return getPrompt(this.context, this, view, params, extra);
       case 'resources/list':
         return { resources: view.resources() };
       case 'resources/templates/list':
         return { resourceTemplates: view.templates() };
       case 'resources/read':
-        return readResource(this.context, view, params, extra);
+        return readResource(this.context, this, view, params, extra);
       case 'resources/subscribe':
         return subscribe(this.context, this, params, extra);
       case 'resources/unsubscribe':
         return unsubscribe(this.context, this, params, extra);
       case 'completion/complete':
-        return complete(this.context, view, params, extra);
+        return complete(this.context, this, view, params, extra);
+      case 'logging/setLevel':
+        return this.setLogLevel(params);
       default:
         throw Object.assign(new Error(`Method not found: ${request.method}`), { code: ErrorCode.MethodNotFound });
     }

@@ -3,29 +3,42 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Upstream } from '../upstream/upstream.js';
+import type { UpstreamInstance } from '../upstream/instance.js';
+import type { UpstreamServer } from '../upstream/upstream-server.js';
+import type { SessionScope } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
+import type { CallOrigin } from './owner.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
 
 /** What a client session needs from the gateway that owns it. */
 export interface RelayContext {
+  /** The catalog every session sees until it has instances of its own (see `catalogFor`). */
   readonly catalog: Catalog;
   readonly log: Logger;
-  readonly subscriptions: SubscriptionRegistry;
+  readonly subscriptions: SubscriptionRegistry<UpstreamInstance>;
   /** Prometheus metrics, when the gateway keeps them. */
   readonly metrics?: Metrics;
-  upstream(name: string): Upstream | undefined;
-  /** Instructions for clients: the gateway's own line plus each server's instructions. */
-  instructions(): string | undefined;
+  server(name: string): UpstreamServer | undefined;
+  /**
+   * The instance of a server that serves this call's owner: the shared one, or the owner's own (started on
+   * first use). Throws UPSTREAM_UNAVAILABLE for a server that is gone, INSTANCE_LIMIT at `max_instances`.
+   */
+  instanceFor(server: string, origin: CallOrigin): UpstreamInstance;
+  /** The catalog one session sees (its own instances' lists in place of the shared ones). */
+  catalogFor(sessionId: string): Catalog;
+  /** Instructions for a client: the gateway's own line plus the instructions of the servers it can see. */
+  instructions(scope: SessionScope): string | undefined;
   /** The tools a session exposes instead of the catalog's (Code Mode, meta mode), or undefined for direct. */
   toolSurface(session: ClientSession): ToolSurface | undefined;
   onSessionClosed(session: ClientSession): void;
   /** Resolves once the gateway's start-up (every server's first attempt) is over. */
   whenStarted(): Promise<void>;
-  /** Starts lazy servers whose tools are not known yet (their first use is the first listing). */
-  startLazyServers(): Promise<void>;
-  /** The most verbose logging level any session asked for changed: apply it upstream. */
-  onLogLevelChanged(): void;
+  /** Makes the lists a session is about to read known: starts lazy servers, probes unprobed ones. */
+  prepareLists(session: ClientSession): Promise<void>;
+  /** A session set its logging level: the levels asked of upstreams follow. */
+  onLogLevelChanged(session: ClientSession): void;
+  /** A session's client said its roots changed: its own instances are told. */
+  onRootsChanged(session: ClientSession): void;
 }
 
 export interface ToolCallContext {

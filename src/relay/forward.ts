@@ -1,12 +1,18 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { JSONRPCRequest, Progress, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  ClientCapabilities,
+  JSONRPCRequest,
+  Progress,
+  ServerNotification,
+  ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import { GatewayError } from '../errors.js';
-import type { CallOrigin, Upstream } from '../upstream/upstream.js';
 import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
+import type { CallOrigin, Owner } from './owner.js';
 import { recordedToolCall } from './recorded-call.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -25,33 +31,47 @@ export function requireString(params: Params | undefined, key: string): string {
   return value;
 }
 
-function upstreamOf(context: RelayContext, server: string): Upstream {
-  const upstream = context.upstream(server);
-  if (!upstream) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${server}" is not configured any more`);
-  return upstream;
+/** What a call needs to know of the session that makes it. */
+export interface Caller {
+  readonly owner: Owner;
+  readonly clientCapabilities: ClientCapabilities;
 }
 
-/** How a server's request during this call reaches the calling client, on the call's own stream. */
-function originOf(extra: Extra): CallOrigin {
+/** A call of `caller`: server messages during it reach the calling client on the call's own stream. */
+function originOf(caller: Caller, extra: Extra): CallOrigin {
   return {
+    owner: caller.owner,
+    get capabilities() {
+      return caller.clientCapabilities;
+    },
     sendRequest: (request: JSONRPCRequest, signal: AbortSignal) =>
       extra.sendRequest({ method: request.method, params: request.params } as ServerRequest, ANY_RESULT, {
         signal,
         timeout: SERVER_REQUEST_TIMEOUT_MS,
       }) as Promise<Record<string, unknown>>,
+    sendNotification: (notification: ServerNotification) => {
+      extra.sendNotification(notification).catch(() => {});
+    },
   };
 }
 
+function timeoutOf(context: RelayContext, server: string): number | undefined {
+  return context.server(server)?.config.toolTimeoutMs;
+}
+
 /**
- * Forwards one request to a server on behalf of a client: the client's progress token, cancellation and
- * server-to-client requests all follow it. Progress notifications are sent before the result, always.
+ * Forwards one request to the instance of `server` that serves the caller: the client's progress token,
+ * cancellation and server-to-client requests all follow it. Progress notifications are sent before the
+ * result, always.
  */
 export async function forward(
-  upstream: Upstream,
+  context: RelayContext,
+  server: string,
+  caller: Caller,
   method: string,
   params: Params,
   extra: Extra,
-  options: { timeoutMs?: number; describe: string },
+  options: { describe: string },
 ): Promise<Record<string, unknown>> {
   const clientToken = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
   let progressSent: Promise<void> = Promise.resolve();
@@ -67,18 +87,20 @@ export async function forward(
             .then(() => extra.sendNotification(notification as ServerNotification))
             .catch(() => {});
         };
-  const result = await upstream.request(method, params, {
+  const origin = originOf(caller, extra);
+  const instance = context.instanceFor(server, origin);
+  const result = await instance.request(method, params, {
     signal: extra.signal,
-    timeoutMs: options.timeoutMs,
+    timeoutMs: timeoutOf(context, server),
     onProgress,
-    origin: originOf(extra),
+    origin,
     describe: options.describe,
   });
   await progressSent;
   return result;
 }
 
-export async function callTool(context: RelayContext, view: CatalogView, params: Params, extra: Extra) {
+export async function callTool(context: RelayContext, caller: Caller, view: CatalogView, params: Params, extra: Extra) {
   const name = requireString(params, 'name');
   const tool = view.findTool(name);
   if (!tool) {
@@ -86,17 +108,21 @@ export async function callTool(context: RelayContext, view: CatalogView, params:
     const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
     throw new GatewayError('TOOL_NOT_FOUND', `unknown tool "${name}"${hint}`);
   }
-  const upstream = upstreamOf(context, tool.server);
   const record = { metrics: context.metrics, scope: view.scope, server: tool.server, tool: tool.originalName };
   return recordedToolCall(record, () =>
-    forward(upstream, 'tools/call', { ...params, name: tool.originalName }, extra, {
-      timeoutMs: upstream.config.toolTimeoutMs,
+    forward(context, tool.server, caller, 'tools/call', { ...params, name: tool.originalName }, extra, {
       describe: `tool "${name}" on server "${tool.server}"`,
     }),
   );
 }
 
-export async function getPrompt(context: RelayContext, view: CatalogView, params: Params, extra: Extra) {
+export async function getPrompt(
+  context: RelayContext,
+  caller: Caller,
+  view: CatalogView,
+  params: Params,
+  extra: Extra,
+) {
   const name = requireString(params, 'name');
   const prompt = view.findPrompt(name);
   if (!prompt) {
@@ -104,42 +130,55 @@ export async function getPrompt(context: RelayContext, view: CatalogView, params
     const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
     throw new GatewayError('PROMPT_NOT_FOUND', `unknown prompt "${name}"${hint}`);
   }
-  const upstream = upstreamOf(context, prompt.server);
-  return forward(upstream, 'prompts/get', { ...params, name: prompt.originalName }, extra, {
-    timeoutMs: upstream.config.toolTimeoutMs,
+  return forward(context, prompt.server, caller, 'prompts/get', { ...params, name: prompt.originalName }, extra, {
     describe: `prompt "${name}" on server "${prompt.server}"`,
   });
 }
 
-function routeResource(context: RelayContext, view: CatalogView, uri: string) {
+function routeResource(view: CatalogView, uri: string) {
   const route = view.routeResource(uri);
   if (!route) throw new GatewayError('RESOURCE_NOT_FOUND', `no server offers the resource "${uri}"`, { data: { uri } });
-  return { route, upstream: upstreamOf(context, route.server) };
+  return route;
 }
 
-export async function readResource(context: RelayContext, view: CatalogView, params: Params, extra: Extra) {
+export async function readResource(
+  context: RelayContext,
+  caller: Caller,
+  view: CatalogView,
+  params: Params,
+  extra: Extra,
+) {
   const uri = requireString(params, 'uri');
-  const { route, upstream } = routeResource(context, view, uri);
-  return forward(upstream, 'resources/read', { ...params, uri: route.originalUri }, extra, {
-    timeoutMs: upstream.config.toolTimeoutMs,
+  const route = routeResource(view, uri);
+  return forward(context, route.server, caller, 'resources/read', { ...params, uri: route.originalUri }, extra, {
     describe: `resource "${uri}" on server "${route.server}"`,
   });
 }
 
 export async function subscribe(context: RelayContext, session: ClientSession, params: Params, extra: Extra) {
   const uri = requireString(params, 'uri');
-  const { route, upstream } = routeResource(context, session.view, uri);
-  if (!upstream.capabilities.resources?.subscribe) {
+  const route = routeResource(session.view, uri);
+  const server = context.server(route.server);
+  if (!server) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${route.server}" is not configured any more`);
+  if (!server.capabilities.resources?.subscribe) {
     throw new GatewayError('CAPABILITY_MISSING', `server "${route.server}" does not support resource subscriptions`);
   }
-  if (context.subscriptions.add(route.server, route.originalUri, session.id, uri)) {
+  const instance = context.instanceFor(route.server, session.origin);
+  if (context.subscriptions.add(instance, route.originalUri, session.id, uri)) {
     try {
-      await forward(upstream, 'resources/subscribe', { ...params, uri: route.originalUri }, extra, {
-        timeoutMs: upstream.config.toolTimeoutMs,
-        describe: `subscription to "${uri}"`,
-      });
+      await forward(
+        context,
+        route.server,
+        session,
+        'resources/subscribe',
+        { ...params, uri: route.originalUri },
+        extra,
+        {
+          describe: `subscription to "${uri}"`,
+        },
+      );
     } catch (error) {
-      context.subscriptions.remove(route.server, route.originalUri, session.id);
+      context.subscriptions.remove(instance, route.originalUri, session.id);
       throw error;
     }
   }
@@ -148,24 +187,31 @@ export async function subscribe(context: RelayContext, session: ClientSession, p
 
 export async function unsubscribe(context: RelayContext, session: ClientSession, params: Params, extra: Extra) {
   const uri = requireString(params, 'uri');
-  const { route, upstream } = routeResource(context, session.view, uri);
-  if (context.subscriptions.remove(route.server, route.originalUri, session.id)) {
-    await forward(upstream, 'resources/unsubscribe', { ...params, uri: route.originalUri }, extra, {
-      timeoutMs: upstream.config.toolTimeoutMs,
-      describe: `unsubscription from "${uri}"`,
-    });
+  const route = routeResource(session.view, uri);
+  const instance = context.instanceFor(route.server, session.origin);
+  if (context.subscriptions.remove(instance, route.originalUri, session.id)) {
+    await forward(
+      context,
+      route.server,
+      session,
+      'resources/unsubscribe',
+      { ...params, uri: route.originalUri },
+      extra,
+      {
+        describe: `unsubscription from "${uri}"`,
+      },
+    );
   }
   return {};
 }
 
-export async function complete(context: RelayContext, view: CatalogView, params: Params, extra: Extra) {
+export async function complete(context: RelayContext, caller: Caller, view: CatalogView, params: Params, extra: Extra) {
   const ref = params.ref as { type?: string; name?: string; uri?: string } | undefined;
   if (ref?.type === 'ref/prompt') {
     const prompt = view.findPrompt(requireString(ref, 'name'));
     if (!prompt) throw new GatewayError('PROMPT_NOT_FOUND', `unknown prompt "${ref.name}"`);
-    const upstream = upstreamOf(context, prompt.server);
-    return forward(upstream, 'completion/complete', { ...params, ref: { ...ref, name: prompt.originalName } }, extra, {
-      timeoutMs: upstream.config.toolTimeoutMs,
+    const renamed = { ...params, ref: { ...ref, name: prompt.originalName } };
+    return forward(context, prompt.server, caller, 'completion/complete', renamed, extra, {
       describe: `completion for prompt "${ref.name}"`,
     });
   }
@@ -173,9 +219,7 @@ export async function complete(context: RelayContext, view: CatalogView, params:
     const uri = requireString(ref, 'uri');
     const server = view.templateServer(uri) ?? view.routeResource(uri)?.server;
     if (!server) throw new GatewayError('RESOURCE_NOT_FOUND', `no server offers the resource template "${uri}"`);
-    const upstream = upstreamOf(context, server);
-    return forward(upstream, 'completion/complete', params, extra, {
-      timeoutMs: upstream.config.toolTimeoutMs,
+    return forward(context, server, caller, 'completion/complete', params, extra, {
       describe: `completion for "${uri}"`,
     });
   }

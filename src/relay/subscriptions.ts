@@ -1,59 +1,69 @@
-/**
- * Resource subscriptions shared by all sessions. Servers are shared, so a server is subscribed once per URI
- * however many sessions asked, and unsubscribed only when the last of them leaves.
- */
-export class SubscriptionRegistry {
-  /** `server\0originalUri` → sessions (by id) and the public URI each subscribed with. */
-  private readonly entries = new Map<string, Map<string, string>>();
+/** What the registry needs of an upstream instance: a stable identity. */
+interface Subscribable {
+  readonly id: string;
+}
 
-  /** Records a subscription; true when it is the first for that server and URI (subscribe upstream). */
-  add(server: string, originalUri: string, sessionId: string, publicUri: string): boolean {
-    const key = keyOf(server, originalUri);
-    let sessions = this.entries.get(key);
-    const first = sessions === undefined;
-    if (!sessions) {
-      sessions = new Map();
-      this.entries.set(key, sessions);
+/**
+ * Resource subscriptions of client sessions, per upstream instance. An instance is subscribed once per URI
+ * however many of its sessions asked, and unsubscribed only when the last of them leaves.
+ */
+export class SubscriptionRegistry<I extends Subscribable = Subscribable> {
+  /** `instanceId\0originalUri` → the instance, and its subscribers (by session id) with their public URIs. */
+  private readonly entries = new Map<string, { instance: I; uri: string; sessions: Map<string, string> }>();
+
+  /** Records a subscription; true when it is the first for that instance and URI (subscribe upstream). */
+  add(instance: I, originalUri: string, sessionId: string, publicUri: string): boolean {
+    const key = keyOf(instance, originalUri);
+    let entry = this.entries.get(key);
+    const first = entry === undefined;
+    if (!entry) {
+      entry = { instance, uri: originalUri, sessions: new Map() };
+      this.entries.set(key, entry);
     }
-    sessions.set(sessionId, publicUri);
+    entry.sessions.set(sessionId, publicUri);
     return first;
   }
 
-  /** Removes a subscription; true when it was the last for that server and URI (unsubscribe upstream). */
-  remove(server: string, originalUri: string, sessionId: string): boolean {
-    const key = keyOf(server, originalUri);
-    const sessions = this.entries.get(key);
-    if (!sessions?.delete(sessionId)) return false;
-    if (sessions.size > 0) return false;
+  /** Removes a subscription; true when it was the last for that instance and URI (unsubscribe upstream). */
+  remove(instance: I, originalUri: string, sessionId: string): boolean {
+    const key = keyOf(instance, originalUri);
+    const entry = this.entries.get(key);
+    if (!entry?.sessions.delete(sessionId)) return false;
+    if (entry.sessions.size > 0) return false;
     this.entries.delete(key);
     return true;
   }
 
-  /** Removes every subscription of a session; returns the server/URI pairs that lost their last subscriber. */
-  removeSession(sessionId: string): { server: string; originalUri: string }[] {
-    const emptied: { server: string; originalUri: string }[] = [];
-    for (const [key, sessions] of this.entries) {
-      if (sessions.delete(sessionId) && sessions.size === 0) {
+  /** Removes every subscription of a session; returns the instance/URI pairs that lost their last subscriber. */
+  removeSession(sessionId: string): { instance: I; originalUri: string }[] {
+    const emptied: { instance: I; originalUri: string }[] = [];
+    for (const [key, entry] of this.entries) {
+      if (entry.sessions.delete(sessionId) && entry.sessions.size === 0) {
         this.entries.delete(key);
-        const [server, originalUri] = key.split('\0') as [string, string];
-        emptied.push({ server, originalUri });
+        emptied.push({ instance: entry.instance, originalUri: entry.uri });
       }
     }
     return emptied;
   }
 
-  /** Sessions subscribed to a server's URI, with the URI each knows it by. */
-  subscribers(server: string, originalUri: string): ReadonlyMap<string, string> {
-    return this.entries.get(keyOf(server, originalUri)) ?? new Map();
+  /** Forgets every subscription of an instance that stopped for good. */
+  removeInstance(instance: I): void {
+    for (const [key, entry] of this.entries) if (entry.instance.id === instance.id) this.entries.delete(key);
   }
 
-  /** Server/URI pairs of a server that have subscribers (to subscribe again after a restart). */
-  urisOf(server: string): string[] {
-    const prefix = `${server}\0`;
-    return [...this.entries.keys()].filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
+  /** Sessions subscribed to an instance's URI, with the URI each knows it by. */
+  subscribers(instance: I, originalUri: string): ReadonlyMap<string, string> {
+    return this.entries.get(keyOf(instance, originalUri))?.sessions ?? new Map();
+  }
+
+  /** URIs of an instance that have subscribers (to subscribe again after a restart). */
+  urisOf(instance: I): string[] {
+    const uris: string[] = [];
+    for (const entry of this.entries.values()) if (entry.instance.id === instance.id) uris.push(entry.uri);
+    return uris;
   }
 }
 
-function keyOf(server: string, uri: string): string {
-  return `${server}\0${uri}`;
+function keyOf(instance: Subscribable, uri: string): string {
+  return `${instance.id}\0${uri}`;
 }

@@ -66,7 +66,7 @@ export async function answerBarePost(
   gateway: Gateway,
   body: unknown,
   res: ServerResponse,
-  route: { scope?: SessionScope; setup?: (session: ClientSession) => void } = {},
+  route: { scope?: SessionScope; owner?: string; setup?: (session: ClientSession) => void } = {},
 ): Promise<void> {
   const messages = Array.isArray(body) ? body : [body];
   if (messages.length === 0) return sendRpcError(res, 400, -32600, 'Invalid Request: empty batch');
@@ -79,7 +79,7 @@ export async function answerBarePost(
     res.writeHead(202).end();
     return;
   }
-  const session = gateway.createSession('bare-post', route.scope);
+  const session = gateway.createSession('bare-post', route.scope, route.owner);
   route.setup?.(session);
   const transport = new OneShotTransport();
   try {

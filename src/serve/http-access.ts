@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { credentialsOf, presentedCredential } from '../access/credentials.js';
 import { resolveNamespaces } from '../access/namespaces.js';
-import type { Principal } from '../access/policy.js';
+import type { Endpoint, Principal } from '../access/policy.js';
+import { scopesFor } from '../auth/credential-rules.js';
+import type { OAuthService } from '../auth/oauth-service.js';
 import { DEFAULT_API_KEY_HEADER, type GatewayConfig } from '../config/model.js';
 
 const REALM = 'mcproxy';
@@ -25,26 +27,87 @@ const CREDENTIAL_PARAMS = new Set([
   'secret',
 ]);
 
-export type Authentication = { ok: true; principal: Principal } | { ok: false; status: 401; message: string };
+export type Authentication =
+  | { ok: true; principal: Principal }
+  | { ok: false; status: 401 | 503; message: string }
+  /** A valid OAuth token that opens nothing: 403 `insufficient_scope`. */
+  | { ok: false; status: 403; message: string; scopes: string[] };
 
 /**
  * Who sent a request. Without configured credentials every client is anonymous and credential headers are
  * ignored (as before `auth` existed); with them, a presented token must be valid: a wrong one is 401 even
- * where anonymous clients are welcome, so a client never silently gets less than it asked for.
+ * where anonymous clients are welcome, so a client never silently gets less than it asked for. A token that
+ * is no static credential is an OAuth access token when `auth.oauth` is configured, checked for `endpoint`.
  *
- * @example const who = authenticateRequest(req, gateway.config);
+ * @example const who = await authenticateRequest(req, gateway.config, oauth, { kind: 'gateway' });
  */
-export function authenticateRequest(req: IncomingMessage, config: GatewayConfig): Authentication {
+export async function authenticateRequest(
+  req: IncomingMessage,
+  config: GatewayConfig,
+  oauth?: OAuthService,
+  endpoint?: Endpoint,
+): Promise<Authentication> {
   const store = credentialsOf(config);
   const address = req.socket.remoteAddress;
   const anonymous: Principal = address === undefined ? { kind: 'anonymous' } : { kind: 'anonymous', address };
-  if (store.size === 0) return { ok: true, principal: anonymous };
+  const oauthOn = oauth !== undefined && config.auth?.oauth !== undefined;
+  if (store.size === 0 && !oauthOn) return { ok: true, principal: anonymous };
   const presented = presentedCredential(req.headers, config.auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER);
   if (presented.kind === 'none') return { ok: true, principal: anonymous };
   if (presented.kind === 'malformed') return { ok: false, status: 401, message: `Unauthorized: ${presented.reason}` };
-  const credential = store.match(presented.token);
+  let credential = store.match(presented.token);
+  if (!credential && oauthOn) {
+    const result = await oauth.authenticate(presented.token, endpoint);
+    if (!result.ok) {
+      if (result.status === 403) return result;
+      const prefix = result.status === 503 ? 'Service unavailable' : 'Unauthorized';
+      return { ok: false, status: result.status, message: `${prefix}: ${result.message}` };
+    }
+    credential = result.credential;
+  }
   if (!credential) return { ok: false, status: 401, message: 'Unauthorized: invalid token' };
   return { ok: true, principal: { kind: 'credential', credential, ...(address === undefined ? {} : { address }) } };
+}
+
+export interface RefusalContext {
+  oauth: OAuthService;
+  /** The endpoint path, whose resource metadata the challenge names. */
+  path?: string;
+  /** Whom `grantAccess` refused; absent when the presented token itself was refused. */
+  principal?: Principal;
+  config?: GatewayConfig;
+  endpoint?: Endpoint;
+}
+
+/**
+ * Answers a request that `authenticateRequest` or `grantAccess` refused: 401 with a challenge (pointing to
+ * the resource metadata of `path` when OAuth is on), 403 `insufficient_scope` for an OAuth credential that
+ * lacks a namespace, any other status as a plain refusal.
+ *
+ * @example if (!who.ok) return sendAccessRefusal(res, who, { oauth, path: '/mcp', presented: true });
+ */
+export function sendAccessRefusal(
+  res: ServerResponse,
+  refusal: { status: number; message: string; scopes?: string[] },
+  context: RefusalContext,
+): void {
+  const { oauth, path, principal } = context;
+  const { status, message } = refusal;
+  if (status === 401) {
+    // A token was presented and refused (invalid_token), or none was sent where one is needed (no error code).
+    const challenge = oauth.challenge(path, principal === undefined ? { error: 'invalid_token' } : {});
+    return sendError(res, 401, JSON_RPC_UNAUTHORIZED, message, { 'www-authenticate': challenge });
+  }
+  const scopes =
+    refusal.scopes ??
+    (status === 403 && principal?.kind === 'credential' && principal.credential.oauth && context.config
+      ? scopesFor(context.config, context.endpoint)
+      : undefined);
+  if (status === 403 && scopes !== undefined) {
+    const challenge = oauth.challenge(path, { error: 'insufficient_scope', scope: scopes });
+    return sendError(res, 403, JSON_RPC_UNAUTHORIZED, message, { 'www-authenticate': challenge });
+  }
+  sendError(res, status, JSON_RPC_UNAUTHORIZED, message);
 }
 
 /** The name of a query parameter that looks like a credential, if the URL has one. */
@@ -65,16 +128,6 @@ export function namespaceOrigins(config: GatewayConfig): string[] {
   return [...origins];
 }
 
-/** 401 with `WWW-Authenticate` (RFC 6750), and the reason as a JSON-RPC error. */
-export function sendUnauthorized(
-  res: ServerResponse,
-  message: string,
-  error?: 'invalid_token' | 'invalid_request',
-): void {
-  const challenge = error ? `Bearer realm="${REALM}", error="${error}"` : `Bearer realm="${REALM}"`;
-  sendError(res, 401, JSON_RPC_UNAUTHORIZED, message, { 'www-authenticate': challenge });
-}
-
 /** 400 for a credential sent where it must not be (the query string); the value is neither echoed nor logged. */
 export function sendCredentialInQuery(res: ServerResponse, parameter: string): void {
   sendError(
@@ -84,11 +137,6 @@ export function sendCredentialInQuery(res: ServerResponse, parameter: string): v
     `Bad Request: credentials are not accepted in the query string (parameter "${parameter}"); send "Authorization: Bearer <token>" instead`,
     { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_request"` },
   );
-}
-
-/** A refusal before any session exists: HTTP status plus a JSON-RPC error body. */
-export function sendRefusal(res: ServerResponse, status: number, message: string): void {
-  sendError(res, status, JSON_RPC_UNAUTHORIZED, message);
 }
 
 /** 429 with `Retry-After`, and the retry time in the JSON-RPC error's data too. */

@@ -5,9 +5,17 @@ import type { AddressInfo } from 'node:net';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 import type { AuditLog } from '../access/audit.js';
-import { type AccessGrant, describeGrant, grantAccess } from '../access/policy.js';
+import {
+  type AccessGrant,
+  describeGrant,
+  grantAccess,
+  type GrantRequest,
+  reauthorization,
+  regrantAccess,
+} from '../access/policy.js';
 import { RateLimiter } from '../access/rate-limit.js';
 import { guardSession } from '../access/session-guard.js';
+import { OAuthService } from '../auth/oauth-service.js';
 import type { GatewayConfig } from '../config/model.js';
 import { secretValues } from '../config/secrets.js';
 import { errorMessage } from '../errors.js';
@@ -20,10 +28,9 @@ import {
   authenticateRequest,
   credentialInQuery,
   namespaceOrigins,
+  sendAccessRefusal,
   sendCredentialInQuery,
   sendRateLimited,
-  sendRefusal,
-  sendUnauthorized,
 } from './http-access.js';
 import { DEFAULT_MAX_BODY_BYTES, HttpError, readJsonBody, sendJson, sendRpcError } from './http-body.js';
 import {
@@ -51,6 +58,8 @@ export interface HttpServerOptions {
   tls?: TlsFiles;
   /** Where every tool call of an HTTP client is recorded. */
   audit?: AuditLog;
+  /** The clock of OAuth token expiry, in ms since the epoch (tests move it). */
+  clock?: () => number;
 }
 
 /** Extra routes other features mount (status page, metrics), answered before the MCP endpoints. */
@@ -74,6 +83,8 @@ export class GatewayHttpServer {
   readonly streamable: StreamableHttpEndpoint;
   readonly sse: SseEndpoint;
   readonly limiter = new RateLimiter();
+  /** OAuth: resource metadata, token checks and the built-in authorization server (idle without `auth.oauth`). */
+  readonly oauth: OAuthService;
   private readonly server: Server | HttpsServer;
   private readonly routes: RouteHandler[] = [];
   private readonly mask = createSecretMasker(() => secretValues(this.gateway.config));
@@ -84,6 +95,13 @@ export class GatewayHttpServer {
   ) {
     this.streamable = new StreamableHttpEndpoint(gateway, { jsonResponse: options.jsonResponse });
     this.sse = new SseEndpoint(gateway, { heartbeatMs: options.sseHeartbeatMs });
+    this.oauth = new OAuthService({
+      config: () => gateway.config,
+      log: gateway.log,
+      ...(options.audit ? { audit: options.audit } : {}),
+      ...(options.clock ? { now: options.clock } : {}),
+    });
+    this.routes.push(this.oauth.route);
     const handle = (req: IncomingMessage, res: ServerResponse): void => {
       this.route(req, res).catch((error: unknown) => {
         // The path only: a query string may hold what must not be logged.
@@ -113,10 +131,17 @@ export class GatewayHttpServer {
         this.server.off('error', reject);
         const address = this.server.address() as AddressInfo;
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        const url = `${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`;
+        try {
+          this.oauth.bind(url);
+        } catch (error) {
+          this.server.close();
+          return reject(error as Error);
+        }
         if (!this.options.tls && !isLoopback(this.options.host) && (this.gateway.config.auth?.tokens.length ?? 0) > 0) {
           this.gateway.log.warn('credentials are configured but TLS is not: tokens cross the network in clear text');
         }
-        resolve(`${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`);
+        resolve(url);
       });
     });
   }
@@ -124,7 +149,7 @@ export class GatewayHttpServer {
   /** Stops accepting, ends every session, then closes the remaining connections. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await Promise.allSettled([this.streamable.closeAll(), this.sse.closeAll()]);
+    await Promise.allSettled([this.streamable.closeAll(), this.sse.closeAll(), this.oauth.close()]);
     this.server.closeAllConnections();
     await closed;
   }
@@ -164,7 +189,7 @@ export class GatewayHttpServer {
       res.writeHead(204).end();
       return;
     }
-    if (url.pathname === '/metrics' && !this.operatorAllowed(req, res, config)) return;
+    if (url.pathname === '/metrics' && !(await this.operatorAllowed(req, res, config))) return;
     for (const handler of this.routes) if (await handler(req, res, url)) return;
     if (target.kind === 'endpoint') return this.endpointRequest(req, res, url, target, config, guard);
 
@@ -190,15 +215,14 @@ export class GatewayHttpServer {
   }
 
   /** `/metrics` names every server and tool: with credentials required, it needs one too. */
-  private operatorAllowed(req: IncomingMessage, res: ServerResponse, config: GatewayConfig): boolean {
-    if (!config.auth?.requireAuth || config.auth.tokens.length === 0) return true;
-    const who = authenticateRequest(req, config);
+  private async operatorAllowed(req: IncomingMessage, res: ServerResponse, config: GatewayConfig): Promise<boolean> {
+    if (!config.auth?.requireAuth || (config.auth.tokens.length === 0 && !config.auth.oauth)) return true;
+    const who = await authenticateRequest(req, config, this.oauth);
     if (who.ok && who.principal.kind === 'credential') return true;
-    sendUnauthorized(
-      res,
-      who.ok ? 'Unauthorized: /metrics needs a credential' : who.message,
-      who.ok ? undefined : 'invalid_token',
-    );
+    sendAccessRefusal(res, who.ok ? { status: 401, message: 'Unauthorized: /metrics needs a credential' } : who, {
+      oauth: this.oauth,
+      ...(who.ok ? { principal: who.principal } : {}),
+    });
     return false;
   }
 
@@ -218,10 +242,10 @@ export class GatewayHttpServer {
     if (transport === 'sse' && method !== 'GET' && method !== 'POST') return methodNotAllowed(res, 'GET, POST');
     if (transport === 'message' && method !== 'POST') return methodNotAllowed(res, 'POST');
 
-    const who = authenticateRequest(req, config);
-    if (!who.ok) return sendUnauthorized(res, who.message, 'invalid_token');
+    const who = await authenticateRequest(req, config, this.oauth, endpoint);
+    if (!who.ok) return sendAccessRefusal(res, who, { oauth: this.oauth, path });
     const origin = req.headers.origin;
-    const result = grantAccess(config, {
+    const grantRequest: GrantRequest = {
       principal: who.principal,
       endpoint,
       via: path,
@@ -232,16 +256,16 @@ export class GatewayHttpServer {
               listed ? isOriginListed(origin, listed) : isOriginAllowedByDefault(origin, req.headers.host, guard),
           }
         : {}),
-    });
+    };
+    const result = grantAccess(config, grantRequest);
     if (!result.ok) {
-      return result.status === 401
-        ? sendUnauthorized(res, result.message)
-        : sendRefusal(res, result.status, result.message);
+      return sendAccessRefusal(res, result, { oauth: this.oauth, path, principal: who.principal, config, endpoint });
     }
     const { grant } = result;
     const owner = grant.owner;
     const setup = (session: ClientSession): void => {
       guardSession(session, { grant, limiter: this.limiter, config: () => this.gateway.config });
+      session.reauthorize = (next) => reauthorization(regrantAccess(next, grantRequest));
       this.gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
     };
 
@@ -266,7 +290,7 @@ export class GatewayHttpServer {
     if (requests > 0 && !this.admit(res, grant, requests)) return;
     const bareSetup = (session: ClientSession): void =>
       guardSession(session, { grant, config: () => this.gateway.config });
-    await answerBarePost(this.gateway, body, res, { scope: grant.scope, setup: bareSetup });
+    await answerBarePost(this.gateway, body, res, { scope: grant.scope, owner, setup: bareSetup });
   }
 
   /** Takes `count` requests from the grant's rate limit, or answers 429 with Retry-After. */

@@ -43,7 +43,7 @@ export class SseEndpoint {
 
   async open(_req: IncomingMessage, res: ServerResponse, route: SseRoute = { messagePath: '/message' }): Promise<void> {
     const transport = new SSEServerTransport(route.messagePath, res);
-    const session = this.gateway.createSession('sse', route.scope);
+    const session = this.gateway.createSession('sse', route.scope, route.owner);
     route.setup?.(session);
     const owner = route.owner ?? 'anonymous';
     this.entries.set(transport.sessionId, { transport, session, messagePath: route.messagePath, owner });

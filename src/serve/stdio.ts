@@ -1,5 +1,5 @@
 import type { AuditLog } from '../access/audit.js';
-import { grantAccess } from '../access/policy.js';
+import { grantAccess, type GrantRequest, reauthorization, regrantAccess } from '../access/policy.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { StdioServerTransport } from '../transport/stdio-server.js';
@@ -22,14 +22,16 @@ export async function serveStdio(
   stdout: NodeJS.WritableStream = process.stdout,
   options: StdioOptions = {},
 ): Promise<void> {
-  const result = grantAccess(gateway.config, {
+  const request: GrantRequest = {
     principal: { kind: 'local' },
     endpoint: options.namespace === undefined ? { kind: 'gateway' } : { kind: 'namespace', name: options.namespace },
     via: 'stdio',
     ...(options.audit ? { audit: options.audit } : {}),
-  });
+  };
+  const result = grantAccess(gateway.config, request);
   if (!result.ok) throw new GatewayError('INVALID_PARAMS', `--namespace: no namespace "${options.namespace}"`);
-  const session = gateway.createSession('stdio', result.grant.scope);
+  const session = gateway.createSession('stdio', result.grant.scope, result.grant.owner);
+  session.reauthorize = (next) => reauthorization(regrantAccess(next, request));
   const transport = new StdioServerTransport(stdin, stdout);
   await session.connect(transport);
   await Promise.race([session.whenClosed, new Promise<void>((resolve) => stdin.once('end', () => resolve()))]);

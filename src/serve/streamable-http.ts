@@ -55,7 +55,7 @@ export class StreamableHttpEndpoint {
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
       return sendRpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id header; start with initialize');
     }
-    const session = this.gateway.createSession('streamable-http', route.scope);
+    const session = this.gateway.createSession('streamable-http', route.scope, route.owner);
     route.setup?.(session);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => session.id,

@@ -1,25 +1,32 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
-import type { ServerConfig } from '../config/model.js';
+import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
 import type { Logger } from '../observability/log.js';
+import { HttpUpstreamTransport } from './http-transport.js';
 import { StdioProcessTransport } from './stdio-process.js';
 
 const GARBAGE_LOG_LIMIT = 20;
 
-/** The transport of one upstream, by its configured kind. */
+export interface UpstreamTransportOptions {
+  /** A credential's own env and headers, laid over the server's. */
+  identity?: UpstreamIdentity;
+  onStderrLine?: (line: string) => void;
+}
+
+/** The transport of one upstream instance, by its configured kind. */
 export function createUpstreamTransport(
   config: ServerConfig,
   log: Logger,
-  onStderrLine?: (line: string) => void,
+  options: UpstreamTransportOptions = {},
 ): Transport {
+  const { identity, onStderrLine } = options;
   if (config.transport === 'stdio') {
     let garbageLines = 0;
     return new StdioProcessTransport({
       command: config.command ?? '',
       args: config.args,
-      env: config.env,
+      env: { ...config.env, ...identity?.env },
       cwd: config.cwd,
       onStderrLine: (line) => {
         onStderrLine?.(line);
@@ -35,15 +42,21 @@ export function createUpstreamTransport(
     });
   }
   const url = new URL(config.url ?? '');
-  const requestInit: RequestInit = { headers: config.headers };
+  const headers = { ...config.headers, ...identity?.headers };
   if (config.transport === 'sse') {
     return new SSEClientTransport(url, {
-      requestInit,
+      requestInit: { headers },
       // The SSE GET is made by an EventSource, which does not read requestInit: give it the headers too.
       eventSourceInit: {
-        fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...config.headers } }),
+        fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
       },
     });
   }
-  return new StreamableHTTPClientTransport(url, { requestInit });
+  // Our own Streamable HTTP client: it tells which call's response stream each message arrived on.
+  return new HttpUpstreamTransport(url, { headers }) as unknown as Transport;
+}
+
+/** Ends the upstream MCP session of a Streamable HTTP transport (DELETE), so that the server can free it. */
+export async function terminateUpstreamSession(transport: Transport): Promise<void> {
+  if (transport instanceof HttpUpstreamTransport) await transport.terminateSession();
 }

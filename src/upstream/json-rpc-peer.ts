@@ -9,25 +9,39 @@ import type {
 
 import { errorMessage, GatewayError, UpstreamRpcError } from '../errors.js';
 
-export interface PeerRequestOptions {
+export interface PeerRequestOptions<T = unknown> {
   signal?: AbortSignal;
   timeoutMs?: number;
   /** Called synchronously for each progress notification of this request, before its result is handled. */
   onProgress?: (progress: Progress) => void;
   /** Wording of the timeout error, e.g. `tool "echo" on server "everything"`. */
   describe?: string;
+  /** Whose request this is: given back with every server message that the transport ties to it. */
+  tag?: T;
 }
 
-export interface PeerHandlers {
-  /** A request from the server (sampling, elicitation, roots, ping). Resolve with the result or throw. */
-  onRequest(request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>>;
-  onNotification(notification: JSONRPCNotification): void;
+/**
+ * A transport that may say which of our requests a message belongs to (the upstream HTTP transport knows the
+ * POST response stream each message arrived on); the SDK's transports leave `relatedRequestId` unset.
+ */
+export type AttributingTransport = Omit<Transport, 'onmessage'> & {
+  onmessage?: (message: JSONRPCMessage, extra?: { relatedRequestId?: RequestId }) => void;
+};
+
+export interface PeerHandlers<T> {
+  /**
+   * A request from the server (sampling, elicitation, roots). Resolve with the result or throw. `related` is the
+   * tag of our request whose response stream carried it, when the transport knows.
+   */
+  onRequest(request: JSONRPCRequest, signal: AbortSignal, related: T | undefined): Promise<Record<string, unknown>>;
+  onNotification(notification: JSONRPCNotification, related: T | undefined): void;
 }
 
-interface Pending {
+interface Pending<T> {
   resolve(result: Record<string, unknown>): void;
   reject(error: Error): void;
   onProgress?: (progress: Progress) => void;
+  tag?: T;
   cleanup(): void;
 }
 
@@ -36,24 +50,30 @@ interface Pending {
  * Results pass through untouched (no schema parsing), and progress is taken straight from the transport,
  * so a progress notification that arrives in the same chunk as its result is never lost (SDK issue #2580).
  */
-export class JsonRpcPeer {
+export class JsonRpcPeer<T = unknown> {
+  // From 1: SDK v1 peers ignore a cancellation of request id 0.
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, Pending<T>>();
   private readonly incoming = new Map<RequestId, AbortController>();
   private closedError?: Error;
 
   constructor(
-    private readonly transport: Transport,
-    private readonly handlers: PeerHandlers,
+    private readonly transport: AttributingTransport | Transport,
+    private readonly handlers: PeerHandlers<T>,
   ) {
-    transport.onmessage = (message) => this.onMessage(message);
+    (transport as AttributingTransport).onmessage = (message, extra) => this.onMessage(message, extra);
   }
 
   get inFlight(): number {
     return this.pending.size;
   }
 
-  request(method: string, params: Record<string, unknown> | undefined, options: PeerRequestOptions = {}) {
+  /** Tags of the requests in flight, oldest first. */
+  *inFlightTags(): IterableIterator<T> {
+    for (const entry of this.pending.values()) if (entry.tag !== undefined) yield entry.tag;
+  }
+
+  request(method: string, params: Record<string, unknown> | undefined, options: PeerRequestOptions<T> = {}) {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     const { signal, timeoutMs, onProgress } = options;
@@ -77,7 +97,7 @@ export class JsonRpcPeer {
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', abort);
       };
-      this.pending.set(id, { resolve, reject, onProgress, cleanup });
+      this.pending.set(id, { resolve, reject, onProgress, tag: options.tag, cleanup });
       signal?.addEventListener('abort', abort, { once: true });
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
         timer = setTimeout(() => {
@@ -125,15 +145,16 @@ export class JsonRpcPeer {
     this.notify('notifications/cancelled', { requestId: id, reason }).catch(() => {});
   }
 
-  private onMessage(message: JSONRPCMessage): void {
+  private onMessage(message: JSONRPCMessage, extra?: { relatedRequestId?: RequestId }): void {
     const candidate = message as Partial<JSONRPCRequest> & { result?: unknown; error?: unknown };
     if (candidate.method === undefined) {
       this.onResponse(candidate);
-    } else if (candidate.id === undefined) {
-      this.onNotification(message as JSONRPCNotification);
-    } else {
-      this.onRequest(message as JSONRPCRequest);
+      return;
     }
+    const relatedId = extra?.relatedRequestId;
+    const related = typeof relatedId === 'number' ? this.pending.get(relatedId)?.tag : undefined;
+    if (candidate.id === undefined) this.onNotification(message as JSONRPCNotification, related);
+    else this.onRequest(message as JSONRPCRequest, related);
   }
 
   private onResponse(message: { id?: unknown; result?: unknown; error?: unknown }): void {
@@ -149,7 +170,7 @@ export class JsonRpcPeer {
     }
   }
 
-  private onNotification(notification: JSONRPCNotification): void {
+  private onNotification(notification: JSONRPCNotification, related: T | undefined): void {
     const params = notification.params as Record<string, unknown> | undefined;
     if (notification.method === 'notifications/progress') {
       const entry = this.pending.get(params?.progressToken as number);
@@ -162,10 +183,10 @@ export class JsonRpcPeer {
         this.incoming.get(requestId)?.abort(new Error(String(params?.reason ?? 'cancelled')));
       return;
     }
-    this.handlers.onNotification(notification);
+    this.handlers.onNotification(notification, related);
   }
 
-  private onRequest(request: JSONRPCRequest): void {
+  private onRequest(request: JSONRPCRequest, related: T | undefined): void {
     const controller = new AbortController();
     this.incoming.set(request.id, controller);
     const respond = (message: JSONRPCMessage) => {
@@ -174,7 +195,7 @@ export class JsonRpcPeer {
       this.transport.send(message).catch(() => {});
     };
     const answer =
-      request.method === 'ping' ? Promise.resolve({}) : this.handlers.onRequest(request, controller.signal);
+      request.method === 'ping' ? Promise.resolve({}) : this.handlers.onRequest(request, controller.signal, related);
     answer.then(
       (result) => respond({ jsonrpc: '2.0', id: request.id, result }),
       (error: unknown) => {

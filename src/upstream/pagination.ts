@@ -4,7 +4,7 @@ import type { JsonRpcPeer } from './json-rpc-peer.js';
 const MAX_PAGES = 1_000;
 
 /** Follows `nextCursor` to the end of an upstream list, bounded so a looping server cannot hold us forever. */
-export async function fetchAllPages<T>(peer: JsonRpcPeer, method: string, key: string, timeoutMs: number) {
+export async function fetchAllPages<T>(peer: JsonRpcPeer<unknown>, method: string, key: string, timeoutMs: number) {
   const items: T[] = [];
   const seen = new Set<string>();
   let cursor: string | undefined;

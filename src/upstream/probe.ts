@@ -1,19 +1,19 @@
 import type { ServerConfig } from '../config/model.js';
 import { createSilentLogger } from '../observability/log.js';
-import { Upstream } from './upstream.js';
+import { UpstreamInstance } from './instance.js';
+import { ROUTABLE_CAPABILITIES } from './upstream-server.js';
 
 /** Starts one server once (no restarts), counts its tools and stops it: `mcproxy check --start`. */
 export async function startServerOnce(config: ServerConfig): Promise<{ toolCount: number }> {
-  const upstream = new Upstream(
+  const instance = new UpstreamInstance(
     { ...config, lazy: false, restart: { ...config.restart, maxAttempts: 0 } },
-    {},
-    createSilentLogger(),
+    { key: 'probe', clientCapabilities: ROUTABLE_CAPABILITIES, events: {}, log: createSilentLogger() },
   );
   try {
-    await upstream.start();
-    if (upstream.state !== 'ready') throw new Error(upstream.lastError ?? `ended ${upstream.state}`);
-    return { toolCount: upstream.lists.tools.length };
+    await instance.start();
+    if (instance.state !== 'ready') throw new Error(instance.lastError ?? `ended ${instance.state}`);
+    return { toolCount: instance.lists.tools.length };
   } finally {
-    await upstream.close();
+    await instance.close();
   }
 }

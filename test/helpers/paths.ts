@@ -5,6 +5,9 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The built gateway entry point (`npm run build` produces it). */
 export const GATEWAY_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
+/** Tools the `ok` fixture lists (checked against the fixture itself in test/fixtures.test.ts). */
+export const OK_FIXTURE_TOOL_COUNT = 15;
+
 export type FixtureName =
   | 'ok'
   | 'fails-to-start'

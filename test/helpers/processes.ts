@@ -57,6 +57,21 @@ export function listChildPids(pid: number, { recursive = false }: { recursive?: 
 }
 
 /**
+ * Children of `pid` that have exited but were not reaped (state Z in /proc/<pid>/stat).
+ * @example
+ *   expect(zombieChildren(gateway.pid)).toEqual([]);
+ */
+export function zombieChildren(pid: number): number[] {
+  const zombies: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProcStat(Number(entry));
+    if (stat?.state === 'Z' && stat.ppid === pid) zombies.push(Number(entry));
+  }
+  return zombies;
+}
+
+/**
  * SIGKILLs each pid that is still alive, ignoring the ones already gone. For test cleanup of leaks.
  * @example
  *   afterEach(() => forceKill(leakedPids));

@@ -176,7 +176,7 @@ describe('the library with npx-wrapped servers', () => {
       `import { Gateway, loadConfig } from 'mcproxy';
 const gateway = new Gateway({ config: await loadConfig(${JSON.stringify(join(REPO_ROOT, 'config/mcp-servers.example.json'))}) });
 await gateway.start();
-console.log(JSON.stringify(gateway.listUpstreams().map((upstream) => upstream.pid)));
+console.log(JSON.stringify(gateway.listServers().map((upstream) => upstream.pid)));
 await gateway.close();
 console.log('closed');
 `,

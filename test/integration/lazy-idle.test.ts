@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { HealthReport } from '../../src/gateway.js';
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
-import { fixturePath } from '../helpers/paths.js';
+import { fixturePath, OK_FIXTURE_TOOL_COUNT } from '../helpers/paths.js';
 import { listChildPids, waitForExit } from '../helpers/processes.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -76,7 +76,7 @@ describe('lazy start', () => {
     const tools = (await client.listTools()).tools.map((tool) => tool.name);
     expect(tools).toContain('lz__echo');
     expect(await spawns(dir, 'lz')).toBe(1);
-    expect((await health(gateway)).servers.lz).toMatchObject({ state: 'ready', toolCount: 11 });
+    expect((await health(gateway)).servers.lz).toMatchObject({ state: 'ready', toolCount: OK_FIXTURE_TOOL_COUNT });
     expect(await echo(client, 'lz__echo')).toEqual([{ type: 'text', text: 'hi' }]);
     expect(await spawns(dir, 'lz')).toBe(1);
     expect(await spawns(dir, 'a')).toBe(1);
@@ -107,7 +107,7 @@ describe('idle stop', () => {
     const [firstLazy] = await spawnPids(dir, 'lz');
     await waitForExit(firstSleepy!, { timeoutMs: 5_000 });
     await waitForExit(firstLazy!, { timeoutMs: 5_000 });
-    expect(stopped.servers.sleepy).toMatchObject({ toolCount: 11, restarts: 0 });
+    expect(stopped.servers.sleepy).toMatchObject({ toolCount: OK_FIXTURE_TOOL_COUNT, restarts: 0 });
     expect(stopped.servers.sleepy?.pid).toBeUndefined();
     expect(stopped.status).toBe('ok');
     expect(stopped.servers.a?.state).toBe('ready');

@@ -227,8 +227,12 @@ describe('mcproxy stubs', () => {
       timeout: 60_000,
     });
     expect(stdout).toMatch(/Wrote declarations of \d+ tools/);
-    await run(join(REPO_ROOT, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', join(out, 'index.d.ts')], {
-      timeout: 60_000,
-    });
+    await run(
+      join(REPO_ROOT, 'node_modules/.bin/tsc'),
+      ['--noEmit', '--strict', '--typeRoots', out, join(out, 'index.d.ts')],
+      {
+        timeout: 60_000,
+      },
+    );
   });
 });

@@ -1,22 +1,21 @@
 // Supervision with real processes: restart after SIGKILL, the restart budget of a server that always crashes,
 // /health, process groups and zombies, and a remote server that goes away and comes back.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { HealthReport } from '../../src/gateway.js';
+import { freePort, startEverythingHttp } from '../helpers/everything-http.js';
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
-import { fixturePath, REPO_ROOT } from '../helpers/paths.js';
-import { isAlive, readFixtureEvents, waitForExit } from '../helpers/processes.js';
+import { fixturePath, OK_FIXTURE_TOOL_COUNT } from '../helpers/paths.js';
+import { isAlive, readFixtureEvents, waitForExit, zombieChildren } from '../helpers/processes.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const FAST_RESTART = { backoff_base: 0.05, backoff_max: 0.1, max_attempts: 3 };
-const EVERYTHING_MAIN = `${REPO_ROOT}node_modules/@modelcontextprotocol/server-everything/dist/index.js`;
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -50,22 +49,6 @@ async function echo(client: Client, tool: string, message = 'hi'): Promise<strin
   return (result.content as Array<{ text?: string }>)[0]?.text ?? '';
 }
 
-/** Children of `pid` that have exited but were not reaped (state Z in /proc/<pid>/stat). */
-function zombieChildren(pid: number): number[] {
-  const zombies: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state === 'Z' && Number(ppid) === pid) zombies.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return zombies;
-}
-
 const ok = (name: string, env: Record<string, string> = {}) => ({
   command: process.execPath,
   args: [fixturePath('ok')],
@@ -94,7 +77,7 @@ describe('restart after a crash', () => {
     );
     expect(await echo(client, 'a__echo', 'after')).toBe('after');
 
-    expect(after.servers.a).toMatchObject({ state: 'ready', restarts: 1, toolCount: 11 });
+    expect(after.servers.a).toMatchObject({ state: 'ready', restarts: 1, toolCount: OK_FIXTURE_TOOL_COUNT });
     expect(after.servers.a?.lastError).toBeUndefined();
     expect(after.servers.a?.uptimeSeconds).toBeTypeOf('number');
     expect(after.status).toBe('ok');
@@ -198,28 +181,10 @@ describe('restart after a crash', () => {
 });
 
 describe('remote servers', () => {
-  async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
-
   async function startEverything(port: number): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [EVERYTHING_MAIN, 'streamableHttp'], {
-      env: { ...process.env, PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    cleanups.push(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await waitFor(() => stderr.includes('listening on port'), { message: 'server-everything to listen' });
-    return child;
+    const remote = await startEverythingHttp(port);
+    cleanups.push(() => remote.stop());
+    return remote.child;
   }
 
   it('reconnects with backoff to a streamable HTTP server that was killed and restarted', async () => {

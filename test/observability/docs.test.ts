@@ -3,6 +3,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { parseConfigText } from '../../src/config/load.js';
 import { GatewayErrorCode } from '../../src/errors.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 
@@ -51,6 +52,15 @@ describe('docs', () => {
         }
       }
     }
+  });
+
+  it('the config snippets of scopes.md are valid configs', () => {
+    const blocks = [...read('scopes.md').matchAll(/```json\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    const env = Object.fromEntries(
+      [...read('scopes.md').matchAll(/\$\{([A-Z_]+)\}/g)].map(([, name]) => [name!, `value-of-${name}-0123456789`]),
+    );
+    for (const block of blocks) expect(() => parseConfigText(block, { env }), block).not.toThrow();
   });
 
   it('the JSON snippets of clients.md parse, and name the right endpoints', () => {

@@ -19,18 +19,46 @@ let report: HealthReport = {
   sessions: 2,
   uptimeSeconds: 93_784,
   servers: {
-    playwright: { state: 'ready', transport: 'stdio', pid: 41_213, restarts: 0, toolCount: 21, uptimeSeconds: 93_700 },
-    wikipedia: { state: 'ready', transport: 'stdio', pid: 41_220, restarts: 2, toolCount: 9, uptimeSeconds: 3_725 },
-    memory: { state: 'starting', transport: 'stdio', restarts: 0, toolCount: 0 },
+    playwright: {
+      state: 'ready',
+      transport: 'stdio',
+      scope: 'shared',
+      instanceCount: 1,
+      pid: 41_213,
+      restarts: 0,
+      toolCount: 21,
+      uptimeSeconds: 93_700,
+    },
+    wikipedia: {
+      state: 'ready',
+      transport: 'stdio',
+      scope: 'shared',
+      instanceCount: 1,
+      pid: 41_220,
+      restarts: 2,
+      toolCount: 9,
+      uptimeSeconds: 3_725,
+    },
+    memory: { state: 'starting', transport: 'stdio', scope: 'shared', instanceCount: 1, restarts: 0, toolCount: 0 },
     perplexity: {
       state: 'failed',
       transport: 'stdio',
+      scope: 'shared',
+      instanceCount: 0,
       restarts: 3,
       toolCount: 0,
       lastError: "Server 'perplexity' exited with code 1: PERPLEXITY_API_KEY is not set",
     },
-    search: { state: 'ready', transport: 'http', restarts: 0, toolCount: 4, uptimeSeconds: 51 },
-    notes: { state: 'idle', transport: 'sse', restarts: 0, toolCount: 6 },
+    search: {
+      state: 'ready',
+      transport: 'http',
+      scope: 'session',
+      instanceCount: 1,
+      restarts: 0,
+      toolCount: 4,
+      uptimeSeconds: 51,
+    },
+    notes: { state: 'idle', transport: 'sse', scope: 'session', instanceCount: 0, restarts: 0, toolCount: 6 },
   },
 };
 let healthBroken = false;
@@ -101,6 +129,9 @@ describe('status page in headless Chromium', () => {
       expect(cells[2]).toBe(health.transport);
       expect(cells[3]).toBe(String(health.toolCount));
       expect(cells[4]).toBe(String(health.restarts));
+      const count = health.instanceCount === 1 ? '1 instance' : `${health.instanceCount} instances`;
+      const scope = health.scope === 'shared' ? 'shared' : `${health.scope} · ${count}`;
+      expect(cells[7]).toBe(scope);
     }
     const error = page.locator('tr[data-error-for="perplexity"]');
     expect(await error.isVisible()).toBe(true);
@@ -124,7 +155,16 @@ describe('status page in headless Chromium', () => {
       status: 'ok',
       servers: {
         ...report.servers,
-        memory: { state: 'ready', transport: 'stdio', pid: 41_300, restarts: 1, toolCount: 9, uptimeSeconds: 2 },
+        memory: {
+          state: 'ready',
+          transport: 'stdio',
+          scope: 'shared',
+          instanceCount: 1,
+          pid: 41_300,
+          restarts: 1,
+          toolCount: 9,
+          uptimeSeconds: 2,
+        },
       },
     };
     await expect.poll(() => page.locator('tr[data-server="memory"]').getAttribute('data-state')).toBe('ready');

@@ -30,7 +30,7 @@ export async function runStubsCommand(configPath: string, outDir: string | undef
   const gateway = new Gateway({ config: { ...config, servers } });
   try {
     await gateway.start();
-    const failed = gateway.listUpstreams().filter((upstream) => upstream.config.enabled && upstream.state !== 'ready');
+    const failed = gateway.listServers().filter((upstream) => upstream.config.enabled && upstream.state !== 'ready');
     for (const upstream of failed) io.err(`${upstream.name}: FAILED ${upstream.lastError ?? upstream.state}\n`);
     const files = await writeStubs(gateway.catalog.tools, outDir);
     io.out(`Wrote declarations of ${gateway.catalog.tools.length} tools to ${files.join(', ')}\n`);

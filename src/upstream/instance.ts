@@ -1,89 +1,101 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  type JSONRPCNotification,
-  type JSONRPCRequest,
-  LATEST_PROTOCOL_VERSION,
-  type Prompt,
-  type Resource,
-  type ResourceTemplate,
-  type ServerCapabilities,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  type Tool,
+import type {
+  ClientCapabilities,
+  JSONRPCNotification,
+  JSONRPCRequest,
+  ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 
-import type { ServerConfig } from '../config/model.js';
+import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
+import type { CallOrigin } from '../relay/owner.js';
 import { backoffDelayMs, isStableRun } from './backoff.js';
-import { createUpstreamTransport } from './connect.js';
+import { createUpstreamTransport, terminateUpstreamSession } from './connect.js';
+import { initializeUpstream } from './handshake.js';
+import {
+  EMPTY_LISTS,
+  fetchLists,
+  LIST_CHANGED,
+  type ListKind,
+  refetchKind,
+  type UpstreamLists,
+} from './instance-lists.js';
 import { formatMs, JsonRpcPeer, type PeerRequestOptions } from './json-rpc-peer.js';
-import { fetchAllPages } from './pagination.js';
+import { describeStartFailure, startTimeoutError } from './start-failure.js';
 import { endProcessGroup, StdioProcessTransport } from './stdio-process.js';
 import { anySignal, withTimeout } from './timing.js';
 
-export type UpstreamState = 'idle' | 'starting' | 'ready' | 'restarting' | 'failed' | 'stopping' | 'stopped';
-export type ListKind = 'tools' | 'prompts' | 'resources';
+export type { ListKind, UpstreamLists } from './instance-lists.js';
+export type InstanceState = 'idle' | 'starting' | 'ready' | 'restarting' | 'failed' | 'stopping' | 'stopped';
 
-export interface UpstreamLists {
-  tools: Tool[];
-  prompts: Prompt[];
-  resources: Resource[];
-  templates: ResourceTemplate[];
-}
-
-/** Where a call came from: how a request the server makes during that call reaches the right client. */
-export interface CallOrigin {
-  sendRequest(request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>>;
-}
-
-export interface UpstreamEvents {
-  onStateChange?(upstream: Upstream): void;
-  onListsChanged?(upstream: Upstream, kinds: ReadonlySet<ListKind>): void;
-  onNotification?(upstream: Upstream, notification: JSONRPCNotification): void;
-  /** A server request made while no call of any client is in flight on this server (e.g. roots/list at start). */
-  onUnroutedRequest?(
-    upstream: Upstream,
+export interface InstanceEvents {
+  onStateChange?(instance: UpstreamInstance): void;
+  onListsChanged?(instance: UpstreamInstance, kinds: ReadonlySet<ListKind>): void;
+  /** A notification other than progress, cancellation and list changes; `related` is the call it came with. */
+  onNotification?(instance: UpstreamInstance, notification: JSONRPCNotification, related?: CallOrigin): void;
+  /** A request of the server to the client (sampling, elicitation, roots); `related` as above. */
+  onServerRequest?(
+    instance: UpstreamInstance,
     request: JSONRPCRequest,
     signal: AbortSignal,
+    related?: CallOrigin,
   ): Promise<Record<string, unknown>>;
+  /** An instance made with `closeWhenIdle` was idle for the server's `idle_timeout`: its owner closes it. */
+  onIdle?(instance: UpstreamInstance): void;
 }
 
-export interface UpstreamRequestOptions extends PeerRequestOptions {
+export interface InstanceOptions {
+  /** Which instance of its server this is: `shared`, `session:<id>`, a credential group, or `probe`. */
+  key: string;
+  /** How logs name the instance's owner (never a session id); absent for the shared instance. */
+  label?: string;
+  /** The client capabilities this instance declares in `initialize`: what its client(s) can take. */
+  clientCapabilities: ClientCapabilities;
+  /** A credential's own env and headers, laid over the server's. */
+  identity?: UpstreamIdentity;
+  /** Report idleness through `onIdle` instead of going `idle` (instances made per session or credential). */
+  closeWhenIdle?: boolean;
+  events: InstanceEvents;
+  log: Logger;
+}
+
+export interface InstanceRequestOptions extends Omit<PeerRequestOptions<CallOrigin>, 'tag'> {
+  /** The call this request belongs to: where the server's messages during it go. */
   origin?: CallOrigin;
 }
 
-export interface UpstreamCloseOptions {
+export interface InstanceCloseOptions {
   /** Let calls in flight finish for up to this long before the server is stopped (removal, restart on reload). */
   drainMs?: number;
   /** The instance replacing this one (a restart on reload): calls not yet sent to the server go there instead. */
-  successor?: Upstream;
+  successor?: () => UpstreamInstance | undefined;
 }
 
-const EMPTY_LISTS: UpstreamLists = { tools: [], prompts: [], resources: [], templates: [] };
-const GATEWAY_INFO = { name: 'mcproxy', version: '0.1.0' };
+let nextInstanceId = 1;
 /** Upper bound of the ping that checks whether a remote server is still there after a transport error. */
 const REMOTE_PROBE_TIMEOUT_MS = 5_000;
 const DRAIN_POLL_MS = 25;
 
 /**
- * One configured server: its connection, its state machine, its restart policy and its last known lists.
+ * One running instance of a configured server: its process or connection, its state machine, its restart
+ * policy and its last known lists. A shared server has one; a session- or credential-scoped server has one
+ * per owner (see upstream-server.ts).
  * States: idle (lazy, or stopped while idle) → starting → ready; a crash → restarting (backoff) → ready,
  * or failed once the attempts are spent; close() → stopping → stopped.
  *
- * Restart policy: a server that dies (or fails to start) is restarted after `backoffDelayMs(attempt)`, at most
- * `restart.maxAttempts` times in a row, so a server that always crashes is spawned 1 + maxAttempts times and
- * then stays `failed`. The count starts over once a run lasted `restart.stableAfterMs`. A remote server whose
- * connection is lost (a transport error, then an unanswered ping) goes through the same path: it reconnects.
+ * Restart policy: an instance that dies (or fails to start) is restarted after `backoffDelayMs(attempt)`, at
+ * most `restart.maxAttempts` times in a row, so a server that always crashes is spawned 1 + maxAttempts times
+ * and then stays `failed`. The count starts over once a run lasted `restart.stableAfterMs`. A remote server
+ * whose connection is lost (a transport error, then an unanswered ping) goes through the same path.
  *
- * Calls: a call made while the server is starting, restarting or idle waits for it, within the call's own
- * timeout; a call to a failed or stopped server fails at once (UPSTREAM_UNAVAILABLE); calls in flight when the
- * server dies fail at once (UPSTREAM_EXITED).
- *
- * Lists: the last known lists are kept while the server is idle, starting or restarting, so its tools stay
- * listed and a call to one of them starts (or waits for) the server.
+ * Calls: a call made while the instance is starting, restarting or idle waits for it, within the call's own
+ * timeout; a call to a failed or stopped instance fails at once (UPSTREAM_UNAVAILABLE); calls in flight when
+ * it dies fail at once (UPSTREAM_EXITED). Every call carries its origin, so that whatever the server sends
+ * during it can be routed to its owner.
  */
-export class Upstream {
-  state: UpstreamState = 'stopped';
+export class UpstreamInstance {
+  state: InstanceState = 'stopped';
   lists: UpstreamLists = EMPTY_LISTS;
   capabilities: ServerCapabilities = {};
   serverInfo?: { name: string; version: string };
@@ -92,30 +104,34 @@ export class Upstream {
   restarts = 0;
   lastError?: string;
   readyAt?: number;
+  readonly key: string;
+  readonly log: Logger;
+  /** Unique in the process, for what is kept per instance (subscriptions, elicitations in progress). */
+  readonly id = `i${nextInstanceId++}`;
 
   private transport?: Transport;
   private probing = false;
   private everReady = false;
   private closing?: Promise<void>;
-  private successor?: Upstream;
+  private successor?: () => UpstreamInstance | undefined;
   private lastStderr?: string;
-  private peer?: JsonRpcPeer;
+  private peer?: JsonRpcPeer<CallOrigin>;
   private attempts = 0;
   private restartTimer?: NodeJS.Timeout;
   private idleTimer?: NodeJS.Timeout;
   private connecting?: Promise<void>;
-  private readonly origins = new Map<number, CallOrigin>();
-  private nextOriginId = 1;
   private readonly waiters = new Set<() => void>();
-  private refreshing = new Map<ListKind, Promise<void>>();
+  private refreshing = new Set<ListKind>();
   private refreshQueued = new Set<ListKind>();
 
   constructor(
     /** Replaced by `reconfigure()` when a reload changes only fields that need no restart. */
     public config: ServerConfig,
-    private readonly events: UpstreamEvents,
-    readonly log: Logger,
-  ) {}
+    private readonly options: InstanceOptions,
+  ) {
+    this.key = options.key;
+    this.log = options.log;
+  }
 
   get name(): string {
     return this.config.name;
@@ -127,6 +143,19 @@ export class Upstream {
 
   get inFlight(): number {
     return this.peer?.inFlight ?? 0;
+  }
+
+  /** The calls in flight, oldest first. */
+  callsInFlight(): CallOrigin[] {
+    return this.peer ? [...this.peer.inFlightTags()] : [];
+  }
+
+  get identity(): UpstreamIdentity | undefined {
+    return this.options.identity;
+  }
+
+  get clientCapabilities(): ClientCapabilities {
+    return this.options.clientCapabilities;
   }
 
   /** Whether the lists are known: false for a lazy server that has never run, whose tools nobody knows yet. */
@@ -148,25 +177,25 @@ export class Upstream {
    * Takes over the last known lists of the instance this one replaces (a restart on reload), so that the
    * server's tools stay listed while it restarts instead of vanishing and coming back.
    */
-  adoptLists(previous: Upstream): void {
+  adoptLists(previous: UpstreamInstance): void {
     this.lists = previous.lists;
     this.everReady = previous.everReady;
   }
 
-  /** Starts the server (or leaves a lazy one idle). Resolves when ready or when the first attempt failed. */
-  async start(): Promise<void> {
-    if (this.config.lazy) {
+  /** Starts the instance (or leaves a lazy one idle). Resolves when ready or when the first attempt failed. */
+  async start(options: { lazy?: boolean } = {}): Promise<void> {
+    if (options.lazy ?? this.config.lazy) {
       this.setState('idle');
       return;
     }
     await this.connectOnce().catch(() => {});
   }
 
-  /** Waits until the server is ready, starting an idle one. Rejects at once when it has failed or stopped. */
+  /** Waits until the instance is ready, starting an idle one. Rejects at once when it has failed or stopped. */
   async ensureReady(signal?: AbortSignal): Promise<void> {
     if (this.state === 'ready') return;
     if (this.state === 'idle') void this.connectOnce().catch(() => {});
-    while ((this.state as UpstreamState) !== 'ready') {
+    while ((this.state as InstanceState) !== 'ready') {
       if (this.state === 'failed' || this.state === 'stopped' || this.state === 'stopping') {
         const reason = this.lastError ? `: ${this.lastError}` : '';
         throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is ${this.state}${reason}`);
@@ -185,29 +214,33 @@ export class Upstream {
   }
 
   /**
-   * Sends one request. A call made while the server starts or restarts waits for it, within the call's own
-   * timeout; a call to a failed server fails at once. Calls in flight when the server dies fail at once.
+   * Sends one request. A call made while the instance starts or restarts waits for it, within the call's own
+   * timeout; a call to a failed instance fails at once. Calls in flight when the server dies fail at once.
    * Once a reload has replaced this instance, calls not yet sent go to its successor.
    */
   async request(
     method: string,
     params: Record<string, unknown> | undefined,
-    options: UpstreamRequestOptions = {},
+    options: InstanceRequestOptions = {},
   ): Promise<Record<string, unknown>> {
     const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-    const handOver = (successor: Upstream) => {
+    const handOver = (): Promise<Record<string, unknown>> | undefined => {
+      const successor = this.successor?.();
+      if (!successor) return undefined;
       const timeoutMs = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
       return successor.request(method, params, { ...options, timeoutMs });
     };
     const waited = this.state !== 'ready';
     if (waited) {
-      if (this.successor) return handOver(this.successor);
+      const handed = handOver();
+      if (handed) return handed;
       const waitSignal = deadline === undefined ? options.signal : anySignal(options.signal, deadline - Date.now());
       try {
         await this.ensureReady(waitSignal);
       } catch (error) {
         if (options.signal?.aborted) throw new GatewayError('REQUEST_CANCELLED', 'the request was cancelled');
-        if (this.successor) return handOver(this.successor);
+        const retried = handOver();
+        if (retried) return retried;
         if (waitSignal?.aborted) {
           throw new GatewayError(
             'UPSTREAM_TIMEOUT',
@@ -220,13 +253,12 @@ export class Upstream {
     const peer = this.peer;
     if (!peer) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is not connected`);
     this.clearIdleTimer();
-    const originId = this.nextOriginId++;
-    if (options.origin) this.origins.set(originId, options.origin);
     try {
-      // The whole timeout when the server was ready at once, so the timeout error names the configured value.
+      // The whole timeout when the instance was ready at once, so the timeout error names the configured value.
       const remaining = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
       const timeoutMs = waited ? remaining : options.timeoutMs;
-      return await peer.request(method, params, { ...options, timeoutMs });
+      const { origin, ...rest } = options;
+      return await peer.request(method, params, { ...rest, timeoutMs, tag: origin });
     } catch (error) {
       // A remote server that cannot be reached any more: find out now rather than on every later call.
       if (isGatewayError(error, 'UPSTREAM_UNAVAILABLE') && this.transport && this.config.transport !== 'stdio') {
@@ -234,7 +266,6 @@ export class Upstream {
       }
       throw error;
     } finally {
-      this.origins.delete(originId);
       this.armIdleTimer();
     }
   }
@@ -244,10 +275,10 @@ export class Upstream {
   }
 
   /**
-   * Stops the server for good (removal, restart on reload, shutdown). With `drainMs`, calls already in flight
-   * may finish for up to that long first; new calls fail at once. Idempotent: later calls share the first.
+   * Stops the instance for good (removal, restart on reload, its owner gone, shutdown). With `drainMs`, calls
+   * already in flight may finish for up to that long first; new calls fail at once. Idempotent.
    */
-  close(options: UpstreamCloseOptions = {}): Promise<void> {
+  close(options: InstanceCloseOptions = {}): Promise<void> {
     if (!this.closing) this.successor = options.successor;
     this.closing ??= this.stop(options.drainMs ?? 0);
     return this.closing;
@@ -257,8 +288,7 @@ export class Upstream {
     await this.close();
   }
 
-  /** Ends the server's processes at once (the last step of a shutdown that ran out of time). */
-  /** Tries a failed server again with a fresh count of attempts (the manifest's `restart_failed` hook). */
+  /** Tries a failed instance again with a fresh count of attempts (the manifest's `restart_failed` hook). */
   retry(): void {
     if (this.state !== 'failed') return;
     this.attempts = 0;
@@ -267,6 +297,7 @@ export class Upstream {
     this.connectOnce().catch(() => {});
   }
 
+  /** Ends the instance's processes at once (the last step of a shutdown that ran out of time). */
   kill(): void {
     if (this.transport instanceof StdioProcessTransport) this.transport.kill();
   }
@@ -297,12 +328,15 @@ export class Upstream {
   private async connect(): Promise<void> {
     if (this.state !== 'restarting') this.setState('starting');
     const log = this.log;
-    const transport = createUpstreamTransport(this.config, log, (line) => {
-      this.lastStderr = line;
+    const transport = createUpstreamTransport(this.config, log, {
+      identity: this.options.identity,
+      onStderrLine: (line) => {
+        this.lastStderr = line;
+      },
     });
-    const peer = new JsonRpcPeer(transport, {
-      onRequest: (request, signal) => this.onServerRequest(request, signal),
-      onNotification: (notification) => this.onNotification(notification),
+    const peer = new JsonRpcPeer<CallOrigin>(transport, {
+      onRequest: (request, signal, related) => this.onServerRequest(request, signal, related),
+      onNotification: (notification, related) => this.onNotification(notification, related),
     });
     this.transport = transport;
     this.peer = peer;
@@ -320,30 +354,27 @@ export class Upstream {
     const timeoutMs = this.config.startTimeoutMs;
     const remaining = () => Math.max(1, timeoutMs - (Date.now() - startedAt));
     try {
-      await withTimeout(transport.start(), timeoutMs, () => this.startTimeoutError());
+      await withTimeout(transport.start(), timeoutMs, () => startTimeoutError(this.name, timeoutMs));
       if (transport instanceof StdioProcessTransport) group = transport.pid;
-      const init = await peer.request(
-        'initialize',
-        {
-          protocolVersion: LATEST_PROTOCOL_VERSION,
-          capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
-          clientInfo: GATEWAY_INFO,
-        },
-        { timeoutMs: remaining(), describe: `initialisation of server "${this.name}"` },
-      );
-      const version = String(init.protocolVersion);
-      if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-        throw new GatewayError('UPSTREAM_SPAWN_FAILED', `server "${this.name}" speaks unsupported protocol ${version}`);
-      }
-      (transport as { setProtocolVersion?: (v: string) => void }).setProtocolVersion?.(version);
-      await peer.notify('notifications/initialized');
-      this.protocolVersion = version;
-      this.capabilities = (init.capabilities ?? {}) as ServerCapabilities;
-      this.serverInfo = init.serverInfo as { name: string; version: string } | undefined;
-      this.instructions = typeof init.instructions === 'string' ? init.instructions : undefined;
-      this.lists = await this.fetchLists(peer, remaining());
+      const handshake = await initializeUpstream(peer, transport, {
+        server: this.name,
+        clientCapabilities: this.options.clientCapabilities,
+        timeoutMs: remaining(),
+      });
+      this.protocolVersion = handshake.protocolVersion;
+      this.capabilities = handshake.capabilities;
+      this.serverInfo = handshake.serverInfo;
+      this.instructions = handshake.instructions;
+      this.lists = await fetchLists(peer, this.capabilities, remaining());
     } catch (error) {
-      const failure = this.describeStartFailure(transport, error);
+      const exit = transport instanceof StdioProcessTransport ? transport.exit : undefined;
+      // The line that names the cause, not Node's version footer or npm's log-file pointer.
+      const said = transport instanceof StdioProcessTransport ? transport.lastWords() : this.lastStderr;
+      const failure = describeStartFailure(this.name, error, {
+        startTimeoutMs: timeoutMs,
+        ...(exit ? { exit } : {}),
+        ...(said === undefined ? {} : { lastStderr: said }),
+      });
       if (this.transport === transport) {
         await this.disconnect(failure);
         if (this.state === 'starting' || this.state === 'restarting') this.onFailure(failure);
@@ -355,34 +386,22 @@ export class Upstream {
     this.readyAt = Date.now();
     this.lastError = undefined;
     this.setState('ready');
+    const who = this.options.label === undefined ? '' : ` for ${this.options.label}`;
     log.info(
-      `Server '${this.name}' started (${this.lists.tools.length} tools, ${this.lists.prompts.length} prompts, ` +
+      `Server '${this.name}' started${who} (${this.lists.tools.length} tools, ${this.lists.prompts.length} prompts, ` +
         `${this.lists.resources.length} resources)${this.pid ? `, pid ${this.pid}` : ''}`,
     );
-    this.events.onListsChanged?.(this, new Set<ListKind>(['tools', 'prompts', 'resources']));
+    this.options.events.onListsChanged?.(this, new Set<ListKind>(['tools', 'prompts', 'resources']));
     this.armIdleTimer();
   }
 
-  private async fetchLists(peer: JsonRpcPeer, timeoutMs: number): Promise<UpstreamLists> {
-    const has = this.capabilities;
-    const list = <T>(method: string, key: string, enabled: unknown) =>
-      enabled ? fetchAllPages<T>(peer, method, key, timeoutMs) : Promise.resolve([] as T[]);
-    const [tools, prompts, resources, templates] = await Promise.all([
-      list<Tool>('tools/list', 'tools', has.tools),
-      list<Prompt>('prompts/list', 'prompts', has.prompts),
-      list<Resource>('resources/list', 'resources', has.resources),
-      list<ResourceTemplate>('resources/templates/list', 'resourceTemplates', has.resources),
-    ]);
-    return { tools, prompts, resources, templates };
-  }
-
-  private onNotification(notification: JSONRPCNotification): void {
+  private onNotification(notification: JSONRPCNotification, related: CallOrigin | undefined): void {
     const kind = LIST_CHANGED[notification.method];
     if (kind) {
       this.refresh(kind);
       return;
     }
-    this.events.onNotification?.(this, notification);
+    this.options.events.onNotification?.(this, notification, related);
   }
 
   /** Re-lists one kind; changes that arrive while a re-list runs are coalesced into one more. */
@@ -393,38 +412,29 @@ export class Upstream {
     }
     const peer = this.peer;
     if (!peer || this.state !== 'ready') return;
-    const run = (async () => {
-      const timeoutMs = this.config.startTimeoutMs;
-      if (kind === 'tools') {
-        this.lists = { ...this.lists, tools: await fetchAllPages<Tool>(peer, 'tools/list', 'tools', timeoutMs) };
-      } else if (kind === 'prompts') {
-        this.lists = { ...this.lists, prompts: await fetchAllPages(peer, 'prompts/list', 'prompts', timeoutMs) };
-      } else {
-        const [resources, templates] = await Promise.all([
-          fetchAllPages<Resource>(peer, 'resources/list', 'resources', timeoutMs),
-          fetchAllPages<ResourceTemplate>(peer, 'resources/templates/list', 'resourceTemplates', timeoutMs),
-        ]);
-        this.lists = { ...this.lists, resources, templates };
-      }
-      this.log.info(`Server '${this.name}' changed its ${kind}; re-listed`);
-      this.events.onListsChanged?.(this, new Set([kind]));
-    })()
+    this.refreshing.add(kind);
+    refetchKind(peer, this.lists, kind, this.config.startTimeoutMs)
+      .then((lists) => {
+        if (this.peer !== peer) return;
+        this.lists = lists;
+        this.log.info(`Server '${this.name}' changed its ${kind}; re-listed`);
+        this.options.events.onListsChanged?.(this, new Set([kind]));
+      })
       .catch((error: unknown) => this.log.warn(`re-listing ${kind} failed: ${errorMessage(error)}`))
       .finally(() => {
         this.refreshing.delete(kind);
         if (this.refreshQueued.delete(kind)) this.refresh(kind);
       });
-    this.refreshing.set(kind, run);
   }
 
-  private async onServerRequest(request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>> {
-    // The protocol does not link a server's request to the call that caused it: route it to the client
-    // whose call on this server began most recently.
-    const origins = [...this.origins.values()];
-    const origin = origins[origins.length - 1];
-    if (origin) return origin.sendRequest(request, signal);
-    if (this.events.onUnroutedRequest) return this.events.onUnroutedRequest(this, request, signal);
-    throw Object.assign(new Error(`no client call is in flight to route ${request.method} to`), { code: -32601 });
+  private async onServerRequest(
+    request: JSONRPCRequest,
+    signal: AbortSignal,
+    related: CallOrigin | undefined,
+  ): Promise<Record<string, unknown>> {
+    const handler = this.options.events.onServerRequest;
+    if (handler) return handler(this, request, signal, related);
+    throw Object.assign(new Error(`${request.method} is not relayed by this instance`), { code: -32601 });
   }
 
   private onTransportClosed(transport: Transport): void {
@@ -445,7 +455,7 @@ export class Upstream {
    * A remote transport reported an error (a dropped stream, a failed POST): ping the server, and treat it as
    * gone when the ping fails, so it reconnects with backoff instead of failing every call until a restart.
    */
-  private probeConnection(transport: Transport, peer: JsonRpcPeer): void {
+  private probeConnection(transport: Transport, peer: JsonRpcPeer<CallOrigin>): void {
     if (this.probing || this.transport !== transport || this.state !== 'ready') return;
     this.probing = true;
     const timeoutMs = Math.min(REMOTE_PROBE_TIMEOUT_MS, this.config.startTimeoutMs);
@@ -480,7 +490,7 @@ export class Upstream {
     this.onFailure(error);
   }
 
-  /** Schedules a restart with backoff, or marks the server failed when the attempts are spent. */
+  /** Schedules a restart with backoff, or marks the instance failed when the attempts are spent. */
   private onFailure(error: Error): void {
     this.lastError = error.message;
     if (this.readyAt !== undefined && isStableRun(Date.now() - this.readyAt, this.config.restart)) this.attempts = 0;
@@ -508,7 +518,9 @@ export class Upstream {
     this.transport = undefined;
     this.peer?.close(error);
     this.peer = undefined;
-    if (transport) await transport.close().catch(() => {});
+    if (!transport) return;
+    await terminateUpstreamSession(transport);
+    await transport.close().catch(() => {});
   }
 
   private armIdleTimer(): void {
@@ -518,6 +530,13 @@ export class Upstream {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       if (this.inFlight > 0 || this.state !== 'ready') return;
+      if (this.options.closeWhenIdle) {
+        this.log.info(
+          `Server '${this.name}' for ${this.options.label ?? this.key} stopping after ${formatMs(idleMs)} idle`,
+        );
+        this.options.events.onIdle?.(this);
+        return;
+      }
       this.log.info(`Server '${this.name}' stopped after ${formatMs(idleMs)} idle`);
       this.setState('idle');
       void this.disconnect(new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" went idle`));
@@ -530,38 +549,10 @@ export class Upstream {
     this.idleTimer = undefined;
   }
 
-  private setState(state: UpstreamState): void {
+  private setState(state: InstanceState): void {
     if (this.state === state) return;
     this.state = state;
     for (const wake of [...this.waiters]) wake();
-    this.events.onStateChange?.(this);
-  }
-
-  private startTimeoutError(): GatewayError {
-    return new GatewayError(
-      'UPSTREAM_START_TIMEOUT',
-      `server "${this.name}" did not start within ${formatMs(this.config.startTimeoutMs)}`,
-    );
-  }
-
-  private describeStartFailure(transport: Transport, error: unknown): GatewayError {
-    if (isGatewayError(error, 'UPSTREAM_TIMEOUT')) return this.startTimeoutError();
-    const exit = transport instanceof StdioProcessTransport ? transport.exit : undefined;
-    if (exit) {
-      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-      const words = transport instanceof StdioProcessTransport ? transport.lastWords() : this.lastStderr;
-      const said = words ? ` (its last words: ${words})` : '';
-      return new GatewayError('UPSTREAM_SPAWN_FAILED', `server "${this.name}" ${how} during start-up${said}`);
-    }
-    if (isGatewayError(error)) return error;
-    return new GatewayError('UPSTREAM_SPAWN_FAILED', `server "${this.name}" failed to start: ${errorMessage(error)}`, {
-      cause: error,
-    });
+    this.options.events.onStateChange?.(this);
   }
 }
-
-const LIST_CHANGED: Record<string, ListKind | undefined> = {
-  'notifications/tools/list_changed': 'tools',
-  'notifications/prompts/list_changed': 'prompts',
-  'notifications/resources/list_changed': 'resources',
-};

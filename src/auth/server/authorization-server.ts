@@ -1,0 +1,151 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { Request, Response } from 'express';
+
+import type { AuthAuditRecord } from '../../access/audit.js';
+import type { OAuthServerConfig } from '../../config/model.js';
+import { CONSENT_HEADERS, createOwnerGate, renderConsentPage } from './consent-page.js';
+import type { GrantStore, PendingConsent } from './grant-store.js';
+import { OWNER_SUBJECT, OwnerProvider } from './owner-provider.js';
+import { CONSENT_PATH } from './paths.js';
+
+export interface AuthorizationServerOptions {
+  store: GrantStore;
+  settings: () => OAuthServerConfig;
+  baseUrl: string;
+  audit: (event: Omit<AuthAuditRecord, 'time'>) => void;
+  now: () => number;
+}
+
+export type AuthorizationServerHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * The built-in authorization server as one request handler: the MCP SDK's `mcpAuthRouter` (RFC 8414 metadata,
+ * RFC 7591 registration, authorization code with PKCE S256, refresh, RFC 7009 revocation, each rate limited)
+ * on an Express app, plus the owner's consent form. Express and the router are imported here, so a gateway
+ * without the built-in server never loads them.
+ *
+ * @example const handle = await createAuthorizationServer({ store, settings, baseUrl, audit, now }); await handle(req, res);
+ */
+export async function createAuthorizationServer(
+  options: AuthorizationServerOptions,
+): Promise<AuthorizationServerHandler> {
+  const [{ default: express }, { mcpAuthRouter }] = await Promise.all([
+    import('express'),
+    import('@modelcontextprotocol/sdk/server/auth/router.js'),
+  ]);
+  const { store, settings, baseUrl, audit } = options;
+  const issuer = new URL(baseUrl).href;
+  const provider = new OwnerProvider({ store, settings, baseUrl: () => baseUrl, audit });
+  const gate = createOwnerGate(options.now);
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.post(CONSENT_PATH, express.urlencoded({ extended: false, limit: '16kb' }), (req: Request, res: Response) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const requestId = typeof body['request'] === 'string' ? body['request'] : '';
+    const pending = store.peekPending(requestId);
+    const client = pending ? store.client(pending.clientId) : undefined;
+    if (!pending || !client) {
+      res
+        .status(400)
+        .set(CONSENT_HEADERS)
+        .send('<!doctype html><p>This sign-in request has expired. Start again from the app.</p>');
+      return;
+    }
+    const address = req.socket.remoteAddress;
+    const refuse = (detail: string) =>
+      audit({
+        event: 'oauth:sign-in-refused',
+        credential: null,
+        client_id: client.client_id,
+        detail,
+        ...(address === undefined ? {} : { address }),
+      });
+    if (body['action'] !== 'allow') {
+      store.takePending(requestId);
+      refuse('denied by the owner');
+      res.redirect(
+        302,
+        redirectWith(pending, { error: 'access_denied', error_description: 'the owner denied access' }, issuer),
+      );
+      return;
+    }
+    const page = (error: string) =>
+      res
+        .status(403)
+        .set(CONSENT_HEADERS)
+        .send(
+          renderConsentPage({
+            requestId,
+            clientName: client.client_name ?? client.client_id,
+            redirectOrigin: new URL(pending.redirectUri).origin,
+            resource: pending.resource,
+            scopes: pending.scopes,
+            error,
+          }),
+        );
+    const verdict = gate.check(typeof body['password'] === 'string' ? body['password'] : '', settings().ownerPassword);
+    if (verdict !== 'ok') {
+      refuse(verdict === 'locked' ? 'too many failed sign-ins' : 'wrong owner password');
+      page(verdict === 'locked' ? 'Too many failed sign-ins. Try again in 15 minutes.' : 'Wrong password.');
+      return;
+    }
+    const chosen = [body['scope'] ?? []].flat().filter((scope): scope is string => typeof scope === 'string');
+    const scopes = pending.scopes.filter((scope) => chosen.includes(scope));
+    if (pending.scopes.length > 0 && scopes.length === 0) {
+      page('Choose at least one scope.');
+      return;
+    }
+    store.takePending(requestId);
+    const code = store.addCode({
+      clientId: client.client_id,
+      grantSubject: OWNER_SUBJECT,
+      codeChallenge: pending.codeChallenge,
+      redirectUri: pending.redirectUri,
+      scopes,
+      resource: pending.resource,
+    });
+    audit({
+      event: 'oauth:sign-in',
+      credential: `mcproxy:${OWNER_SUBJECT}`,
+      client_id: client.client_id,
+      scopes,
+      resource: pending.resource,
+      ...(client.client_name ? { client_name: client.client_name } : {}),
+      ...(address === undefined ? {} : { address }),
+    });
+    res.redirect(302, redirectWith(pending, { code }, issuer));
+  });
+
+  app.use(
+    mcpAuthRouter({
+      provider,
+      issuerUrl: new URL(issuer),
+      scopesSupported: settings().scopes,
+      resourceName: 'mcproxy',
+      // Secrets of registered clients do not expire on their own: a client re-registers if the gateway forgets it.
+      clientRegistrationOptions: { clientSecretExpirySeconds: 0 },
+    }),
+  );
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+
+  return function authorizationServer(req, res) {
+    return new Promise<void>((resolve) => {
+      res.once('close', resolve);
+      res.once('finish', resolve);
+      app(req as Request, res as Response, () => resolve());
+    });
+  };
+}
+
+/** The client's redirect URI with the answer, its state and our issuer (RFC 9207, against mix-up attacks). */
+function redirectWith(pending: PendingConsent, answer: Record<string, string>, issuer: string): string {
+  const url = new URL(pending.redirectUri);
+  for (const [name, value] of Object.entries(answer)) url.searchParams.set(name, value);
+  if (pending.state !== undefined) url.searchParams.set('state', pending.state);
+  url.searchParams.set('iss', issuer);
+  return url.href;
+}

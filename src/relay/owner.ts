@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+
+import type { ClientCapabilities, JSONRPCRequest, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
+
+import type { ServerScope } from '../config/model.js';
+
+/**
+ * Who a message belongs to. Every call the gateway relays carries its owner, and every message a server sends
+ * back is delivered to its owner, or to nobody.
+ */
+export interface Owner {
+  /** The client session. */
+  readonly sessionId: string;
+  /** The session's credential group: `credential:<id>`, `anonymous` or `local` (an access grant's owner). */
+  readonly group: string;
+}
+
+/**
+ * One call in flight from a client: its owner, what that client declared it can do, and how to reach it on
+ * the call's own stream (a Streamable HTTP client receives a server's request during a call on that call's
+ * response stream). Work a session starts without a request of its own (Code Mode's `execute`) uses the
+ * session's standalone channel instead.
+ */
+export interface CallOrigin {
+  readonly owner: Owner;
+  readonly capabilities: ClientCapabilities;
+  sendRequest(request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>>;
+  sendNotification(notification: ServerNotification): void;
+}
+
+/** The key of the instance of a server with this scope that serves this owner. */
+export function instanceKey(scope: ServerScope, owner: Owner): string {
+  if (scope === 'shared') return 'shared';
+  if (scope === 'session') return `session:${owner.sessionId}`;
+  return owner.group;
+}
+
+/**
+ * How an instance is named in /health, metrics labels and logs. A session id is a bearer secret of its
+ * client's HTTP session, so only a short digest of it is shown.
+ */
+export function describeInstanceKey(key: string): string {
+  if (!key.startsWith('session:')) return key;
+  const digest = createHash('sha256').update(key).digest('hex').slice(0, 8);
+  return `session ${digest}`;
+}

@@ -1,0 +1,273 @@
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
+import { errorMessage, GatewayError } from '../errors.js';
+import { MAX_MESSAGE_BYTES } from '../transport/ndjson.js';
+import type { AttributingTransport } from './json-rpc-peer.js';
+
+export interface HttpUpstreamOptions {
+  /** Sent with every request (the server's configured headers plus a credential's own). */
+  headers: Record<string, string>;
+  /** Upper bound of the DELETE that ends the session on close. */
+  terminateTimeoutMs?: number;
+}
+
+const ACCEPT_BOTH = 'application/json, text/event-stream';
+const MAX_REDIRECTS = 5;
+const RECONNECT_BASE_MS = 1_000;
+const RECONNECT_MAX_MS = 30_000;
+const MAX_RECONNECT_ATTEMPTS = 5;
+const DEFAULT_TERMINATE_TIMEOUT_MS = 2_000;
+
+/**
+ * The client side of MCP's Streamable HTTP transport towards one upstream server, written for a relay: every
+ * message that arrives on the response stream of one of our POSTed requests is delivered with that request's
+ * id (`relatedRequestId`), so a server's sampling or elicitation request during a call reaches the client who
+ * made the call — the SDK's client transport does not say which stream a message came on. Messages are only
+ * checked for shape; the gateway passes results through untouched.
+ *
+ * The standalone GET stream is opened after `notifications/initialized` (a 405 means the server has none) and
+ * reopened with `Last-Event-ID` when it drops, with backoff and a bounded number of attempts; a POST stream
+ * that ends before its response after sending event ids is resumed the same way.
+ */
+export class HttpUpstreamTransport implements AttributingTransport {
+  onmessage?: (message: JSONRPCMessage, extra?: { relatedRequestId?: RequestId }) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  sessionId?: string;
+
+  private protocolVersion?: string;
+  private readonly abort = new AbortController();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(
+    private readonly url: URL,
+    private readonly options: HttpUpstreamOptions,
+  ) {}
+
+  async start(): Promise<void> {}
+
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the connection is closed');
+    const response = await this.fetch('POST', {
+      'content-type': 'application/json',
+      accept: ACCEPT_BOTH,
+      body: JSON.stringify(message),
+    });
+    const sessionId = response.headers.get('mcp-session-id');
+    if (sessionId) this.sessionId = sessionId;
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      const error = new GatewayError(
+        'UPSTREAM_UNAVAILABLE',
+        `the server answered HTTP ${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`,
+        { data: { status: response.status } },
+      );
+      this.onerror?.(error);
+      throw error;
+    }
+    const requestId = 'method' in message && 'id' in message ? message.id : undefined;
+    if (response.status === 202 || requestId === undefined) {
+      await response.body?.cancel().catch(() => {});
+      if ('method' in message && message.method === 'notifications/initialized') this.openStandaloneStream();
+      return;
+    }
+    const type = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase();
+    if (type === 'text/event-stream') {
+      // Read in the background: the request is sent; its answer arrives on this stream.
+      void this.readEvents(response, requestId);
+    } else if (type === 'application/json') {
+      const text = await response.text();
+      this.deliverJson(text, requestId);
+    } else {
+      await response.body?.cancel().catch(() => {});
+      const error = new GatewayError('UPSTREAM_UNAVAILABLE', `the server answered with content type "${type}"`);
+      this.onerror?.(error);
+      throw error;
+    }
+  }
+
+  /** Ends the upstream session with DELETE (a 405 means the server does not support that), within a bound. */
+  async terminateSession(): Promise<void> {
+    if (this.sessionId === undefined || this.closed) return;
+    const timeoutMs = this.options.terminateTimeoutMs ?? DEFAULT_TERMINATE_TIMEOUT_MS;
+    try {
+      const response = await this.fetch(
+        'DELETE',
+        {},
+        AbortSignal.any([this.abort.signal, AbortSignal.timeout(timeoutMs)]),
+      );
+      await response.body?.cancel().catch(() => {});
+    } catch {
+      // The server may be gone already; the session then ends with it.
+    }
+    this.sessionId = undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.abort.abort();
+    this.onclose?.();
+  }
+
+  private async fetch(
+    method: 'GET' | 'POST' | 'DELETE',
+    extra: { 'content-type'?: string; accept?: string; body?: string; 'last-event-id'?: string },
+    signal: AbortSignal = this.abort.signal,
+  ): Promise<Response> {
+    const { body, ...headerFields } = extra;
+    const headers: Record<string, string> = { ...this.options.headers };
+    for (const [name, value] of Object.entries(headerFields)) if (value !== undefined) headers[name] = value;
+    if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
+    if (this.protocolVersion !== undefined) headers['mcp-protocol-version'] = this.protocolVersion;
+    // Redirects are followed within the server's origin only: its headers may carry credentials.
+    let url = this.url;
+    for (let hop = 0; ; hop++) {
+      const response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || location === null) return response;
+      await response.body?.cancel().catch(() => {});
+      const next = new URL(location, url);
+      if (next.origin !== this.url.origin || hop >= MAX_REDIRECTS || ![307, 308].includes(response.status)) {
+        throw new GatewayError(
+          'UPSTREAM_UNAVAILABLE',
+          `the server redirected to ${next.origin}${next.pathname}; not followed`,
+        );
+      }
+      url = next;
+    }
+  }
+
+  private deliverJson(text: string, relatedRequestId: RequestId): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      this.onerror?.(new Error(`the server answered with invalid JSON: ${errorMessage(error)}`));
+      return;
+    }
+    for (const message of Array.isArray(data) ? data : [data]) this.deliver(message, relatedRequestId);
+  }
+
+  private deliver(message: unknown, relatedRequestId: RequestId | undefined): boolean {
+    if (!isJsonRpcMessage(message)) {
+      this.onerror?.(new Error('the server sent something that is not a JSON-RPC 2.0 message'));
+      return false;
+    }
+    this.onmessage?.(message, relatedRequestId === undefined ? undefined : { relatedRequestId });
+    return 'id' in message && !('method' in message) && message.id === relatedRequestId;
+  }
+
+  /**
+   * Reads one SSE response to its end. Returns whether the response to `relatedRequestId` arrived, and the
+   * last event id seen (for resumption).
+   */
+  private async readEvents(
+    response: Response,
+    relatedRequestId: RequestId | undefined,
+  ): Promise<{ answered: boolean; lastEventId?: string }> {
+    let answered = false;
+    let lastEventId: string | undefined;
+    // Bytes since the last complete event: a server that never ends an event must not fill our memory.
+    let sinceEvent = 0;
+    const parser = createParser({
+      onEvent: (event: EventSourceMessage) => {
+        sinceEvent = 0;
+        if (event.id) lastEventId = event.id;
+        if (!event.data || (event.event !== undefined && event.event !== 'message')) return;
+        let message: unknown;
+        try {
+          message = JSON.parse(event.data);
+        } catch {
+          this.onerror?.(new Error('the server sent an SSE event that is not JSON'));
+          return;
+        }
+        if (this.deliver(message, relatedRequestId)) answered = true;
+      },
+    });
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body ?? []) {
+        sinceEvent += (chunk as Uint8Array).length;
+        parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+        if (sinceEvent > MAX_MESSAGE_BYTES) throw new Error(`an SSE event exceeded ${MAX_MESSAGE_BYTES} bytes`);
+      }
+    } catch (error) {
+      if (!this.closed) this.onerror?.(new Error(`SSE stream from the server ended: ${errorMessage(error)}`));
+    }
+    if (!answered && relatedRequestId !== undefined && lastEventId !== undefined && !this.closed) {
+      this.schedule(() => this.resume(lastEventId!, relatedRequestId, 1), RECONNECT_BASE_MS);
+    }
+    return { answered, ...(lastEventId === undefined ? {} : { lastEventId }) };
+  }
+
+  /** Reopens a POST stream that dropped before its answer, as a GET with Last-Event-ID. */
+  private async resume(lastEventId: string, relatedRequestId: RequestId, attempt: number): Promise<void> {
+    try {
+      const response = await this.fetch('GET', { accept: 'text/event-stream', 'last-event-id': lastEventId });
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => {});
+        return;
+      }
+      await this.readEvents(response, relatedRequestId);
+    } catch (error) {
+      if (this.closed || attempt >= MAX_RECONNECT_ATTEMPTS) return;
+      this.onerror?.(new Error(`resuming a stream failed: ${errorMessage(error)}`));
+      this.schedule(() => this.resume(lastEventId, relatedRequestId, attempt + 1), delayFor(attempt));
+    }
+  }
+
+  private openStandaloneStream(lastEventId?: string, attempt = 0): void {
+    void (async () => {
+      let seen = lastEventId;
+      try {
+        const response = await this.fetch('GET', {
+          accept: 'text/event-stream',
+          ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+        });
+        if (response.status === 405 || response.status === 404) {
+          // No standalone stream on this server (or our session ended: the next POST finds out).
+          await response.body?.cancel().catch(() => {});
+          return;
+        }
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const result = await this.readEvents(response, undefined);
+        seen = result.lastEventId ?? seen;
+        attempt = 0;
+      } catch (error) {
+        if (this.closed) return;
+        this.onerror?.(new Error(`the server's event stream failed: ${errorMessage(error)}`));
+      }
+      if (this.closed || attempt >= MAX_RECONNECT_ATTEMPTS) return;
+      this.schedule(() => this.openStandaloneStream(seen, attempt + 1), delayFor(attempt + 1));
+    })();
+  }
+
+  private schedule(run: () => unknown, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) void run();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+}
+
+function delayFor(attempt: number): number {
+  return Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.max(0, attempt - 1));
+}
+
+function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const candidate = value as { jsonrpc?: unknown; method?: unknown; id?: unknown };
+  if (candidate.jsonrpc !== '2.0') return false;
+  return typeof candidate.method === 'string' || candidate.id !== undefined;
+}
