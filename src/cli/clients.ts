@@ -104,20 +104,20 @@ export function clientSnippet(client: ClientId, target: ClientTarget, where: Cli
       if (stdio) return json('Claude Desktop', 'mcpServers', { ...stdio }, file, [`Add it to ${file}, restart.`]);
       // Claude Desktop's file only starts local processes; mcp-remote bridges to the HTTP endpoint.
       const allowHttp = url.startsWith('http://') && !isLoopbackUrl(url) ? ['--allow-http'] : [];
-      const header = token ? ['--header', 'Authorization:${MCPROXY_AUTH_HEADER}'] : [];
+      const header = token ? ['--header', 'Authorization:${MCPROXY_AUTH}'] : [];
       return json(
         'Claude Desktop',
         'mcpServers',
         {
           command: 'npx',
           args: ['-y', 'mcp-remote', url, ...allowHttp, ...header],
-          ...(token ? { env: { MCPROXY_AUTH_HEADER: `Bearer ${literal}` } } : {}),
+          ...(token ? { env: { MCPROXY_AUTH: `Bearer ${literal}` } } : {}),
         },
         file,
         [
           `Add it to ${file}, then restart Claude Desktop; it reaches the gateway through mcp-remote.`,
           ...(token
-            ? ['mcp-remote sends the Authorization header built from MCPROXY_AUTH_HEADER in "env".', ...literalNote]
+            ? ['mcp-remote sends the Authorization header built from MCPROXY_AUTH in "env".', ...literalNote]
             : []),
         ],
       );

@@ -122,7 +122,7 @@ describe('client-config snippets reach a gateway that requires a token', () => {
     const entry = (
       JSON.parse(stdout) as { mcpServers: Record<string, { command: string; args: string[]; env: object }> }
     ).mcpServers['mcproxy']!;
-    expect(entry.env).toEqual({ MCPROXY_AUTH_HEADER: `Bearer ${TOKEN}` });
+    expect(entry.env).toEqual({ MCPROXY_AUTH: `Bearer ${TOKEN}` });
     const transport = new StdioClientTransport({
       command: entry.command,
       args: entry.args,
