@@ -20,7 +20,7 @@ export const SERVER_META_KEY = 'mcproxy/server';
 const HASH_CHARS = 6;
 
 /** The protocol's own limits. */
-export const PROTOCOL_NAMING: NamingPolicy = { maxLength: MAX_NAME_LENGTH, allowDots: true };
+const PROTOCOL_NAMING: NamingPolicy = { maxLength: MAX_NAME_LENGTH, allowDots: true };
 
 export interface NameClaim {
   server: string;

@@ -17,7 +17,7 @@ export const CLIENT_IDS = [
 ] as const;
 export type ClientId = (typeof CLIENT_IDS)[number];
 
-export interface ClientTarget {
+interface ClientTarget {
   /** The server's name in the client. */
   name: string;
   /** The gateway's endpoint, for HTTP; absent with `stdio`. */

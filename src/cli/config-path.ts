@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 
 import { GatewayError } from '../errors.js';
 
-export const CONFIG_FILE_NAMES = ['mcp-servers.json', 'mcp-servers.yaml', 'mcp-servers.yml'] as const;
+const CONFIG_FILE_NAMES = ['mcp-servers.json', 'mcp-servers.yaml', 'mcp-servers.yml'] as const;
 
 export const CONFIG_SEARCH_HELP = `--config PATH, else the first that exists of ./mcp-servers.json,
   ./config/mcp-servers.json, $XDG_CONFIG_HOME/mcproxy/mcp-servers.json (~/.config/mcproxy/ by default) and
@@ -17,7 +17,7 @@ export interface FindConfigOptions {
 }
 
 /** The folders searched for a config when none is given, in order. */
-export function configSearchDirs(options: FindConfigOptions = {}): string[] {
+function configSearchDirs(options: FindConfigOptions = {}): string[] {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const xdg = env['XDG_CONFIG_HOME'] || join(env['HOME'] || homedir(), '.config');

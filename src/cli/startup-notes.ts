@@ -6,8 +6,8 @@ import type { Gateway } from '../gateway.js';
 import type { Logger } from '../observability/log.js';
 
 /** The first "still starting" note comes after this long, then one every STARTUP_NOTE_EVERY_MS. */
-export const STARTUP_NOTE_AFTER_MS = 5_000;
-export const STARTUP_NOTE_EVERY_MS = 10_000;
+const STARTUP_NOTE_AFTER_MS = 5_000;
+const STARTUP_NOTE_EVERY_MS = 10_000;
 
 /**
  * A warning when the gateway listens beyond loopback and some endpoint needs no credential, naming those

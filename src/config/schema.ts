@@ -387,7 +387,6 @@ export type ConfigFile = z.input<typeof ConfigFileSchema>;
 export type ServerEntry = z.output<typeof ServerEntrySchema>;
 export type SandboxSettings = z.output<typeof SandboxSchema>;
 export type NamespaceEntry = z.output<typeof NamespaceSchema>;
-export type NamingSettings = z.output<typeof NamingSchema>;
 export type ManifestsSettings = z.output<typeof ManifestsSchema>;
 export type Mode = z.output<typeof ModeSchema>;
 export type Scope = z.output<typeof ScopeSchema>;

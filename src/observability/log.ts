@@ -122,7 +122,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /** Whether a person must see this line even when the log goes elsewhere: an error, or a `notice`. */
-export function isNotable(record: { level?: unknown; notice?: unknown }): boolean {
+function isNotable(record: { level?: unknown; notice?: unknown }): boolean {
   if (record.notice === true) return true;
   if (typeof record.level === 'number') return record.level >= NOTABLE_LEVEL;
   return record.level === 'error' || record.level === 'fatal';

@@ -1,5 +1,5 @@
 /** How many of a server's last stderr lines are kept to explain a failed start. */
-export const STDERR_TAIL_LINES = 40;
+const STDERR_TAIL_LINES = 40;
 const MAX_QUOTED_CHARS = 300;
 
 /** Lines that never explain a failure: Node's version footer, stack frames, carets, npm's log-file pointer. */

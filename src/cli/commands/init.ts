@@ -11,7 +11,7 @@ import type { CommandIo } from './check.js';
 const NPX_START_TIMEOUT_S = 120;
 
 /** The starter servers: real MCP servers from npm that need no account or key, started through npx. */
-export const STARTER_SERVERS: Record<string, object> = {
+const STARTER_SERVERS: Record<string, object> = {
   everything: {
     command: 'npx',
     args: ['-y', '@modelcontextprotocol/server-everything', 'stdio'],
