@@ -7,7 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../helpers/everything-http.js';
 import { collectLines } from '../helpers/lines.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
