@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-import { HELP, parseCliArgs, UsageError } from './cli/args.js';
+import { helpText, parseCliArgs, UsageError } from './cli/args.js';
 import { runCheckCommand } from './cli/commands/check.js';
+import { runClientConfigCommand } from './cli/commands/client-config.js';
 import { runInitCommand } from './cli/commands/init.js';
 import { runSchemaCommand } from './cli/commands/schema.js';
 import { runStubsCommand } from './cli/commands/stubs.js';
+import { findConfigPath } from './cli/config-path.js';
 import { runServe } from './cli/serve.js';
+import { loadWorkingDirEnv } from './cli/working-env.js';
+import { errorMessage } from './errors.js';
 import { GATEWAY_VERSION } from './relay/client-session.js';
 import { startServerOnce } from './upstream/probe.js';
 
@@ -24,29 +28,70 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (args.command) {
     case 'help':
-      io.out(HELP);
+      io.out(helpText(args.topic));
       return 0;
     case 'version':
       io.out(`mcproxy ${GATEWAY_VERSION}\n`);
       return 0;
     case 'schema':
       return runSchemaCommand(io.out);
-    case 'check':
-      return runCheckCommand(args.config, { start: args.start }, io, { startServer: startServerOnce });
-    case 'stubs':
-      return runStubsCommand(args.config, args.out, io);
     case 'init':
-      return runInitCommand(args.out, io);
+      return runInitCommand(args.out, args.port, io);
+    case 'client-config':
+      return runClientConfigCommand(
+        {
+          client: args.client ?? '',
+          host: args.host,
+          port: args.port,
+          stdio: args.stdio,
+          write: args.write,
+          ...pick(args, ['url', 'config', 'tokenEnv', 'name', 'out']),
+        },
+        io,
+      );
+    default:
+      break;
+  }
+  let configPath: string;
+  try {
+    configPath = findConfigPath(args.config);
+  } catch (error) {
+    io.err(`mcproxy: ${errorMessage(error)}\n`);
+    return 1;
+  }
+  loadWorkingDirEnv(configPath);
+  switch (args.command) {
+    case 'check':
+      return runCheckCommand(configPath, { start: args.start }, io, { startServer: startServerOnce });
+    case 'stubs':
+      return runStubsCommand(configPath, args.out, io);
     case 'serve':
-      return runServe(args);
+      return runServe(args, configPath);
   }
 }
 
+function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.filter((key) => object[key] !== undefined).map((key) => [key, object[key]])) as Pick<
+    T,
+    K
+  >;
+}
+
+let finished = false;
+// Node exits when nothing is left to wait for, even with main() still pending: a bug, never a success.
+process.once('beforeExit', () => {
+  if (finished) return;
+  io.err('mcproxy: internal error: the command stopped before it finished\n');
+  process.exitCode = 1;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    finished = true;
     process.exitCode = code;
   },
   (error: unknown) => {
+    finished = true;
     io.err(`mcproxy: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   },

@@ -1,9 +1,9 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 
 import { createToolFilter } from '../access/tool-filter.js';
-import type { ServerConfig } from '../config/model.js';
+import { DEFAULT_TOOL_NAMING, type ServerConfig } from '../config/model.js';
 import type { ListKind, UpstreamLists } from '../upstream/instance-lists.js';
-import { assignNames, closestNames } from './naming.js';
+import { assignNames, closestNames, publicToolDefinition } from './naming.js';
 import type { CatalogPrompt, CatalogResource, CatalogTemplate, CatalogTool } from './types.js';
 
 /** Prefix of the URI a resource gets when two servers list the same URI (the first keeps the original). */
@@ -21,7 +21,7 @@ const LISTED_STATES = new Set(['ready', 'idle', 'starting', 'restarting']);
 export interface ListSource {
   readonly name: string;
   readonly state: string;
-  readonly config: Pick<ServerConfig, 'prefix' | 'tools'>;
+  readonly config: Pick<ServerConfig, 'prefix' | 'tools' | 'naming'>;
   readonly lists: UpstreamLists;
 }
 
@@ -144,14 +144,20 @@ export class Catalog {
       const allowed = createToolFilter(upstream.config.tools);
       return upstream.lists.tools
         .filter((tool) => allowed(tool.name))
-        .map((tool) => ({ server: upstream.name, prefix: upstream.config.prefix, original: tool.name, tool }));
+        .map((tool) => ({
+          server: upstream.name,
+          prefix: upstream.config.prefix,
+          original: tool.name,
+          naming: upstream.config.naming ?? DEFAULT_TOOL_NAMING,
+          tool,
+        }));
     });
     const names = assignNames(claims);
     this.tools = names.map((assignment, i) => ({
       publicName: assignment.publicName,
       server: assignment.server,
       originalName: assignment.original,
-      definition: { ...claims[i]!.tool, name: assignment.publicName },
+      definition: publicToolDefinition(claims[i]!.tool, assignment),
     }));
     this.toolsByName = new Map(this.tools.map((tool) => [tool.publicName, tool]));
     this.toolCounts = new Map();

@@ -1,16 +1,33 @@
+import { createHash } from 'node:crypto';
+
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+
+import type { NamingPolicy } from '../config/model.js';
+
 /**
- * How upstream names become public names: `prefix__name`, within the protocol's limits (1–128 characters
- * of `[A-Za-z0-9_.-]`). Collisions are settled by order: the first claimant keeps the name, later ones get
- * `_2`, `_3`… and every such rename is reported, so no entry is ever lost silently.
+ * How upstream names become public names: `prefix__name`, within a name budget. Tools get the `naming` policy
+ * of the config (by default one that fits LLM APIs, which take 1–64 characters of `[A-Za-z0-9_-]`, with room
+ * left for a client's own prefix such as Claude Code's `mcp__<server>__`); prompts keep the protocol's limits
+ * (1–128 characters of `[A-Za-z0-9_.-]`). A name over budget is cut and given a short hash of the full name,
+ * so shortening is deterministic and distinct names stay distinct. Collisions are settled by order: the first
+ * claimant keeps the name, later ones get `_2`, `_3`… and every such rename is reported, so no entry is lost.
  */
 export const NAME_SEPARATOR = '__';
 export const MAX_NAME_LENGTH = 128;
-const INVALID_CHARS = /[^A-Za-z0-9_.-]/g;
+/** Where the original name of a renamed tool is kept in its `_meta`. */
+export const ORIGINAL_NAME_META_KEY = 'mcproxy/original_name';
+export const SERVER_META_KEY = 'mcproxy/server';
+const HASH_CHARS = 6;
+
+/** The protocol's own limits. */
+const PROTOCOL_NAMING: NamingPolicy = { maxLength: MAX_NAME_LENGTH, allowDots: true };
 
 export interface NameClaim {
   server: string;
   prefix: string;
   original: string;
+  /** The budget of this name; PROTOCOL_NAMING when absent. */
+  naming?: NamingPolicy;
 }
 
 export interface NameAssignment extends NameClaim {
@@ -23,45 +40,78 @@ export function joinName(prefix: string, original: string): string {
   return prefix === '' ? original : `${prefix}${NAME_SEPARATOR}${original}`;
 }
 
-/** Replaces characters the protocol forbids and shortens over-long names with a stable hash suffix. */
-export function sanitizeName(name: string): string {
-  let clean = name.replace(INVALID_CHARS, '_');
-  if (clean === '') clean = '_';
-  if (clean.length <= MAX_NAME_LENGTH) return clean;
-  const suffix = `_${fnv1a(name)}`;
-  return clean.slice(0, MAX_NAME_LENGTH - suffix.length) + suffix;
+/**
+ * The public form of `prefix__original` under `policy`: forbidden characters become `_`; an over-long name is
+ * cut (the prefix keeps at most half of the room unless the tool name leaves it more) and ends in `_` plus a
+ * hash of the full name.
+ *
+ * @example sanitizeName('github', 'create_pull_request_review_comment_reply_with_suggestion', { maxLength: 48, allowDots: false })
+ * // 'github__create_pull_request_review_commen_c5acbe' (48 characters)
+ */
+export function sanitizeName(prefix: string, original: string, policy: NamingPolicy = PROTOCOL_NAMING): string {
+  const invalid = policy.allowDots ? /[^A-Za-z0-9_.-]/g : /[^A-Za-z0-9_-]/g;
+  const cleanPrefix = prefix.replace(invalid, '_');
+  const cleanOriginal = original.replace(invalid, '_') || '_';
+  const whole = joinName(cleanPrefix, cleanOriginal);
+  if (whole.length <= policy.maxLength) return whole;
+
+  const suffix = `_${shortHash(joinName(prefix, original))}`;
+  const separator = cleanPrefix === '' ? '' : NAME_SEPARATOR;
+  const room = Math.max(0, policy.maxLength - suffix.length - separator.length);
+  const prefixKeep = Math.min(cleanPrefix.length, Math.max(room - cleanOriginal.length, Math.ceil(room / 2)));
+  const originalKeep = room - prefixKeep;
+  const head = cleanPrefix.slice(0, prefixKeep) + separator + cleanOriginal.slice(0, originalKeep);
+  return head + suffix;
 }
 
+/** Public names for `claims`, in order; unique across all of them. */
 export function assignNames(claims: readonly NameClaim[]): NameAssignment[] {
   const taken = new Set<string>();
   const result: NameAssignment[] = [];
   for (const claim of claims) {
+    const policy = claim.naming ?? PROTOCOL_NAMING;
     const wanted = joinName(claim.prefix, claim.original);
-    const base = sanitizeName(wanted);
+    const base = sanitizeName(claim.prefix, claim.original, policy);
     let publicName = base;
-    for (let n = 2; taken.has(publicName); n++) publicName = withSuffix(base, `_${n}`);
+    for (let n = 2; taken.has(publicName); n++) publicName = withSuffix(base, `_${n}`, policy.maxLength);
     taken.add(publicName);
     let renamed: string | undefined;
     if (publicName !== base) renamed = `"${base}" is taken by an earlier server; exposed as "${publicName}"`;
-    else if (publicName !== wanted) renamed = `"${wanted}" is not a valid tool name; exposed as "${publicName}"`;
+    else if (publicName !== wanted) renamed = `"${wanted}" ${whyInvalid(wanted, policy)}; exposed as "${publicName}"`;
     result.push({ ...claim, publicName, ...(renamed ? { renamed } : {}) });
   }
   return result;
 }
 
-function withSuffix(base: string, suffix: string): string {
-  return base.length + suffix.length <= MAX_NAME_LENGTH
-    ? base + suffix
-    : base.slice(0, MAX_NAME_LENGTH - suffix.length) + suffix;
+/**
+ * A tool's definition as clients see it: the upstream's, under its public name. When that name is not the plain
+ * `prefix__name` (shortened, cleaned or de-duplicated), `_meta` keeps the original name and server, and a tool
+ * without a title gets its original name as title, so a client can still show what it is.
+ */
+export function publicToolDefinition(tool: Tool, assignment: NameAssignment): Tool {
+  if (assignment.publicName === joinName(assignment.prefix, assignment.original)) {
+    return { ...tool, name: assignment.publicName };
+  }
+  return {
+    ...tool,
+    name: assignment.publicName,
+    title: tool.title ?? assignment.original,
+    _meta: { ...tool._meta, [ORIGINAL_NAME_META_KEY]: assignment.original, [SERVER_META_KEY]: assignment.server },
+  };
 }
 
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0).toString(16).padStart(8, '0');
+function whyInvalid(name: string, policy: NamingPolicy): string {
+  const allowed = policy.allowDots ? '[A-Za-z0-9_.-]' : '[A-Za-z0-9_-]';
+  if (name.length > policy.maxLength) return `is longer than ${policy.maxLength} characters`;
+  return `has characters outside ${allowed}`;
+}
+
+function withSuffix(base: string, suffix: string, maxLength: number): string {
+  return base.length + suffix.length <= maxLength ? base + suffix : base.slice(0, maxLength - suffix.length) + suffix;
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, HASH_CHARS);
 }
 
 /** Names of `candidates` closest to `name` (edit distance), best first, for "did you mean" messages. */

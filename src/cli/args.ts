@@ -2,16 +2,19 @@ import { parseArgs } from 'node:util';
 
 import type { Mode } from '../config/schema.js';
 import type { LogLevel } from '../observability/log.js';
+import { CLIENT_IDS } from './clients.js';
+import { CONFIG_SEARCH_HELP } from './config-path.js';
 
-export const DEFAULT_CONFIG_PATH = 'config/mcp-servers.json';
 export const DEFAULT_PORT = 12010;
 export const DEFAULT_HOST = '127.0.0.1';
 
-export type Command = 'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'help' | 'version';
+export type Command = 'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'client-config' | 'help' | 'version';
+type NamedCommand = Exclude<Command, 'help' | 'version'>;
 
 export interface CliArgs {
   command: Command;
-  config: string;
+  /** The config file given (`--config`, or check's position); found by `findConfigPath` when absent. */
+  config?: string;
   port: number;
   host: string;
   log: boolean;
@@ -28,24 +31,61 @@ export interface CliArgs {
   jsonResponse: boolean;
   start: boolean;
   out?: string;
+  /** `help`: the command whose help to print (the overview when absent). */
+  topic?: NamedCommand;
+  /** `client-config`: which client, and how it reaches the gateway. */
+  client?: string;
+  url?: string;
+  tokenEnv?: string;
+  name?: string;
+  write: boolean;
 }
 
-export const HELP = `mcproxy — many MCP servers behind one endpoint
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  log: { type: 'boolean' },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
+  syslog: { type: 'string' },
+  stdio: { type: 'boolean' },
+  'no-reload': { type: 'boolean' },
+  'reload-interval': { type: 'string' },
+  mode: { type: 'string' },
+  namespace: { type: 'string' },
+  'json-response': { type: 'boolean' },
+  start: { type: 'boolean' },
+  out: { type: 'string' },
+  url: { type: 'string' },
+  'token-env': { type: 'string' },
+  name: { type: 'string' },
+  write: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+type OptionName = keyof typeof OPTIONS;
 
-Usage:
-  mcproxy [options]              run the gateway (HTTP on --host:--port, or --stdio)
-  mcproxy check [CONFIG] [--start]  validate a config; with --start, start each server and count its tools
-  mcproxy schema                 print the JSON Schema of the config file
-  mcproxy stubs --out DIR        write TypeScript declarations of every tool
-  mcproxy init [DIR]             write a starter config and .env.example
+/** Options every command takes. */
+const COMMON: readonly OptionName[] = ['help', 'version'];
 
-Options:
-  --config PATH            config file, JSON or YAML (default: ${DEFAULT_CONFIG_PATH})
+interface CommandSpec {
+  /** The command line of the overview; `usage` is the full one. */
+  brief: string;
+  usage: string;
+  summary: string;
+  /** Options the command accepts, besides --help and --version. */
+  options: readonly OptionName[];
+  help: string;
+}
+
+const SERVE_OPTIONS = `Options:
+  --config PATH            config file, JSON or YAML (see "Config file" below)
   --port PORT              port to listen on (default: ${DEFAULT_PORT}; 0 picks a free one)
   --host HOST              address to bind (default: ${DEFAULT_HOST}; 0.0.0.0 for every interface)
   --stdio                  speak MCP on stdin/stdout instead of HTTP (logs go to stderr)
-  --log                    log human-readable lines to stdout instead of syslog
-  --log-format FORMAT      human (default) or json
+  --log                    log to stdout instead of syslog
+  --log-format FORMAT      human (default) or json; implies --log unless --stdio
   --log-level LEVEL        trace, debug, info (default), warn, error
   --syslog ADDRESS         syslog target without --log: /dev/log (default), unix:///path, udp://h:p, tcp://h:p
   --mode MODE              direct (default), code or meta: overrides the config's mode
@@ -53,14 +93,105 @@ Options:
   --json-response          answer /mcp POSTs with JSON instead of an SSE stream
   --no-reload              do not watch the config for changes
   --reload-interval SECS   polling interval of the config watcher (default: 1.0)
-  --version                print the version
-  --help                   print this help
+
+Logging: syslog by default. When stderr is a terminal, every line is shown there too; otherwise stderr still
+  gets the listening URL, warnings about exposure and every error (a fatal one, a rejected config).
+
+Config file: ${CONFIG_SEARCH_HELP}
 
 Endpoints: /mcp (Streamable HTTP), /sse + /message (HTTP+SSE), /ns/NAME/mcp, /ns/NAME/sse (one namespace),
   /mcp/SERVER (one server), /health, /ready, /metrics, / (status page)
 `;
 
-const COMMANDS = new Set<Command>(['serve', 'check', 'schema', 'stubs', 'init']);
+const COMMAND_SPECS: Record<NamedCommand, CommandSpec> = {
+  serve: {
+    brief: 'mcproxy [options]',
+    usage: 'mcproxy [options]',
+    summary: 'run the gateway (HTTP on --host:--port, or --stdio)',
+    options: [
+      'config',
+      'port',
+      'host',
+      'log',
+      'log-format',
+      'log-level',
+      'syslog',
+      'stdio',
+      'no-reload',
+      'reload-interval',
+      'mode',
+      'namespace',
+      'json-response',
+    ],
+    help: SERVE_OPTIONS,
+  },
+  check: {
+    brief: 'mcproxy check [CONFIG] [--start]',
+    usage: 'mcproxy check [CONFIG] [--start]',
+    summary: 'validate a config; with --start, start each server once and count its tools',
+    options: ['config', 'start'],
+    help: `Prints "OK: N servers (…)" or every problem with its file, line and field. With --start, also starts
+every enabled server in parallel, prints "name: N tools" or "name: FAILED <why>", and stops them again.
+Exit code 0 when everything is fine, 1 otherwise.
+
+Config file: ${CONFIG_SEARCH_HELP}
+`,
+  },
+  schema: {
+    brief: 'mcproxy schema',
+    usage: 'mcproxy schema',
+    summary: 'print the JSON Schema of the config file',
+    options: [],
+    help: 'For editor completion: save it and point "$schema" in your config at it.\n',
+  },
+  stubs: {
+    brief: 'mcproxy stubs --out DIR',
+    usage: 'mcproxy stubs --out DIR [--config PATH]',
+    summary: 'write TypeScript declarations of every tool',
+    options: ['config', 'out'],
+    help: 'Starts every enabled server once, writes DIR/index.d.ts for the whole catalog, and stops them.\n',
+  },
+  init: {
+    brief: 'mcproxy init [DIR]',
+    usage: 'mcproxy init [DIR] [--port PORT]',
+    summary: 'write a starter config, .env and client snippet',
+    options: ['port'],
+    help: `Writes DIR/mcp-servers.json (four MCP servers from npm, started with npx), DIR/.env (the variables it
+uses; added to an existing .env) and DIR/mcp-client.json (the snippet a client needs to reach the gateway on
+--port). DIR is the current directory by default; an existing mcp-servers.json is never overwritten.
+`,
+  },
+  'client-config': {
+    brief: 'mcproxy client-config CLIENT',
+    usage: 'mcproxy client-config CLIENT [--url URL | --stdio] [--token-env VAR] [--write | --out FILE]',
+    summary: 'print (or write) the config snippet of an MCP client',
+    options: ['url', 'stdio', 'config', 'token-env', 'name', 'write', 'out', 'port', 'host'],
+    help: `Clients: ${CLIENT_IDS.join(', ')}.
+
+Options:
+  --url URL          the gateway's endpoint (default: http://${DEFAULT_HOST}:${DEFAULT_PORT}/mcp, or --host/--port)
+  --stdio            let the client start mcproxy itself over stdio (with --config, made absolute)
+  --token-env VAR    send a bearer token read from the environment variable VAR, in the client's own syntax
+  --name NAME        the server's name in the client (default: mcproxy)
+  --write            merge the snippet into the client's config file (made if missing, others kept)
+  --out FILE         merge it into FILE instead
+`,
+  },
+};
+
+const COMMANDS = new Set<string>(Object.keys(COMMAND_SPECS));
+
+export function helpText(topic?: NamedCommand): string {
+  if (topic) {
+    const spec = COMMAND_SPECS[topic];
+    return `${spec.usage}\n  ${spec.summary}\n\n${spec.help}`;
+  }
+  const lines = [
+    ...Object.values(COMMAND_SPECS).map((spec) => `  ${spec.brief.padEnd(35)}${spec.summary}`),
+    `  ${'mcproxy COMMAND --help'.padEnd(35)}the options of one command`,
+  ];
+  return `mcproxy — many MCP servers behind one endpoint\n\nUsage:\n${lines.join('\n')}\n\n${SERVE_OPTIONS}`;
+}
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -68,79 +199,114 @@ export class UsageError extends Error {
 
 /** Parses argv (without node and script); throws UsageError with a readable message on bad input. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Partial<Record<OptionName, string | boolean>>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        port: { type: 'string', short: 'p' },
-        host: { type: 'string' },
-        log: { type: 'boolean' },
-        'log-format': { type: 'string' },
-        'log-level': { type: 'string' },
-        syslog: { type: 'string' },
-        stdio: { type: 'boolean' },
-        'no-reload': { type: 'boolean' },
-        'reload-interval': { type: 'string' },
-        mode: { type: 'string' },
-        namespace: { type: 'string' },
-        'json-response': { type: 'boolean' },
-        start: { type: 'boolean' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    }));
+    ({ values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  let command: Command = 'serve';
   const first = positionals[0];
-  if (first !== undefined) {
-    if (!COMMANDS.has(first as Command)) throw new UsageError(`unknown command "${first}"; see mcproxy --help`);
-    command = first as Command;
+  let command: Command = 'serve';
+  if (first === 'help') {
+    const topic = positionals[1];
+    if (topic !== undefined && !COMMANDS.has(topic)) throw new UsageError(`unknown command "${topic}"`);
+    return helpArgs(topic as NamedCommand | undefined);
   }
-  if (values.help) command = 'help';
-  else if (values.version) command = 'version';
+  if (first !== undefined) {
+    if (!COMMANDS.has(first)) throw new UsageError(`unknown command "${first}"; see mcproxy --help`);
+    command = first as NamedCommand;
+  }
+  if (values.help) return helpArgs(command === 'serve' && first === undefined ? undefined : (command as NamedCommand));
+  if (values.version) return { ...helpArgs(undefined), command: 'version' };
 
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be 0–65535, got "${values.port}"`);
+  const spec = COMMAND_SPECS[command as NamedCommand];
+  for (const option of Object.keys(values) as OptionName[]) {
+    if (!spec.options.includes(option) && !COMMON.includes(option)) {
+      throw new UsageError(`${command === 'serve' ? 'mcproxy' : `mcproxy ${command}`} takes no --${option}`);
+    }
+  }
+  const maxPositionals = command === 'serve' || command === 'schema' ? 1 : 2;
+  if (positionals.length > maxPositionals) throw new UsageError(`unexpected argument "${positionals.at(-1)}"`);
+
+  const port = parsePort(values.port);
   const interval = values['reload-interval'] === undefined ? 1 : Number(values['reload-interval']);
   if (!(interval > 0)) throw new UsageError(`--reload-interval must be a positive number of seconds`);
-  const logFormat = (values['log-format'] ?? 'human') as string;
+  const logFormat = stringValue(values['log-format']) ?? 'human';
   if (logFormat !== 'human' && logFormat !== 'json') throw new UsageError(`--log-format must be human or json`);
-  const logLevel = (values['log-level'] ?? 'info') as string;
+  const logLevel = stringValue(values['log-level']) ?? 'info';
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new UsageError(`--log-level must be one of trace, debug, info, warn, error`);
   }
-  const mode = values.mode as string | undefined;
+  const mode = stringValue(values.mode);
   if (mode !== undefined && !['direct', 'code', 'meta'].includes(mode)) {
     throw new UsageError(`--mode must be direct, code or meta`);
   }
   if (values.namespace !== undefined && values.stdio !== true) {
     throw new UsageError('--namespace needs --stdio; HTTP clients choose a namespace by path (/ns/NAME/mcp)');
   }
-  const configFromPosition = command === 'check' || command === 'init' ? positionals[1] : undefined;
+  if (command === 'client-config') {
+    if (positionals[1] === undefined) throw new UsageError(`client-config needs a client: ${CLIENT_IDS.join(', ')}`);
+    if (values.url !== undefined && values.stdio === true) throw new UsageError('--url and --stdio exclude each other');
+    if (values.write === true && values.out !== undefined) throw new UsageError('--write and --out exclude each other');
+  }
+  const config = stringValue(values.config) ?? (command === 'check' ? positionals[1] : undefined);
   return {
     command,
-    config: (values.config as string | undefined) ?? configFromPosition ?? DEFAULT_CONFIG_PATH,
+    ...(config === undefined ? {} : { config }),
     port,
-    host: (values.host as string | undefined) ?? DEFAULT_HOST,
-    log: values.log === true,
+    host: stringValue(values.host) ?? DEFAULT_HOST,
+    // A log format only means something for a log a person reads: on stdout (or stderr with --stdio).
+    log: values.log === true || values['log-format'] !== undefined,
     logFormat,
     logLevel: logLevel as LogLevel,
-    syslog: values.syslog as string | undefined,
+    ...optional('syslog', stringValue(values.syslog)),
     stdio: values.stdio === true,
     reload: values['no-reload'] !== true,
     reloadIntervalMs: Math.round(interval * 1000),
-    mode: mode as Mode | undefined,
-    ...(typeof values.namespace === 'string' ? { namespace: values.namespace } : {}),
+    ...optional('mode', mode as Mode | undefined),
+    ...optional('namespace', stringValue(values.namespace)),
     jsonResponse: values['json-response'] === true,
     start: values.start === true,
-    out: (values.out as string | undefined) ?? (command === 'init' ? positionals[1] : undefined),
+    ...optional('out', stringValue(values.out) ?? (command === 'init' ? positionals[1] : undefined)),
+    ...optional('client', command === 'client-config' ? positionals[1] : undefined),
+    ...optional('url', stringValue(values.url)),
+    ...optional('tokenEnv', stringValue(values['token-env'])),
+    ...optional('name', stringValue(values.name)),
+    write: values.write === true,
   };
+}
+
+function parsePort(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_PORT;
+  // Number('') is 0, which would pick a random port: only digits count.
+  const port = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port must be a number 0–65535, got "${String(value)}"`);
+  return port;
+}
+
+function helpArgs(topic: NamedCommand | undefined): CliArgs {
+  return {
+    command: 'help',
+    ...optional('topic', topic),
+    port: DEFAULT_PORT,
+    host: DEFAULT_HOST,
+    log: false,
+    logFormat: 'human',
+    logLevel: 'info',
+    stdio: false,
+    reload: true,
+    reloadIntervalMs: 1000,
+    jsonResponse: false,
+    start: false,
+    write: false,
+  };
+}
+
+function stringValue(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

@@ -16,24 +16,40 @@ import { GatewayHttpServer } from '../serve/http-server.js';
 import { serveStdio } from '../serve/stdio.js';
 import { readTlsFiles, type TlsFiles } from '../serve/tls.js';
 import type { CliArgs } from './args.js';
+import { echoMode, terminalFacts } from './log-echo.js';
+import { exposureWarning, watchStartup } from './startup-notes.js';
 
-/** Runs the gateway until SIGTERM/SIGINT (or, with --stdio, until the client goes away). Returns the exit code. */
-export async function runServe(args: CliArgs): Promise<number> {
+/**
+ * Runs the gateway until SIGTERM/SIGINT (or, with --stdio, until the client goes away). Returns the exit code.
+ * `configPath` is the file found by `findConfigPath`.
+ */
+export async function runServe(args: CliArgs, configPath: string): Promise<number> {
   // Syslog unless --log asked for stdout; with --stdio, stdout belongs to the protocol, so stderr.
   let config: GatewayConfig | undefined;
+  const destination = args.stdio ? 'stderr' : args.log ? 'stdout' : 'syslog';
+  const facts = terminalFacts();
+  const echo = echoMode(destination, facts);
   const log: Logger = createLogger({
     level: args.logLevel,
     format: args.logFormat,
-    destination: args.stdio ? 'stderr' : args.log ? 'stdout' : 'syslog',
+    destination,
     ...(args.syslog ? { syslog: { address: args.syslog } } : {}),
+    ...(echo ? { echo: { mode: echo } } : {}),
     redactValues: () => (config ? secretValues(config) : []),
   });
-  try {
-    config = await loadConfig(args.config);
-  } catch (error) {
-    process.stderr.write(`mcproxy: ${errorMessage(error)}\n`);
+  // A fatal error reaches a person whatever the log's destination: through the echo, the terminal the log is
+  // on, or (when neither) straight on stderr.
+  const seen = echo !== undefined || destination === 'stderr' || (destination === 'stdout' && facts.stdoutIsTerminal);
+  const fail = async (message: string): Promise<number> => {
+    log.fatal({ notice: true }, message);
+    if (!seen) process.stderr.write(`mcproxy: ${message}\n`);
     await closeLogger(log);
     return 1;
+  };
+  try {
+    config = await loadConfig(configPath);
+  } catch (error) {
+    return fail(errorMessage(error));
   }
   if (args.mode) config = { ...config, mode: args.mode };
   // Access (issue 6): TLS files are read once, the audit log opened once; both need a restart to change.
@@ -41,14 +57,10 @@ export async function runServe(args: CliArgs): Promise<number> {
   try {
     tls = args.stdio ? undefined : await readTlsFiles(config);
   } catch (error) {
-    process.stderr.write(`mcproxy: ${errorMessage(error)}\n`);
-    await closeLogger(log);
-    return 1;
+    return fail(errorMessage(error));
   }
   if (args.namespace !== undefined && !hasNamespace(config, args.namespace)) {
-    process.stderr.write(`mcproxy: --namespace: no namespace "${args.namespace}" in ${args.config}\n`);
-    await closeLogger(log);
-    return 1;
+    return fail(`--namespace: no namespace "${args.namespace}" in ${configPath}`);
   }
   const audit: AuditLog | undefined = config.audit
     ? openAuditLog(config.audit.path, { onError: (error) => log.error(error.message) })
@@ -98,21 +110,24 @@ export async function runServe(args: CliArgs): Promise<number> {
     try {
       url = await http.listen();
     } catch (error) {
-      log.error(`cannot listen on ${args.host}:${args.port}: ${errorMessage(error)}`);
-      return 1;
+      return fail(`cannot listen on ${args.host}:${args.port}: ${errorMessage(error)}`);
     }
   }
-  if (url) log.info(`listening on ${url} (Streamable HTTP at ${url}/mcp, SSE at ${url}/sse)`);
+  if (url) log.info({ notice: true }, `listening on ${url} (Streamable HTTP at ${url}/mcp, SSE at ${url}/sse)`);
+  const exposure = http ? exposureWarning(args.host, config) : undefined;
+  if (exposure) log.warn({ notice: true }, exposure);
   // Clients may connect at once: their list requests wait for start-up, their calls to started servers do not.
-  const started = gateway.start().then(async () => {
+  const startup = gateway.start();
+  watchStartup(gateway, startup, log);
+  const started = startup.then(async () => {
     const ready = gateway.listServers().filter((upstream) => upstream.state === 'ready').length;
     const enabled = gateway.config.servers.filter((server) => server.enabled).length;
-    log.info(`Gateway ready: ${ready} of ${enabled} servers, ${gateway.catalog.tools.length} tools`);
+    log.info({ notice: true }, `Gateway ready: ${ready} of ${enabled} servers, ${gateway.catalog.tools.length} tools`);
     if (stopping) return;
     if (Object.keys(gateway.config.manifests).length > 0) manifests.start();
     const cliMode = args.mode;
     reloader = await startConfigReloader(gateway, {
-      configPath: args.config,
+      configPath,
       watch: args.reload,
       intervalMs: args.reloadIntervalMs,
       log,

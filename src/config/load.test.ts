@@ -1,4 +1,4 @@
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -122,12 +122,14 @@ describe('parseConfigText: interpolation', () => {
     const text = '{"servers":{"github":{"command":"gh","env":{"API_KEY":"${GITHUB_TOKEN}"}}}}';
     const error = errorOf(() => parse(text));
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.message).toBe('cfg.json: servers.github.env.API_KEY: uses ${GITHUB_TOKEN}, which is not set');
+    expect(error.message).toBe('cfg.json:1:45: servers.github.env.API_KEY: uses ${GITHUB_TOKEN}, which is not set');
   });
 
   it('reports an unset variable in a URL once, not also as a bad URL', () => {
     const error = errorOf(() => parse('{"mcpServers":{"r":{"url":"${BASE}/mcp"}}}'));
-    expect(issuesOf(error)).toEqual([{ path: 'mcpServers.r.url', message: 'uses ${BASE}, which is not set' }]);
+    expect(issuesOf(error)).toEqual([
+      { path: 'mcpServers.r.url', message: 'uses ${BASE}, which is not set', line: 1, column: 21 },
+    ]);
   });
 
   it('lets a disabled server use an unset variable', () => {
@@ -137,30 +139,35 @@ describe('parseConfigText: interpolation', () => {
 
   it('names v1 entries by index and name', () => {
     const error = errorOf(() => parse('{"servers":[{"name":"a","command":"x"},{"name":"wiki","command":"${NOPE}"}]}'));
-    expect(error.message).toBe('cfg.json: servers[1] (wiki).command: uses ${NOPE}, which is not set');
+    expect(error.message).toBe('cfg.json:1:55: servers[1] (wiki).command: uses ${NOPE}, which is not set');
   });
 });
 
 describe('parseConfigText: errors', () => {
   it('suggests the nearest field for a typo', () => {
     const error = errorOf(() => parse('{"servers":{"github":{"comand":"gh"}}}'));
-    expect(error.message).toContain('cfg.json: servers.github.comand: unknown field; did you mean "command"?');
+    expect(error.message).toContain('cfg.json:1:23: servers.github.comand: unknown field; did you mean "command"?');
   });
 
   it('suggests across naming styles and at the top level', () => {
     const error = errorOf(() => parse('{"mcp_servers":{},"servers":[{"name":"a","command":"x","toolTimeout":3}]}'));
     expect(issuesOf(error)).toEqual([
-      { path: 'mcp_servers', message: 'unknown field; did you mean "mcpServers"?' },
-      { path: 'servers[0] (a).toolTimeout', message: 'unknown field; did you mean "tool_timeout"?' },
+      { path: 'mcp_servers', message: 'unknown field; did you mean "mcpServers"?', line: 1, column: 2 },
+      {
+        path: 'servers[0] (a).toolTimeout',
+        message: 'unknown field; did you mean "tool_timeout"?',
+        line: 1,
+        column: 56,
+      },
     ]);
   });
 
   it('names file, path, expected and received type', () => {
     const error = errorOf(() => parse('{"servers":{"github":{"command":"gh","timeout":"x"}}}'));
-    expect(error.message).toBe('cfg.json: servers.github.timeout: expected number, received string');
+    expect(error.message).toBe('cfg.json:1:38: servers.github.timeout: expected number, received string');
     expect(error.data).toEqual({
       file: 'cfg.json',
-      issues: [{ path: 'servers.github.timeout', message: 'expected number, received string' }],
+      issues: [{ path: 'servers.github.timeout', message: 'expected number, received string', line: 1, column: 38 }],
     });
   });
 
@@ -172,23 +179,23 @@ describe('parseConfigText: errors', () => {
     });
     const lines = errorOf(() => parse(text)).message.split('\n');
     expect(lines).toEqual([
-      'cfg.json: mode: expected one of "direct", "code", "meta", received "fast"',
-      'cfg.json: servers[0] (a).command: expected string, received number',
-      'cfg.json: servers[1] (b): needs "command" (a local stdio server) or "url" (a remote server)',
-      'cfg.json: servers[2] (c): has both "command" and "url"; a server is either local (command) or remote (url)',
-      'cfg.json: sandbox.memory_mb: expected number to be >=8',
+      'cfg.json:1:2: mode: expected one of "direct", "code", "meta", received "fast"',
+      'cfg.json:1:39: servers[0] (a).command: expected string, received number',
+      'cfg.json:1:52: servers[1] (b): needs "command" (a local stdio server) or "url" (a remote server)',
+      'cfg.json:1:65: servers[2] (c): has both "command" and "url"; a server is either local (command) or remote (url)',
+      'cfg.json:1:127: sandbox.memory_mb: expected number to be >=8',
     ]);
   });
 
   it('explains a wrong shape of servers', () => {
     expect(errorOf(() => parse('{"servers":5}')).message).toBe(
-      'cfg.json: servers: expected array or object, received number',
+      'cfg.json:1:2: servers: expected array or object, received number',
     );
   });
 
   it('rejects a bad server name', () => {
     expect(errorOf(() => parse('{"mcpServers":{"my server":{"command":"x"}}}')).message).toBe(
-      'cfg.json: mcpServers["my server"]: invalid name: a server name may contain only letters, digits, "_" and "-"',
+      'cfg.json:1:16: mcpServers["my server"]: invalid name: a server name may contain only letters, digits, "_" and "-"',
     );
   });
 
@@ -206,7 +213,7 @@ describe('parseConfigText: errors', () => {
   });
 
   it('says <config> when there is no file', () => {
-    expect(errorOf(() => parseConfigText('{"x":1}', { env: {} })).message).toBe('<config>: x: unknown field');
+    expect(errorOf(() => parseConfigText('{"x":1}', { env: {} })).message).toBe('<config>:1:2: x: unknown field');
   });
 });
 
@@ -261,14 +268,19 @@ describe('shipped examples', () => {
     expect(config.servers).toHaveLength(count);
   });
 
-  it('the default config points at installed servers', async () => {
+  it('the example config starts servers through npx -y, which finds them installed in the repository', async () => {
     const config = await loadConfig('config/mcp-servers.example.json', { env: {} });
     expect(config.servers.find((server) => server.name === 'memory')?.env).toEqual({
       MEMORY_FILE_PATH: '/tmp/mcproxy-memory.jsonl',
     });
+    const { devDependencies } = JSON.parse(await readFile('package.json', 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
     for (const server of config.servers) {
-      const script = server.args[0] ?? '';
-      await expect(access(script)).resolves.toBeUndefined();
+      expect(server.command).toBe('npx');
+      expect(server.args[0]).toBe('-y');
+      expect(Object.keys(devDependencies)).toContain(server.args[1]);
+      await expect(access(`node_modules/${server.args[1]}/package.json`)).resolves.toBeUndefined();
     }
   });
 });

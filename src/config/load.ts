@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import { GatewayError } from '../errors.js';
 import { checkUpstreamIdentities } from './check-identities.js';
 import { interpolate } from './interpolate.js';
+import { withPositions } from './issue-positions.js';
 import {
   configInvalidError,
   type ConfigIssue,
@@ -111,11 +112,13 @@ export function parseConfigText(text: string, options: ParseConfigTextOptions = 
   }
   issues.push(...checkConfigSemantics(data));
 
-  if (issues.length > 0 || !result.success) throw configInvalidError(path, sortByDocumentOrder(issues, data));
+  if (issues.length > 0 || !result.success) {
+    throw configInvalidError(path, withPositions(withoutBom(text), sortByDocumentOrder(issues, data)));
+  }
   const config = normalizeConfig(result.data, path);
   // Per-user values depend on each server's resolved scope, known only once the config is normalised.
   const late = checkUpstreamIdentities(config, data);
-  if (late.length > 0) throw configInvalidError(path, sortByDocumentOrder(late, data));
+  if (late.length > 0) throw configInvalidError(path, withPositions(withoutBom(text), sortByDocumentOrder(late, data)));
   return config;
 }
 
@@ -142,9 +145,13 @@ function parseYaml(text: string, path: string | undefined): unknown {
   return doc.toJS() ?? {};
 }
 
+/** Editors on Windows may save a BOM, which JSON.parse rejects. */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 function parseJson(text: string, path: string | undefined): unknown {
-  // Editors on Windows may save a BOM, which JSON.parse rejects.
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const source = withoutBom(text);
   if (source.trim() === '') return {};
   try {
     return JSON.parse(source);

@@ -14,6 +14,17 @@ export interface RestartPolicy {
   stableAfterMs: number;
 }
 
+/** The budget of public tool names (`naming` in the file). */
+export interface NamingPolicy {
+  /** Longest public name. */
+  maxLength: number;
+  /** Whether `.` may appear (the protocol allows it; LLM APIs do not). */
+  allowDots: boolean;
+}
+
+/** 64 characters (what LLM APIs take) minus 16 for a client's own prefix (`mcp__mcproxy__` is 14); no dots. */
+export const DEFAULT_TOOL_NAMING: NamingPolicy = { maxLength: 48, allowDots: false };
+
 /** How many instances of a server run: one for all clients, one per client session, or one per credential. */
 export type ServerScope = Scope;
 
@@ -44,6 +55,8 @@ export interface ServerConfig {
   description?: string;
   /** Prefix of tool and prompt names; '' for none. */
   prefix: string;
+  /** The budget of its tool names (the config's `naming`); DEFAULT_TOOL_NAMING when absent. */
+  naming?: NamingPolicy;
   lazy: boolean;
   idleTimeoutMs?: number;
   tools: { allow?: string[]; deny?: string[] };

@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_INSTANCES,
   DEFAULT_RESTART_POLICY,
   DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_TOOL_NAMING,
   DEFAULT_TOOL_TIMEOUT_MS,
   type GatewayConfig,
   type RestartPolicy,
@@ -98,7 +99,7 @@ function hasTypoOf(entry: Record<string, unknown>, fields: string[]): boolean {
  */
 export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayConfig {
   const refs = listServerEntries(file);
-  const servers = refs.map((ref) => toServerConfig(ref.name, ref.entry as ServerEntry, file.restart));
+  const servers = refs.map((ref) => toServerConfig(ref.name, ref.entry as ServerEntry, file.restart, file.naming));
   const shape = Array.isArray(file.servers)
     ? 'v1'
     : file.servers !== undefined
@@ -185,7 +186,12 @@ function besideConfig(file: string, configPath: string | undefined): string {
   return configPath === undefined ? resolvePath(file) : resolvePath(dirname(configPath), file);
 }
 
-function toServerConfig(name: string, entry: ServerEntry, topRestart: RestartSettings | undefined): ServerConfig {
+function toServerConfig(
+  name: string,
+  entry: ServerEntry,
+  topRestart: RestartSettings | undefined,
+  naming: ParsedConfigFile['naming'],
+): ServerConfig {
   const server: ServerConfig = {
     name,
     transport: inferTransport(entry),
@@ -216,6 +222,12 @@ function toServerConfig(name: string, entry: ServerEntry, topRestart: RestartSet
   if (entry.idle_timeout !== undefined) server.idleTimeoutMs = toMs(entry.idle_timeout);
   if (entry.tools?.allow !== undefined) server.tools.allow = entry.tools.allow;
   if (entry.tools?.deny !== undefined) server.tools.deny = entry.tools.deny;
+  if (naming !== undefined) {
+    server.naming = {
+      maxLength: naming.max_length ?? DEFAULT_TOOL_NAMING.maxLength,
+      allowDots: naming.allow_dots ?? DEFAULT_TOOL_NAMING.allowDots,
+    };
+  }
   return server;
 }
 

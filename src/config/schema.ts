@@ -140,6 +140,20 @@ export const RateLimitSchema = z.strictObject({
     .describe('Requests a client may make per minute (a token bucket: bursts up to this many).'),
 });
 
+export const NamingSchema = z.strictObject({
+  max_length: z
+    .number()
+    .int()
+    .min(16)
+    .max(128)
+    .optional()
+    .describe('Longest tool name clients see (48: LLM APIs take 64, less a client prefix such as mcp__mcproxy__).'),
+  allow_dots: z
+    .boolean()
+    .optional()
+    .describe('Allow "." in tool names, as the protocol does (false: LLM APIs refuse it).'),
+});
+
 export const ModeSchema = z.enum(['direct', 'code', 'meta']);
 
 const originList = z
@@ -355,6 +369,9 @@ export const ConfigFileSchema = z
       .describe('Items per page of the tools, prompts, resources and templates lists the gateway answers (1000).'),
     scope: ScopeSchema.optional().describe('Default scope of every server (shared for stdio, session for remote).'),
     restart: RestartPolicySchema.optional().describe('Default restart policy of every server.'),
+    naming: NamingSchema.optional().describe(
+      'The budget of tool names: longer ones are cut and end in a short hash; the original name is kept in _meta.',
+    ),
     namespaces: z
       .record(namespaceName, NamespaceSchema)
       .optional()

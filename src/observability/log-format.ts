@@ -9,7 +9,7 @@ export interface LogRecord {
   [key: string]: unknown;
 }
 
-/** The level names of the seeds' format, which are Python logging's. */
+/** The level names of the classic `--log` format, which are Python logging's. */
 const LEVEL_NAMES: Record<number, string> = {
   10: 'TRACE',
   20: 'DEBUG',
@@ -20,7 +20,7 @@ const LEVEL_NAMES: Record<number, string> = {
 };
 
 /** Keys rendered in the line itself (or not at all); every other key is appended as compact JSON. */
-const RENDERED_KEYS = new Set(['time', 'level', 'msg', 'server', 'stream', 'err', 'pid', 'hostname']);
+const RENDERED_KEYS = new Set(['time', 'level', 'msg', 'server', 'stream', 'err', 'pid', 'hostname', 'notice']);
 
 export const DEFAULT_MAX_MESSAGE_CHARS = 8192;
 
@@ -62,7 +62,7 @@ export function formatLocalStamp(time: number): string {
 }
 
 /**
- * One line of the seeds' stdout format (`--log`), newline included.
+ * One line of the classic stdout format (`--log`), newline included.
  *
  * @example
  * formatHumanLine({ time: Date.now(), level: 30, msg: "Server 'playwright' started" });

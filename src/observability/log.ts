@@ -18,7 +18,7 @@ export type LogDestination = 'stdout' | 'stderr' | 'syslog';
 export interface LoggerOptions {
   /** Lowest level written (`info`). */
   level?: LogLevel;
-  /** `human` is the seeds' `--log` line; `json` one object a line (`--log-format json`). Ignored for syslog. */
+  /** `human` is the classic `--log` line; `json` one object a line (`--log-format json`). Ignored for syslog. */
   format?: LogFormat;
   /** `stderr` by default; the CLI passes `syslog` unless `--log` is given. */
   destination?: LogDestination;
@@ -32,9 +32,17 @@ export interface LoggerOptions {
   maxMessageChars?: number;
   /** Write lines here instead of stdout/stderr (and syslog's fallback lines too): for tests and embedding. */
   stream?: { write(line: string): unknown };
+  /**
+   * Also show lines to a person (on stderr unless `stream` is given), in the chosen format: every line (`all`),
+   * or only the notable ones (`notable`: errors, and lines logged with `{ notice: true }` such as the URL).
+   */
+  echo?: { mode: EchoMode; stream?: { write(line: string): unknown } };
 }
 
+export type EchoMode = 'all' | 'notable';
+
 const SYSLOG_WARNING_INTERVAL_MS = 60_000;
+const NOTABLE_LEVEL = 50;
 const closers = new WeakMap<Logger, () => Promise<void>>();
 
 /**
@@ -51,9 +59,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const mask = options.redactValues ? createSecretMasker(options.redactValues) : (line: string) => line;
   const redact = { paths: [...(options.redactPaths ?? DEFAULT_REDACT_PATHS)], censor: REDACTED };
   const maxChars = options.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS;
+  const echo = options.echo;
+  const echoStream = echo?.stream ?? options.stream ?? process.stderr;
+  const echoes = (record: LogRecord): boolean => echo !== undefined && (echo.mode === 'all' || isNotable(record));
 
   if (options.destination !== 'syslog' && options.format === 'json') {
-    const destination: DestinationStream = { write: (line) => void out.write(mask(line)) };
+    const destination: DestinationStream = {
+      write(line) {
+        const masked = mask(line);
+        void out.write(masked);
+        if (echo && (echo.mode === 'all' || isNotable(parseRecord(masked)))) echoStream.write(masked);
+      },
+    };
     return pino(
       {
         level,
@@ -69,7 +86,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.destination !== 'syslog') {
     return pino(
       { level, base: undefined, redact },
-      recordStream(mask, (record) => out.write(formatHumanLine(record, maxChars))),
+      recordStream(mask, (record) => {
+        const line = formatHumanLine(record, maxChars);
+        out.write(line);
+        if (echoes(record)) echoStream.write(line);
+      }),
     );
   }
 
@@ -82,16 +103,29 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         lastWarning = now;
         out.write(`${formatLocalStamp(now)} [WARNING] syslog delivery failed (${error.message}); logging here\n`);
       }
-      out.write(fallback);
+      if (fallback !== '') out.write(fallback);
     },
     maxChars,
   );
   const logger = pino(
     { level, base: undefined, redact },
-    recordStream(mask, (record) => writer.write(record, formatHumanLine(record, maxChars))),
+    recordStream(mask, (record) => {
+      const line = formatHumanLine(record, maxChars);
+      const echoed = echoes(record);
+      if (echoed) echoStream.write(line);
+      // A line already shown on the echo stream is not written there again when syslog is unreachable.
+      writer.write(record, echoed && echoStream === out ? '' : line);
+    }),
   );
   closers.set(logger, () => writer.close());
   return logger;
+}
+
+/** Whether a person must see this line even when the log goes elsewhere: an error, or a `notice`. */
+function isNotable(record: { level?: unknown; notice?: unknown }): boolean {
+  if (record.notice === true) return true;
+  if (typeof record.level === 'number') return record.level >= NOTABLE_LEVEL;
+  return record.level === 'error' || record.level === 'fatal';
 }
 
 /**
@@ -116,14 +150,15 @@ export function createSilentLogger(): Logger {
 function recordStream(mask: (line: string) => string, emit: (record: LogRecord) => void): DestinationStream {
   return {
     write(line: string) {
-      const masked = mask(line);
-      let record: LogRecord;
-      try {
-        record = JSON.parse(masked) as LogRecord;
-      } catch {
-        record = { time: Date.now(), level: 30, msg: masked.trimEnd() };
-      }
-      emit(record);
+      emit(parseRecord(mask(line)));
     },
   };
+}
+
+function parseRecord(line: string): LogRecord {
+  try {
+    return JSON.parse(line) as LogRecord;
+  } catch {
+    return { time: Date.now(), level: 30, msg: line.trimEnd() };
+  }
 }

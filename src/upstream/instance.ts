@@ -388,10 +388,12 @@ export class UpstreamInstance {
       this.lists = await fetchLists(peer, this.capabilities, remaining());
     } catch (error) {
       const exit = transport instanceof StdioProcessTransport ? transport.exit : undefined;
+      // The line that names the cause, not Node's version footer or npm's log-file pointer.
+      const said = transport instanceof StdioProcessTransport ? transport.lastWords() : this.lastStderr;
       const failure = describeStartFailure(this.name, error, {
         startTimeoutMs: timeoutMs,
         ...(exit ? { exit } : {}),
-        ...(this.lastStderr === undefined ? {} : { lastStderr: this.lastStderr }),
+        ...(said === undefined ? {} : { lastStderr: said }),
       });
       if (this.transport === transport) {
         await this.disconnect(failure);

@@ -5,6 +5,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 import { GatewayError } from '../errors.js';
 import { NdjsonDecoder } from '../transport/ndjson.js';
+import { LineTail, telltaleLine } from './stderr-tail.js';
 
 /** Variables a server inherits from the gateway; everything else must be configured (sudo's list, plus locale). */
 const INHERITED_ENV_VARS = ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
@@ -48,6 +49,7 @@ export class StdioProcessTransport implements Transport {
   private exited?: Promise<void>;
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
   private closing = false;
+  private readonly stderrTail = new LineTail();
 
   constructor(private readonly options: StdioProcessOptions) {
     this.decoder = new NdjsonDecoder({
@@ -60,6 +62,11 @@ export class StdioProcessTransport implements Transport {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** The line of the server's recent stderr that best explains a failure (not Node's version footer). */
+  lastWords(): string | undefined {
+    return telltaleLine(this.stderrTail.all);
   }
 
   /** How the process ended, once it has. */
@@ -96,7 +103,12 @@ export class StdioProcessTransport implements Transport {
       child.stdin?.on('error', (error) => this.onerror?.(error));
       child.stdout?.on('data', (chunk: Buffer) => this.decoder.push(chunk));
       child.stdout?.on('error', (error) => this.onerror?.(error));
-      if (child.stderr) forEachLine(child.stderr, (line) => this.options.onStderrLine?.(line));
+      if (child.stderr) {
+        forEachLine(child.stderr, (line) => {
+          this.stderrTail.push(line);
+          this.options.onStderrLine?.(line);
+        });
+      }
     });
   }
 
@@ -176,13 +188,16 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Ends what is left of a process group once its leader has exited: SIGTERM, then SIGKILL. */
+/**
+ * Ends what is left of a process group once its leader has exited: SIGTERM, then SIGKILL. The wait in between
+ * keeps Node alive (at most SIGTERM_GRACE_MS), so a process about to exit does not leave the group behind.
+ */
 export function endProcessGroup(group: number): void {
   if (!groupAlive(group)) return;
   killGroup(group, 'SIGTERM');
-  setTimeout(() => {
+  void waitUntil(() => !groupAlive(group), SIGTERM_GRACE_MS).then(() => {
     if (groupAlive(group)) killGroup(group, 'SIGKILL');
-  }, SIGTERM_GRACE_MS).unref();
+  });
 }
 
 function groupAlive(pid: number): boolean {
@@ -194,10 +209,13 @@ function groupAlive(pid: number): boolean {
   }
 }
 
+// The waits of close() keep the event loop alive on purpose: a caller awaiting close() (a CLI command, a
+// library user) must see it finish. With `npx`, the leader exits first and the server lives on in its group;
+// nothing of ours is left open then, and an unref'd timer would let Node exit with close() still pending.
+// Every wait is bounded, so nothing is held for long.
 function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
     void promise.then(() => {
       clearTimeout(timer);
       resolve(true);
@@ -208,6 +226,6 @@ function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
 async function waitUntil(condition: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition() && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20).unref());
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -128,9 +128,9 @@ describe('isolated', () => {
       namespaces: { system: { servers: ['e'], isolated: true }, sneaky: { extends: 'system', servers: ['e'] } },
     });
     const { stderr } = await check(path);
-    expect(stderr).toContain(`${path}: namespaces.sneaky.extends: cannot extend "system": it is isolated`);
+    expect(stderr).toContain(`${path}:21:7: namespaces.sneaky.extends: cannot extend "system": it is isolated`);
     expect(stderr).toContain(
-      `${path}: namespaces.system: server "e" of isolated namespace "system" is also in "sneaky"`,
+      `${path}:14:5: namespaces.system: server "e" of isolated namespace "system" is also in "sneaky"`,
     );
   });
 });
@@ -151,9 +151,9 @@ describe('config errors name the file and the field', () => {
     );
     const { code, stderr } = await check(path);
     expect(code).toBe(1);
-    expect(stderr).toContain(`${path}: namespaces.one.extends: inheritance cycle: one → two → one`);
-    expect(stderr).toContain(`${path}: namespaces.three.extends: unknown namespace "nope"`);
-    expect(stderr).toContain(`${path}: namespaces.three.servers[0]: unknown server "b"`);
+    expect(stderr).toContain(`${path}:4:10: namespaces.one.extends: inheritance cycle: one → two → one`);
+    expect(stderr).toContain(`${path}:6:12: namespaces.three.extends: unknown namespace "nope"`);
+    expect(stderr).toContain(`${path}:6:37: namespaces.three.servers[0]: unknown server "b"`);
   });
 
   it('odd namespace names', async () => {

@@ -31,18 +31,18 @@ describe('the README', () => {
 });
 
 describe('mcproxy init', () => {
-  it('writes a starter config that the gateway then runs, in a fresh directory', async () => {
+  it('writes a starter config and its .env that the gateway then runs, in a fresh directory', async () => {
     await using dir = await createTempDir();
     const { stdout } = await run(process.execPath, [GATEWAY_MAIN, 'init', dir.path], { timeout: 30_000 });
     expect(stdout).toContain('mcp-servers.json');
-    expect(await dir.read('.env.example')).toContain('MCPROXY_FS_ROOT');
+    expect(await dir.read('.env')).toContain(`MCPROXY_FS_ROOT="${dir.path}"`);
+    expect(JSON.parse(await dir.read('mcp-client.json'))).toEqual({
+      mcpServers: { mcproxy: { type: 'http', url: 'http://127.0.0.1:12010/mcp' } },
+    });
     await expect(run(process.execPath, [GATEWAY_MAIN, 'init', dir.path])).rejects.toThrow(/already exists/);
 
-    const configPath = dir.resolve('config/mcp-servers.json');
-    await using gateway = await startGatewayProcess({
-      configPath,
-      env: { MCPROXY_FS_ROOT: dir.path, MCPROXY_DATA_DIR: dir.path },
-    });
+    // The variables come from the .env beside the config, not from the test's environment.
+    await using gateway = await startGatewayProcess({ configPath: dir.resolve('mcp-servers.json') });
     await waitFor(async () => (await fetch(`${gateway.url}/health`)).status === 200, {
       timeoutMs: 30_000,
       message: 'all starter servers ready',

@@ -1,9 +1,13 @@
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { fixturePath, GATEWAY_MAIN } from '../helpers/paths.js';
+import { fixturePath, GATEWAY_MAIN, REPO_ROOT } from '../helpers/paths.js';
+import { isAlive } from '../helpers/processes.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);
@@ -16,15 +20,33 @@ interface Outcome {
 
 async function mcproxy(...args: string[]): Promise<Outcome> {
   try {
+    // HOME for npx's cache; the working directory is the repository, where npx finds the servers installed.
     const { stdout, stderr } = await run(process.execPath, [GATEWAY_MAIN, ...args], {
-      timeout: 60_000,
-      env: { PATH: process.env.PATH },
+      timeout: 90_000,
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/** Processes of a group that still run (zombies have exited; an init that does not reap leaves them). */
+function liveMembersOf(group: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(fields[2]) === group && fields[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 let dir: TempDir;
@@ -88,6 +110,93 @@ describe('mcproxy check', () => {
   });
 });
 
+describe('mcproxy check --start with npx-wrapped servers', () => {
+  it('waits for every server, names the broken one and quotes its real error, exits 1', async () => {
+    const npx = (...args: string[]) => ({ command: 'npx', args: ['-y', ...args] });
+    const path = await dir.write('npx.json', {
+      servers: {
+        everything: npx('@modelcontextprotocol/server-everything', 'stdio'),
+        thinking: npx('@modelcontextprotocol/server-sequential-thinking'),
+        files: npx('@modelcontextprotocol/server-filesystem', dir.resolve('no-such-folder')),
+        keyless: npx(
+          '-p',
+          '@modelcontextprotocol/server-memory',
+          'node',
+          '-e',
+          'throw new Error("API_KEY is not set")',
+        ),
+      },
+    });
+    const { code, stdout } = await mcproxy('check', path, '--start');
+    expect(stdout).toContain('OK: 4 servers (everything, thinking, files, keyless)');
+    expect(stdout).toMatch(/^everything: \d+ tools$/m);
+    expect(stdout).toMatch(/^thinking: 1 tool$/m);
+    expect(stdout).toMatch(
+      /^files: FAILED server "files" exited with code 1 during start-up \(its last words: Error: None of the specified directories are accessible\)$/m,
+    );
+    expect(stdout).toMatch(/^keyless: FAILED .*its last words: Error: API_KEY is not set\)$/m);
+    expect(stdout).not.toContain('Node.js v');
+    expect(code).toBe(1);
+  });
+
+  it('reads the .env of the working directory and the one beside the config', async () => {
+    const project = await createTempDir();
+    try {
+      await project.write('.env', `MCPROXY_NODE=${process.execPath}\n`);
+      await project.write('conf/.env', `MCPROXY_FIXTURE=${fixturePath('ok')}\n`);
+      const path = await project.write('conf/mcp-servers.json', {
+        servers: { ok: { command: '${MCPROXY_NODE}', args: ['${MCPROXY_FIXTURE}'] } },
+      });
+      const { stdout } = await run(process.execPath, [GATEWAY_MAIN, 'check', path, '--start'], {
+        cwd: project.path,
+        env: { PATH: process.env.PATH },
+        timeout: 60_000,
+      });
+      expect(stdout).toMatch(/^ok: \d+ tools$/m);
+    } finally {
+      await project[Symbol.asyncDispose]();
+    }
+  });
+
+  it('fails a config with no servers', async () => {
+    const path = await dir.write('empty.json', '{}\n');
+    const { code, stderr } = await mcproxy('check', path);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${path}: no servers configured`);
+  });
+});
+
+describe('the library with npx-wrapped servers', () => {
+  it('gateway.close() returns, and leaves no process of any server behind', async () => {
+    // Run from inside the package, where 'mcproxy' resolves to itself and npx finds the installed servers.
+    const script = join(REPO_ROOT, 'test-output', 'close-with-npx.mjs');
+    await mkdir(dirname(script), { recursive: true });
+    await writeFile(
+      script,
+      `import { Gateway, loadConfig } from 'mcproxy';
+const gateway = new Gateway({ config: await loadConfig(${JSON.stringify(join(REPO_ROOT, 'config/mcp-servers.example.json'))}) });
+await gateway.start();
+console.log(JSON.stringify(gateway.listServers().map((upstream) => upstream.pid)));
+await gateway.close();
+console.log('closed');
+`,
+    );
+    const { stdout } = await run(process.execPath, [script], {
+      cwd: REPO_ROOT,
+      timeout: 90_000,
+      env: { ...process.env, MCPROXY_FS_ROOT: dir.path, MCPROXY_DATA_DIR: dir.path },
+    });
+    const [pids, closed] = stdout.trim().split('\n');
+    const groups = JSON.parse(pids!) as number[];
+    expect(groups).toHaveLength(4);
+    expect(closed).toBe('closed');
+    for (const group of groups) {
+      expect(isAlive(group), `npx leader ${group}`).toBe(false);
+      expect(liveMembersOf(group), `process group ${group}`).toEqual([]);
+    }
+  });
+});
+
 describe('mcproxy', () => {
   it('prints the JSON Schema of the config', async () => {
     const { code, stdout } = await mcproxy('schema');
@@ -102,6 +211,41 @@ describe('mcproxy', () => {
     const bad = await mcproxy('--prot', '1');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("Unknown option '--prot'");
+  });
+
+  it('has a help text per command, and refuses options a command does not take', async () => {
+    const check = await mcproxy('check', '--help');
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^mcproxy check \[CONFIG\] \[--start\]\n/);
+    expect(check.stdout).not.toContain('--reload-interval');
+    expect((await mcproxy('help', 'client-config')).stdout).toContain('--token-env VAR');
+    const wrong = await mcproxy('check', '--port', '1');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('mcproxy check takes no --port');
+  });
+
+  it('refuses an empty --port instead of binding a random port', async () => {
+    const { code, stderr } = await mcproxy('--port', '', '--config', dir.resolve('none.json'));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--port must be a number 0–65535, got ""');
+  });
+
+  it('names only real npm packages in the README and the example config (installed here for the tests)', async () => {
+    const { devDependencies } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    const texts = await Promise.all(
+      ['README.md', 'config/mcp-servers.example.json'].map((file) => readFile(join(REPO_ROOT, file), 'utf8')),
+    );
+    const named = texts.flatMap((text) => [...text.matchAll(/"-y",\s*"(@?[\w./-]+)"/g)].map((match) => match[1]!));
+    expect(named.length).toBeGreaterThanOrEqual(6);
+    for (const name of named) expect(Object.keys(devDependencies), name).toContain(name);
+  });
+
+  it('prints the JSON Schema that is checked in for editors', async () => {
+    const { stdout } = await mcproxy('schema');
+    const checkedIn = await readFile(join(REPO_ROOT, 'config/mcp-servers.schema.json'), 'utf8');
+    expect(JSON.parse(stdout)).toEqual(JSON.parse(checkedIn));
   });
 
   it('exits 1 with the problem when the config is missing or invalid at start-up', async () => {

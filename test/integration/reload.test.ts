@@ -171,7 +171,7 @@ describe('hot reload (gateway process)', () => {
     expect(await echo()).toEqual([{ type: 'text', text: 'up' }]);
 
     await dir.write('mcp.json', configOf({ a: ok('a'), b: { command: process.execPath, args: 'not a list' } }));
-    expect(await logged(gateway, /mcp\.json: mcpServers\.b\.args: /)).toContain(dir.resolve('mcp.json'));
+    expect(await logged(gateway, /mcp\.json:\d+:\d+: mcpServers\.b\.args: /)).toContain(dir.resolve('mcp.json'));
     expect(await echo()).toEqual([{ type: 'text', text: 'up' }]);
     expect((await health(gateway)).servers.b).toBeUndefined();
 

@@ -41,10 +41,30 @@ describe('runCheckCommand', () => {
     const file = await write('{"servers":{"a":{"comand":"x","timeout":"5"}}}');
     expect(await runCheckCommand(file, {}, io)).toBe(1);
     expect(err.trimEnd().split('\n')).toEqual([
-      `${file}: servers.a.comand: unknown field; did you mean "command"?`,
-      `${file}: servers.a.timeout: expected number, received string`,
+      `${file}:1:18: servers.a.comand: unknown field; did you mean "command"?`,
+      `${file}:1:31: servers.a.timeout: expected number, received string`,
     ]);
     expect(out).toBe('');
+  });
+
+  it('fails a config with no servers, saying what to do', async () => {
+    for (const text of ['', '{}', '{"servers":{}}', '{"mcpServers":{}}']) {
+      err = '';
+      const file = await write(text);
+      expect(await runCheckCommand(file, {}, io), JSON.stringify(text)).toBe(1);
+      expect(err).toContain(`${file}: no servers configured`);
+    }
+  });
+
+  it('says which servers are still starting while it waits', async () => {
+    const file = await write('{"servers":{"quick":{"command":"a"},"slow":{"command":"b"}}}');
+    const startServer = async (server: ServerConfig) => {
+      await new Promise((resolve) => setTimeout(resolve, server.name === 'slow' ? 120 : 1));
+      return { toolCount: 1 };
+    };
+    const deps = { startServer, progressAfterMs: 30, progressEveryMs: 1_000 };
+    expect(await runCheckCommand(file, { start: true }, io, deps)).toBe(0);
+    expect(err).toMatch(/^still starting after \d+ s: slow\n$/);
   });
 
   it('says when the file is missing', async () => {
