@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { HELP, parseCliArgs, UsageError } from './cli/args.js';
+import { runApproveCommand } from './cli/commands/approve.js';
 import { runCheckCommand } from './cli/commands/check.js';
 import { runInitCommand } from './cli/commands/init.js';
 import { runSchemaCommand } from './cli/commands/schema.js';
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return runStubsCommand(args.config, args.out, io);
     case 'init':
       return runInitCommand(args.out, io);
+    case 'approve':
+      return runApproveCommand(args.target, args.config, io, args.pins === undefined ? {} : { pinsFile: args.pins });
     case 'serve':
       return runServe(args);
   }

@@ -7,7 +7,7 @@ export const DEFAULT_CONFIG_PATH = 'config/mcp-servers.json';
 export const DEFAULT_PORT = 12010;
 export const DEFAULT_HOST = '127.0.0.1';
 
-export type Command = 'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'help' | 'version';
+export type Command = 'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'approve' | 'help' | 'version';
 
 export interface CliArgs {
   command: Command;
@@ -28,6 +28,9 @@ export interface CliArgs {
   jsonResponse: boolean;
   start: boolean;
   out?: string;
+  /** `approve`: the tool (SERVER/TOOL) and the pins file named with --pins. */
+  target?: string;
+  pins?: string;
 }
 
 export const HELP = `mcproxy — many MCP servers behind one endpoint
@@ -38,6 +41,7 @@ Usage:
   mcproxy schema                 print the JSON Schema of the config file
   mcproxy stubs --out DIR        write TypeScript declarations of every tool
   mcproxy init [DIR]             write a starter config and .env.example
+  mcproxy approve [SERVER/TOOL]  approve a tool whose definition changed (tool pinning); lists them without one
 
 Options:
   --config PATH            config file, JSON or YAML (default: ${DEFAULT_CONFIG_PATH})
@@ -50,6 +54,7 @@ Options:
   --syslog ADDRESS         syslog target without --log: /dev/log (default), unix:///path, udp://h:p, tcp://h:p
   --mode MODE              direct (default), code or meta: overrides the config's mode
   --namespace NAME         with --stdio: serve only this namespace (default: everything)
+  --pins FILE              with approve: the pins file (default: the one beside --config)
   --json-response          answer /mcp POSTs with JSON instead of an SSE stream
   --no-reload              do not watch the config for changes
   --reload-interval SECS   polling interval of the config watcher (default: 1.0)
@@ -57,10 +62,10 @@ Options:
   --help                   print this help
 
 Endpoints: /mcp (Streamable HTTP), /sse + /message (HTTP+SSE), /ns/NAME/mcp, /ns/NAME/sse (one namespace),
-  /mcp/SERVER (one server), /health, /ready, /metrics, / (status page)
+  /mcp/SERVER (one server), /health, /ready, /metrics, / (operator console)
 `;
 
-const COMMANDS = new Set<Command>(['serve', 'check', 'schema', 'stubs', 'init']);
+const COMMANDS = new Set<Command>(['serve', 'check', 'schema', 'stubs', 'init', 'approve']);
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -90,6 +95,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'json-response': { type: 'boolean' },
         start: { type: 'boolean' },
         out: { type: 'string' },
+        pins: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -142,5 +148,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     jsonResponse: values['json-response'] === true,
     start: values.start === true,
     out: (values.out as string | undefined) ?? (command === 'init' ? positionals[1] : undefined),
+    ...(command === 'approve' && positionals[1] !== undefined ? { target: positionals[1] } : {}),
+    ...(typeof values.pins === 'string' ? { pins: values.pins } : {}),
   };
 }

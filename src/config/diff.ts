@@ -25,7 +25,9 @@ export type GlobalSection =
   | 'audit'
   | 'rateLimitPerMinute'
   | 'allowedOrigins'
-  | 'allowedHosts';
+  | 'allowedHosts'
+  | 'tracing'
+  | 'pinning';
 
 const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'mode',
@@ -38,6 +40,8 @@ const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'rateLimitPerMinute',
   'allowedOrigins',
   'allowedHosts',
+  'tracing',
+  'pinning',
 ];
 
 /**

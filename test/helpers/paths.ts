@@ -18,7 +18,9 @@ export type FixtureName =
   | 'ignores-sigterm'
   | 'spawns-child'
   | 'many-tools'
-  | 'conformance';
+  | 'conformance'
+  | 'rug-pull'
+  | 'trace-peer';
 
 /**
  * Absolute path of a fixture server under test/fixtures/servers.
