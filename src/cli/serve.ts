@@ -15,6 +15,7 @@ import { type ConfigReloader, startConfigReloader } from '../reload/reloader.js'
 import { GatewayHttpServer } from '../serve/http-server.js';
 import { serveStdio } from '../serve/stdio.js';
 import { readTlsFiles, type TlsFiles } from '../serve/tls.js';
+import { startTracing, stopTracing } from '../tracing/tracing.js';
 import type { CliArgs } from './args.js';
 
 /** Runs the gateway until SIGTERM/SIGINT (or, with --stdio, until the client goes away). Returns the exit code. */
@@ -54,6 +55,9 @@ export async function runServe(args: CliArgs): Promise<number> {
     ? openAuditLog(config.audit.path, { onError: (error) => log.error(error.message) })
     : undefined;
 
+  // Tracing (off unless configured) loads the OpenTelemetry SDK only now; it needs a restart to change.
+  if (config.tracing) await startTracing(config.tracing, log);
+
   const metrics = createMetrics({ version: GATEWAY_VERSION });
   const surfaces = createToolSurfaces();
   const gateway = new Gateway({ config, logger: log, metrics, toolSurfaceFactory: surfaces.factory });
@@ -75,6 +79,7 @@ export async function runServe(args: CliArgs): Promise<number> {
       await gateway.close();
       await surfaces.close();
       await audit?.close();
+      await stopTracing();
       log.info('Stopped');
       await closeLogger(log);
       return 0;

@@ -2,6 +2,7 @@ import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 import { errorMessage, GatewayError } from '../errors.js';
+import { traceHeadersOf } from '../tracing/trace-context.js';
 import { MAX_MESSAGE_BYTES } from '../transport/ndjson.js';
 import type { AttributingTransport } from './json-rpc-peer.js';
 
@@ -58,6 +59,7 @@ export class HttpUpstreamTransport implements AttributingTransport {
       'content-type': 'application/json',
       accept: ACCEPT_BOTH,
       body: JSON.stringify(message),
+      ...traceHeadersOf(message),
     });
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.sessionId = sessionId;
@@ -120,7 +122,14 @@ export class HttpUpstreamTransport implements AttributingTransport {
 
   private async fetch(
     method: 'GET' | 'POST' | 'DELETE',
-    extra: { 'content-type'?: string; accept?: string; body?: string; 'last-event-id'?: string },
+    extra: {
+      'content-type'?: string;
+      accept?: string;
+      body?: string;
+      'last-event-id'?: string;
+      traceparent?: string;
+      tracestate?: string;
+    },
     signal: AbortSignal = this.abort.signal,
   ): Promise<Response> {
     const { body, ...headerFields } = extra;

@@ -10,6 +10,7 @@ import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { CallOrigin } from '../relay/owner.js';
+import { requestTracer } from '../tracing/tracing.js';
 import { backoffDelayMs, isStableRun } from './backoff.js';
 import { createUpstreamTransport, terminateUpstreamSession } from './connect.js';
 import { initializeUpstream } from './handshake.js';
@@ -258,7 +259,9 @@ export class UpstreamInstance {
       const remaining = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
       const timeoutMs = waited ? remaining : options.timeoutMs;
       const { origin, ...rest } = options;
-      return await peer.request(method, params, { ...rest, timeoutMs, tag: origin });
+      const send = (sent: typeof params) => peer.request(method, sent, { ...rest, timeoutMs, tag: origin });
+      const tracer = requestTracer();
+      return await (tracer ? tracer.call(this, method, params, send) : send(params));
     } catch (error) {
       // A remote server that cannot be reached any more: find out now rather than on every later call.
       if (isGatewayError(error, 'UPSTREAM_UNAVAILABLE') && this.transport && this.config.transport !== 'stdio') {
