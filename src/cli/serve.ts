@@ -3,13 +3,16 @@ import { hasNamespace } from '../access/namespaces.js';
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/model.js';
 import { secretValues } from '../config/secrets.js';
+import { createConsole } from '../console/console-route.js';
+import { ReloadHistory } from '../console/reload-history.js';
 import { errorMessage } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { ManifestService } from '../modes/manifest.js';
 import { createToolSurfaces } from '../modes/tool-surfaces.js';
 import { closeLogger, createLogger, type Logger } from '../observability/log.js';
+import { LogTail } from '../observability/log-tail.js';
 import { createMetrics } from '../observability/metrics.js';
-import { metricsRoute, statusPageRoute } from '../observability/routes.js';
+import { metricsRoute } from '../observability/routes.js';
 import { GATEWAY_VERSION } from '../relay/client-session.js';
 import { type ConfigReloader, startConfigReloader } from '../reload/reloader.js';
 import { GatewayHttpServer } from '../serve/http-server.js';
@@ -22,7 +25,9 @@ import type { CliArgs } from './args.js';
 export async function runServe(args: CliArgs): Promise<number> {
   // Syslog unless --log asked for stdout; with --stdio, stdout belongs to the protocol, so stderr.
   let config: GatewayConfig | undefined;
+  const tail = new LogTail();
   const log: Logger = createLogger({
+    tail,
     level: args.logLevel,
     format: args.logFormat,
     destination: args.stdio ? 'stderr' : args.log ? 'stdout' : 'syslog',
@@ -64,7 +69,11 @@ export async function runServe(args: CliArgs): Promise<number> {
   const http = args.stdio
     ? undefined
     : new GatewayHttpServer(gateway, { host: args.host, port: args.port, jsonResponse: args.jsonResponse, tls, audit });
-  http?.addRoute(statusPageRoute());
+  const history = new ReloadHistory();
+  const operator = http
+    ? createConsole({ gateway, oauth: http.oauth, history, tail, limiter: http.limiter, ...(audit ? { audit } : {}) })
+    : undefined;
+  if (http && operator) http.addRoute(operator.route);
   http?.addRoute(metricsRoute(metrics));
 
   let reloader: ConfigReloader | undefined;
@@ -75,6 +84,7 @@ export async function runServe(args: CliArgs): Promise<number> {
       log.info(`Stopping (${reason})`);
       await reloader?.close();
       await manifests.close();
+      operator?.close();
       await http?.close().catch(() => {});
       await gateway.close();
       await surfaces.close();
@@ -123,8 +133,14 @@ export async function runServe(args: CliArgs): Promise<number> {
       log,
       transform: cliMode ? (next) => ({ ...next, mode: cliMode }) : undefined,
       // The log masks the secrets of the config in force.
-      onReload: () => {
+      onReload: (report) => {
         config = gateway.config;
+        history.applied(report);
+        metrics.configReloaded('ok');
+      },
+      onReloadFailed: (reason, message) => {
+        history.rejected(reason, message);
+        metrics.configReloaded('error');
       },
     }).catch((error: unknown) => {
       log.error(`config reload is off: ${errorMessage(error)}`);

@@ -1,6 +1,7 @@
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
 
 import { DEFAULT_MAX_MESSAGE_CHARS, formatHumanLine, formatLocalStamp, type LogRecord } from './log-format.js';
+import type { LogTail } from './log-tail.js';
 import { createSecretMasker, DEFAULT_REDACT_PATHS, REDACTED, type SecretSource } from './redact.js';
 import { createSyslogWriter, type SyslogOptions } from './syslog.js';
 
@@ -32,6 +33,8 @@ export interface LoggerOptions {
   maxMessageChars?: number;
   /** Write lines here instead of stdout/stderr (and syslog's fallback lines too): for tests and embedding. */
   stream?: { write(line: string): unknown };
+  /** Also keep the last lines here, masked (the console's log tail). */
+  tail?: LogTail;
 }
 
 const SYSLOG_WARNING_INTERVAL_MS = 60_000;
@@ -52,8 +55,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const redact = { paths: [...(options.redactPaths ?? DEFAULT_REDACT_PATHS)], censor: REDACTED };
   const maxChars = options.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS;
 
+  const tail = options.tail;
   if (options.destination !== 'syslog' && options.format === 'json') {
-    const destination: DestinationStream = { write: (line) => void out.write(mask(line)) };
+    const destination: DestinationStream = {
+      write(line) {
+        const masked = mask(line);
+        out.write(masked);
+        if (tail) tail.push(parseRecord(masked));
+      },
+    };
     return pino(
       {
         level,
@@ -69,7 +79,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.destination !== 'syslog') {
     return pino(
       { level, base: undefined, redact },
-      recordStream(mask, (record) => out.write(formatHumanLine(record, maxChars))),
+      recordStream(mask, (record) => {
+        out.write(formatHumanLine(record, maxChars));
+        tail?.push(record);
+      }),
     );
   }
 
@@ -88,7 +101,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
   const logger = pino(
     { level, base: undefined, redact },
-    recordStream(mask, (record) => writer.write(record, formatHumanLine(record, maxChars))),
+    recordStream(mask, (record) => {
+      writer.write(record, formatHumanLine(record, maxChars));
+      tail?.push(record);
+    }),
   );
   closers.set(logger, () => writer.close());
   return logger;
@@ -116,14 +132,15 @@ export function createSilentLogger(): Logger {
 function recordStream(mask: (line: string) => string, emit: (record: LogRecord) => void): DestinationStream {
   return {
     write(line: string) {
-      const masked = mask(line);
-      let record: LogRecord;
-      try {
-        record = JSON.parse(masked) as LogRecord;
-      } catch {
-        record = { time: Date.now(), level: 30, msg: masked.trimEnd() };
-      }
-      emit(record);
+      emit(parseRecord(mask(line)));
     },
   };
+}
+
+function parseRecord(line: string): LogRecord {
+  try {
+    return JSON.parse(line) as LogRecord;
+  } catch {
+    return { time: Date.now(), level: 30, msg: line.trimEnd() };
+  }
 }

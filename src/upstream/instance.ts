@@ -300,6 +300,33 @@ export class UpstreamInstance {
     this.connectOnce().catch(() => {});
   }
 
+  /**
+   * Restarts the instance now (an operator's restart): calls in flight fail at once, calls made meanwhile wait
+   * for it, and the count of attempts starts over.
+   */
+  async restart(): Promise<void> {
+    // A start already under way is left to finish.
+    if (this.closing || this.connecting || this.state === 'stopped') return;
+    this.clearIdleTimer();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.log.info(`Server '${this.name}': restarting (asked by an operator)`);
+    this.attempts = 0;
+    this.restarts++;
+    this.setState('restarting');
+    await this.disconnect(new GatewayError('UPSTREAM_EXITED', `server "${this.name}" was restarted by an operator`));
+    await this.connectOnce().catch(() => {});
+  }
+
+  /** Stops a lazy instance until its next use, as its idle timeout would. */
+  async park(): Promise<void> {
+    if (this.closing || !this.config.lazy || this.state === 'idle' || this.state === 'stopped') return;
+    this.clearIdleTimer();
+    this.log.info(`Server '${this.name}' stopped until its next use (asked by an operator)`);
+    this.setState('idle');
+    await this.disconnect(new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" was stopped by an operator`));
+  }
+
   /** Ends the instance's processes at once (the last step of a shutdown that ran out of time). */
   kill(): void {
     if (this.transport instanceof StdioProcessTransport) this.transport.kill();
