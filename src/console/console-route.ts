@@ -44,6 +44,13 @@ export interface OperatorConsole {
 
 /** Largest accepted request body of the console's API (try-it arguments). */
 const MAX_CONSOLE_BODY_BYTES = 1024 * 1024;
+const API_METHODS: Record<string, 'GET' | 'POST' | undefined> = {
+  state: 'GET',
+  events: 'GET',
+  call: 'POST',
+  action: 'POST',
+  approve: 'POST',
+};
 const SECURITY_HEADERS = {
   'content-security-policy': CONSOLE_CSP,
   'x-content-type-options': 'nosniff',
@@ -87,11 +94,11 @@ export function createConsole(options: ConsoleOptions): OperatorConsole {
       return refuse(res, who.status, who.message);
     }
     const { viewer } = who;
-    const method = req.method ?? 'GET';
-    const read = endpoint === 'state' || endpoint === 'events';
-    if (read !== (method === 'GET')) {
-      res.setHeader('allow', read ? 'GET' : 'POST');
-      return refuse(res, 405, `use ${read ? 'GET' : 'POST'} for /console/api/${endpoint}`);
+    const expected = Object.hasOwn(API_METHODS, endpoint) ? API_METHODS[endpoint] : undefined;
+    if (!expected) return refuse(res, 404, `no console API "${endpoint}"`);
+    if (req.method !== expected) {
+      res.setHeader('allow', expected);
+      return refuse(res, 405, `use ${expected} for /console/api/${endpoint}`);
     }
     switch (endpoint) {
       case 'state':
@@ -107,10 +114,8 @@ export function createConsole(options: ConsoleOptions): OperatorConsole {
         return tryTool(req, res, viewer);
       case 'action':
         return runAction(req, res, viewer);
-      case 'approve':
-        return approve(req, res, viewer);
       default:
-        return refuse(res, 404, `no console API "${endpoint}"`);
+        return approve(req, res, viewer);
     }
   }
 
