@@ -90,9 +90,12 @@ describe('tool pinning', () => {
     const { client } = await connect(second);
     const echo = (await client.listTools()).tools.find((tool) => tool.name === 'rug__echo');
     expect(echo?.description).toContain(CHANGED);
-    const stored = JSON.parse(await dir.read('mcp.pins.json')) as {
-      tools: Record<string, { digest: string; changed?: { definition: { description: string } } }>;
-    };
+    type Stored = { tools: Record<string, { digest: string; changed?: { definition: { description: string } } }> };
+    // The file is written shortly after the change is seen.
+    const stored = await waitFor(async () => {
+      const current = JSON.parse(await dir.read('mcp.pins.json')) as Stored;
+      return current.tools['rug/echo']?.changed ? current : undefined;
+    });
     expect(stored.tools['rug/echo']?.digest).toBe(pins.tools['rug/echo']?.digest);
     expect(stored.tools['rug/echo']?.changed?.definition.description).toContain(CHANGED);
   });
@@ -124,6 +127,7 @@ describe('tool pinning', () => {
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toContain('mcproxy_tool_definition_changed{server="rug",tool="echo",withheld="true"} 1');
 
+    await waitFor(async () => (await dir.read('mcp.pins.json')).includes('"changed"'), { message: 'the saved change' });
     const list = await run(process.execPath, [GATEWAY_MAIN, 'approve', '--config', configPath]);
     expect(list.stdout).toMatch(/^rug\/echo: description changed/m);
     const approved = await run(process.execPath, [GATEWAY_MAIN, 'approve', 'rug/echo', '--config', configPath]);
