@@ -2,16 +2,16 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { launchChromium } from '../helpers/chromium.js';
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
 import { fixturePath } from '../helpers/paths.js';
 import { EVERYTHING_MAIN } from '../helpers/real-servers.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = path.resolve('test-output/console.png');
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 const READER_TOKEN = 'reader-token-0123456789abcdef';
@@ -46,9 +46,6 @@ function pidOf(server: string): Promise<string | null> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/install-ci-deps.sh (apt-get install -y chromium)`);
-  }
   dir = await createTempDir();
   config = {
     auth: {
@@ -70,19 +67,7 @@ beforeAll(async () => {
   configPath = await dir.write('mcp.json', config);
   gateway = await startGatewayProcess({ configPath });
   await waitFor(() => gateway.stdout.some((line) => line.includes('Gateway ready')), { message: 'start-up' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {
