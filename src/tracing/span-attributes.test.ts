@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { outcomeOf, requestAttributes, sessionAttributes, spanName, upstreamAttributes } from './span-attributes.js';
-import { traceFieldsOf, traceHeadersOf } from './trace-context.js';
+import { fetchWithTraceHeaders, traceFieldsOf, traceHeadersOf } from './trace-context.js';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -71,5 +71,24 @@ describe('trace context in _meta', () => {
       traceparent: TRACEPARENT,
     });
     expect(traceHeadersOf({ jsonrpc: '2.0', method: 'x' })).toEqual({});
+  });
+});
+
+describe('trace headers of the SSE client', () => {
+  it("adds the POSTed message's trace context as headers, and leaves other requests alone", async () => {
+    const sent: Headers[] = [];
+    const base = (async (_input: unknown, init?: RequestInit) => {
+      sent.push(new Headers(init?.headers));
+      return new Response('{}');
+    }) as typeof fetch;
+    const traced = fetchWithTraceHeaders(base);
+    const message = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { _meta: { traceparent: TRACEPARENT } } };
+    await traced('http://127.0.0.1/message', { method: 'POST', headers: { a: '1' }, body: JSON.stringify(message) });
+    await traced('http://127.0.0.1/message', { method: 'POST', body: '{"jsonrpc":"2.0","method":"ping","id":2}' });
+    await traced('http://127.0.0.1/message', { method: 'POST', body: '{"traceparent": broken' });
+    expect(sent[0]?.get('traceparent')).toBe(TRACEPARENT);
+    expect(sent[0]?.get('a')).toBe('1');
+    expect(sent[1]?.get('traceparent')).toBeNull();
+    expect(sent[2]?.get('traceparent')).toBeNull();
   });
 });
