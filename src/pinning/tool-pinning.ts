@@ -208,7 +208,12 @@ export class ToolPinning {
     this.lastText = text;
     this.saving = this.saving
       .then(() => writePins(path, text))
-      .catch((error: unknown) => this.options.log.warn(`tool pinning: cannot write ${path}: ${errorMessage(error)}`));
+      .catch((error: unknown) =>
+        this.options.log.warn(
+          `tool pinning: cannot write ${path} (${errorMessage(error)}); pins are kept in memory only. ` +
+            'Set pinning.state_file to a writable path (a read-only config mount needs one)',
+        ),
+      );
   }
 
   /** `mcproxy approve` edits the file: approvals there (a newer `pinnedAt`) are taken over. */
