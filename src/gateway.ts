@@ -16,12 +16,14 @@ import type { SessionScope } from './relay/catalog-view.js';
 import { ClientSession, type SessionTransportKind } from './relay/client-session.js';
 import type { RelayContext, ToolSurface } from './relay/context.js';
 import type { CallOrigin } from './relay/owner.js';
+import { DEFAULT_PAGE_SIZE } from './relay/pagination.js';
 import { ServerMessages } from './relay/server-messages.js';
 import { SessionCatalogs } from './relay/session-catalogs.js';
+import { StatelessSession } from './relay/stateless-session.js';
 import { SubscriptionRegistry } from './relay/subscriptions.js';
 import { UpstreamLogLevels } from './relay/upstream-log-levels.js';
 import type { ReloadReport } from './reload/report.js';
-import type { UpstreamInstance } from './upstream/instance.js';
+import { unsubscribeUpstream, type UpstreamInstance } from './upstream/instance.js';
 import { UpstreamServer } from './upstream/upstream-server.js';
 
 export type { HealthReport, InstanceHealth, ServerHealth } from './observability/health.js';
@@ -143,6 +145,14 @@ export class Gateway implements RelayContext {
     const session = new ClientSession(this, kind, scope, group ?? (kind === 'stdio' ? 'local' : 'anonymous'));
     this.sessions.set(session.id, session);
     this.metrics?.sessionOpened(kind);
+    return session;
+  }
+
+  /** The stateless session of a 2026-07-28 client's credential on one endpoint (see StatelessSession). */
+  createStatelessSession(scope: SessionScope, group: string): StatelessSession {
+    const session = new StatelessSession(this, scope, group);
+    this.sessions.set(session.id, session);
+    this.metrics?.sessionOpened(session.transportKind);
     return session;
   }
 
@@ -273,16 +283,22 @@ export class Gateway implements RelayContext {
     return this.sessionCatalogs.catalogFor(sessionId, this.catalog);
   }
 
-  instructions(scope: SessionScope = {}): string | undefined {
+  /** A session's tool surface's own instructions (Code Mode's), else the gateway's line and its servers'. */
+  instructions(session?: ClientSession): string | undefined {
+    const own = session && this.toolSurface(session)?.instructions?.();
+    if (own) return own;
     const parts = [
       'mcproxy gateway: the tools, prompts and resources of several MCP servers. Names are "<server>__<name>".',
     ];
-    const visible = (server: string) =>
-      scope.single !== undefined ? server === scope.single : scope.servers === undefined || scope.servers.has(server);
     for (const server of this.servers.values()) {
-      if (server.instructions && visible(server.name)) parts.push(`## ${server.name}\n${server.instructions}`);
+      const visible = session?.canSee(server.name) ?? true;
+      if (server.instructions && visible) parts.push(`## ${server.name}\n${server.instructions}`);
     }
     return parts.join('\n\n');
+  }
+
+  pageSize(): number {
+    return this.config.pageSize ?? DEFAULT_PAGE_SIZE;
   }
 
   toolSurface(session: ClientSession): ToolSurface | undefined {
@@ -322,7 +338,7 @@ export class Gateway implements RelayContext {
     this.metrics?.sessionClosed(session.transportKind);
     this.sessionCatalogs.remove(session.id);
     for (const { instance, originalUri } of this.subscriptions.removeSession(session.id)) {
-      instance.notify('resources/unsubscribe', { uri: originalUri });
+      unsubscribeUpstream(instance, originalUri);
     }
     for (const server of this.servers.values()) server.release(session.owner);
     this.logLevels.apply(this.servers.values());

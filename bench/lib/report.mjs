@@ -8,6 +8,7 @@ const TITLES = {
   startup: '4. Start-up: 10 servers',
   reload: '5. Reload: config write → `notifications/tools/list_changed`',
   codemode: '6. Code Mode',
+  search: '7. Code Mode search: retrieval on real servers',
 };
 
 export const GATEWAY_COMMANDS = [

@@ -5,8 +5,10 @@ import { type FetchRequest, sandboxFetch } from './host-fetch.js';
 import type { HostOp, SandboxErrorInfo } from './protocol.js';
 import { errorReply, okReply, safeJsonParse } from './safe-json.js';
 import type { CatalogSearch, SearchOptions } from './search.js';
+import { MAX_NAME_CHARS } from './search-limits.js';
 import type { SandboxLimits } from './settings.js';
 import { suggestNames } from './suggest.js';
+import { normalizeName } from './text.js';
 import { hostErrorPayload, toolErrorMessage, type ToolErrorPayload, toolResultValue } from './tool-result.js';
 import { toolIdentifiers } from './typegen.js';
 
@@ -24,6 +26,8 @@ export interface BindingsOptions {
   namespace?: string;
   /** Aborted when the execution ends: in-flight tool calls and fetches are cancelled with it. */
   signal: AbortSignal;
+  /** Receives the progress that tools report while they run, as one line each. */
+  onProgress?: (message: string) => void;
 }
 
 /**
@@ -34,8 +38,17 @@ export interface BindingsOptions {
 export class HostBindings {
   /** Tool calls and fetches made so far (they share the `max_tool_calls` budget). */
   calls = 0;
+  /** Tool calls in flight: what a timeout names. */
+  private readonly inFlight = new Map<number, { label: string; started: number }>();
+  private nextCall = 1;
 
   constructor(private readonly options: BindingsOptions) {}
+
+  /** The calls still running, longest first. */
+  pendingCalls(): Array<{ label: string; ms: number }> {
+    const now = performance.now();
+    return [...this.inFlight.values()].map((call) => ({ label: call.label, ms: now - call.started }));
+  }
 
   /** Answers one guest request; never rejects. */
   async handle(op: HostOp, json: string): Promise<{ json: string; fatal?: SandboxErrorInfo }> {
@@ -55,7 +68,7 @@ export class HostBindings {
         case 'manifest':
           return { json: okReply(this.manifest()) };
         case 'search':
-          return { json: okReply(this.search(payload)) };
+          return { json: okReply(await this.search(payload)) };
         case 'fetch':
           return await this.fetch(payload);
       }
@@ -76,7 +89,13 @@ export class HostBindings {
   private async callTool(payload: Record<string, unknown>): Promise<{ json: string; fatal?: SandboxErrorInfo }> {
     const fatal = this.budget(1);
     if (fatal) return { json: errorReply({ name: 'LimitExceeded', message: fatal.message }), fatal };
-    const outcome = await this.callOne(payload.server, payload.tool, payload.args);
+    let { server, tool } = payload;
+    if (typeof payload.name === 'string') {
+      const target = this.byPublicName(payload.name);
+      if ('error' in target) return { json: errorReply(target.error) };
+      ({ server, tool } = target);
+    }
+    const outcome = await this.callOne(server, tool, payload.args);
     return { json: outcome.ok ? okReply(outcome.value) : errorReply(outcome.error) };
   }
 
@@ -102,19 +121,55 @@ export class HostBindings {
     return { json: okReply(results) };
   }
 
+  /** `server__tool`, the name tools/list shows in direct mode, as a server and a tool. */
+  private byPublicName(name: string): { server: string; tool: string } | { error: ToolErrorPayload } {
+    if (name.length > MAX_NAME_CHARS) {
+      return { error: toolError('', '', `the name is ${name.length} characters; at most ${MAX_NAME_CHARS}`) };
+    }
+    const found = this.options.host.listTools(this.options.namespace).find((t) => t.publicName === name);
+    if (found) return { server: found.server, tool: found.originalName };
+    const at = name.indexOf('__');
+    return { server: name.slice(0, at), tool: name.slice(at + 2) };
+  }
+
   private async callOne(server: unknown, tool: unknown, args: unknown): Promise<CallOutcome> {
     if (typeof server !== 'string' || typeof tool !== 'string') {
       return { ok: false, error: toolError(String(server), String(tool), 'server and tool must be strings') };
+    }
+    // Checked before anything looks at the names: a huge one must cost nothing (no suggestions, no lookup).
+    if (server.length > MAX_NAME_CHARS || tool.length > MAX_NAME_CHARS) {
+      const which = server.length > MAX_NAME_CHARS ? 'server' : 'tool';
+      const length = Math.max(server.length, tool.length);
+      return {
+        ok: false,
+        error: toolError(
+          server.slice(0, 40),
+          tool.slice(0, 40),
+          `the ${which} name is ${length} characters; at most ${MAX_NAME_CHARS}`,
+        ),
+      };
     }
     if (args !== undefined && args !== null && !isRecord(args)) {
       return { ok: false, error: toolError(server, tool, 'args must be an object') };
     }
     const resolved = this.resolve(server, tool);
     if ('error' in resolved) return { ok: false, error: toolError(server, tool, resolved.error, 'TOOL_NOT_FOUND') };
+    const callId = this.nextCall++;
+    const label = `${server}/${resolved.name}`;
+    this.inFlight.set(callId, { label, started: performance.now() });
+    const { onProgress } = this.options;
     try {
       const result = await this.options.host.callTool(server, resolved.name, isRecord(args) ? args : {}, {
         signal: this.options.signal,
         namespace: this.options.namespace,
+        ...(onProgress
+          ? {
+              onProgress: (progress: { progress: number; total?: number; message?: string }) =>
+                onProgress(
+                  `${label}: ${progress.progress}${progress.total === undefined ? '' : `/${progress.total}`}${progress.message ? ` ${progress.message}` : ''}`,
+                ),
+            }
+          : {}),
       });
       if (result.isError) return { ok: false, error: toolError(server, resolved.name, toolErrorMessage(result)) };
       const value = toolResultValue(result);
@@ -124,6 +179,8 @@ export class HostBindings {
       return { ok: true, value };
     } catch (error) {
       return { ok: false, error: hostErrorPayload(server, resolved.name, error) };
+    } finally {
+      this.inFlight.delete(callId);
     }
   }
 
@@ -141,8 +198,16 @@ export class HostBindings {
       return { error: `unknown server "${server}".${hint}` };
     }
     if (onServer.some((t) => t.originalName === tool)) return { name: tool };
-    const byIdentifier = toolIdentifiers(onServer.map((t) => t.originalName)).get(tool);
+    const names = onServer.map((t) => t.originalName);
+    const byIdentifier = toolIdentifiers(names).get(tool);
     if (byIdentifier !== undefined) return { name: byIdentifier };
+    // Aliases: the public name (`everything__echo`), or any spelling of the same words (`getSum` for `get-sum`).
+    if (tool.startsWith(`${server}__`) && names.includes(tool.slice(server.length + 2))) {
+      return { name: tool.slice(server.length + 2) };
+    }
+    const wanted = normalizeName(tool);
+    const sameWords = names.filter((name) => normalizeName(name) === wanted);
+    if (sameWords.length === 1 && sameWords[0] !== undefined) return { name: sameWords[0] };
     const close = suggestNames(
       tool,
       onServer.map((t) => t.originalName),
@@ -167,7 +232,10 @@ export class HostBindings {
     };
   }
 
-  private search(payload: Record<string, unknown>): unknown {
+  private search(payload: Record<string, unknown>): Promise<unknown> {
+    if (typeof payload.namespace === 'string' && payload.namespace.length > MAX_NAME_CHARS) {
+      throw new Error(`the namespace is ${payload.namespace.length} characters; at most ${MAX_NAME_CHARS}`);
+    }
     const options: SearchOptions = {
       query: typeof payload.query === 'string' ? payload.query : '',
       // The execution's namespace wins: code cannot widen its own view.
@@ -175,7 +243,7 @@ export class HostBindings {
       max_depth: typeof payload.max_depth === 'number' ? payload.max_depth : 2,
       limit: typeof payload.limit === 'number' ? payload.limit : undefined,
     };
-    return this.options.search.search(options);
+    return this.options.search.searchWithMeaning(options, this.options.signal);
   }
 
   private async fetch(payload: Record<string, unknown>): Promise<{ json: string; fatal?: SandboxErrorInfo }> {

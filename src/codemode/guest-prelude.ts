@@ -1,15 +1,16 @@
 /**
  * JavaScript evaluated inside the guest before the user's code. It is a function expression that the worker
- * calls with four host functions; they stay in this closure and never appear on the guest's global, so the
+ * calls with four host functions (and three limits); they stay in this closure and never appear on the guest's global, so the
  * user's code reaches the host only through `api`, `console` and the timers built here, all of which pass
- * JSON strings. The function returns internal helpers (`fire`, `describe`, `serialize`) as handles the
+ * JSON strings. The function returns internal helpers (`fire`, `describe`, `serialize`, `truncate`, the state's
+ * `setState`/`getState`) as handles the
  * worker keeps; user code cannot reach them either.
  *
  * Globals added: `api`, `console`, `ToolError`, `setTimeout`/`clearTimeout`, `fetch` (= `api.fetch`).
  * Globals removed: `SharedArrayBuffer`, `Atomics`, `WebAssembly` (QuickJS has no WebAssembly; deleted anyway).
  * `eval` and `Function` stay: they compile code in the guest's own realm, which holds nothing of the host.
  */
-export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, timerClear) {
+export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, timerClear, MAX_NAME, MAX_QUERY, PARALLEL_WIDTH) {
   'use strict';
   const g = globalThis;
   // Captured now, so that user code replacing JSON or Promise cannot change how the bridge behaves.
@@ -49,15 +50,30 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, 
     return settle(await hostCall(op, json), callSite);
   }
 
+  function checkName(what, value) {
+    if (typeof value !== 'string') throw new TypeError(what + ' must be a string');
+    if (value.length === 0 || value.length > MAX_NAME) {
+      throw new RangeError(what + ' must be 1 to ' + MAX_NAME + ' characters (got ' + value.length + ')');
+    }
+  }
+
+  // call_tool(server, tool, args), or call_tool("server__tool", args) with the name tools/list shows.
   function call_tool(server, tool, args) {
-    if (typeof server !== 'string' || typeof tool !== 'string') {
-      return Promise.reject(new TypeError('api.call_tool(server, tool, args): server and tool must be strings'));
+    try {
+      if (typeof tool !== 'string' && typeof server === 'string' && server.indexOf('__') > 0) {
+        checkName('api.call_tool(name, args): name', server);
+        return request('call_tool', { name: server, args: tool === undefined ? {} : tool });
+      }
+      checkName('api.call_tool(server, tool, args): server', server);
+      checkName('api.call_tool(server, tool, args): tool', tool);
+    } catch (e) {
+      return Promise.reject(e);
     }
     return request('call_tool', { server: server, tool: tool, args: args === undefined ? {} : args });
   }
 
   function server(name) {
-    if (typeof name !== 'string') throw new TypeError('api.server(name): name must be a string');
+    checkName('api.server(name): name', name);
     // 'then' stays undefined so that awaiting a proxy does not call a tool named "then".
     return new Proxy(freeze(Object.create(null)), {
       get(_target, prop) {
@@ -67,11 +83,53 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, 
     });
   }
 
+  function describeFailure(e) {
+    const error = { name: 'Error', message: String(e) };
+    if (e !== null && typeof e === 'object') {
+      error.name = String(e.name === undefined ? 'Error' : e.name);
+      error.message = String(e.message);
+      if (typeof e.server === 'string') error.server = e.server;
+      if (typeof e.tool === 'string') error.tool = e.tool;
+    }
+    return error;
+  }
+
+  // Functions and promises run here, in the guest, a few at a time; plain {server, tool, args} go to the host
+  // in one request. Either way the answer is one {ok, value} or {ok, error} per call, in order.
+  async function parallelHere(calls, concurrency) {
+    const width = Math.max(1, Math.min(PARALLEL_WIDTH, Math.trunc(Number(concurrency)) || PARALLEL_WIDTH));
+    const results = new Array(calls.length);
+    let next = 0;
+    async function lane() {
+      while (next < calls.length) {
+        const index = next++;
+        const item = calls[index];
+        try {
+          let value;
+          if (typeof item === 'function') value = await item();
+          else if (item !== null && typeof item === 'object' && typeof item.then === 'function') value = await item;
+          else if (item !== null && typeof item === 'object') value = await call_tool(item.server, item.tool, item.args);
+          else throw new TypeError('each call must be {server, tool, args}, a function or a promise');
+          results[index] = { ok: true, value: value === undefined ? null : value };
+        } catch (e) {
+          results[index] = { ok: false, error: describeFailure(e) };
+        }
+      }
+    }
+    const lanes = [];
+    for (let i = 0; i < Math.min(width, calls.length); i++) lanes.push(lane());
+    await Promise.all(lanes);
+    return results;
+  }
+
   function parallel(calls, options) {
     if (!Array.isArray(calls)) {
-      return Promise.reject(new TypeError('api.parallel(calls): calls must be an array of {server, tool, args}'));
+      return Promise.reject(new TypeError('api.parallel(calls): calls must be an array of {server, tool, args} or functions'));
     }
-    return request('parallel', { calls: calls, concurrency: options && options.concurrency });
+    const concurrency = options && options.concurrency;
+    const plain = calls.every((c) => c !== null && typeof c === 'object' && typeof c.then !== 'function');
+    if (!plain) return parallelHere(calls, concurrency);
+    return request('parallel', { calls: calls, concurrency: concurrency });
   }
 
   async function fetch(url, init) {
@@ -85,13 +143,28 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, 
     });
   }
 
+  // The session's store: replaced for each execution, read back when it succeeds.
+  let state = {};
+  function search(query, options) {
+    const text = query == null ? '' : String(query);
+    if (text.length > MAX_QUERY) {
+      return Promise.reject(new RangeError('api.search(query): at most ' + MAX_QUERY + ' characters (got ' + text.length + ')'));
+    }
+    return request('search', Object.assign({}, options, { query: text }));
+  }
   const api = freeze({
     call_tool: call_tool,
     server: server,
     parallel: parallel,
     manifest: () => request('manifest', {}),
-    search: (query, options) => request('search', Object.assign({}, options, { query: query == null ? '' : String(query) })),
+    search: search,
     fetch: fetch,
+    get state() {
+      return state;
+    },
+    set state(value) {
+      state = value;
+    },
   });
 
   function show(value) {
@@ -171,6 +244,72 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, 
     }
   }
 
+  // A copy of the value that fits the budget: long strings shortened, the tails of arrays and objects left
+  // out, each cut marked where it happened. Returns the counts as JSON, a newline, then the value as JSON.
+  function truncate(value, budget) {
+    const cut = { items: 0, keys: 0, characters: 0 };
+    let left = budget - 200;
+    const seen = new Set();
+    function walk(v) {
+      if (v !== null && typeof v === 'object' && typeof v.toJSON === 'function') v = v.toJSON();
+      if (typeof v === 'string') {
+        if (v.length + 2 <= left) {
+          left -= v.length + 2;
+          return v;
+        }
+        const keep = Math.max(0, left - 60);
+        cut.characters += v.length - keep;
+        left -= keep + 60;
+        return v.slice(0, keep) + '… [' + (v.length - keep) + ' characters cut]';
+      }
+      if (v === null || typeof v !== 'object') {
+        left -= 8;
+        return v;
+      }
+      if (seen.has(v)) throw new TypeError('cyclic object value');
+      seen.add(v);
+      let out;
+      if (Array.isArray(v)) {
+        out = [];
+        for (let i = 0; i < v.length; i++) {
+          if (left < 80) {
+            cut.items += v.length - i;
+            out.push('… [' + (v.length - i) + ' more items cut]');
+            break;
+          }
+          const item = walk(v[i]);
+          out.push(item === undefined ? null : item);
+        }
+      } else {
+        out = {};
+        const keys = Object.keys(v);
+        for (let i = 0; i < keys.length; i++) {
+          if (left < 80) {
+            cut.keys += keys.length - i;
+            out['…'] = (keys.length - i) + ' more keys cut';
+            break;
+          }
+          left -= keys[i].length + 4;
+          const item = walk(v[keys[i]]);
+          if (item !== undefined) out[keys[i]] = item;
+        }
+      }
+      seen.delete(v);
+      return out;
+    }
+    const copy = walk(value);
+    return stringify(cut) + '\n' + (copy === undefined ? 'null' : stringify(copy));
+  }
+
+  function setState(json) {
+    state = json === '' ? {} : parse(json);
+  }
+
+  // The store as JSON, or undefined when it is over the budget.
+  function getState(budget) {
+    return serialize(state === undefined ? null : state, budget);
+  }
+
   Object.defineProperty(g, 'api', { value: api, writable: false, enumerable: false, configurable: false });
   g.console = console;
   g.ToolError = ToolError;
@@ -180,5 +319,5 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, 
   delete g.SharedArrayBuffer;
   delete g.Atomics;
   delete g.WebAssembly;
-  return { fire: fire, describe: describe, serialize: serialize };
+  return { fire: fire, describe: describe, serialize: serialize, truncate: truncate, setState: setState, getState: getState };
 })`;

@@ -20,7 +20,12 @@ export interface CodeModeHost {
     server: string,
     tool: string,
     args: Record<string, unknown>,
-    options: { signal?: AbortSignal; namespace?: string },
+    options: {
+      signal?: AbortSignal;
+      namespace?: string;
+      /** Receives the tool's progress notifications while it runs. */
+      onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+    },
   ): Promise<CallToolResult>;
   /** Subscribe to catalog changes (to rebuild a search index); returns an unsubscribe function. */
   onCatalogChanged(listener: () => void): () => void;

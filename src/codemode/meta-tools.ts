@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { errorMessage, GatewayError } from '../errors.js';
 import type { CodeModeHost } from './host.js';
 import { CatalogSearch } from './search.js';
+import { MAX_NAME_CHARS, MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
 import { suggestNames } from './suggest.js';
 import { type GatewayToolSet, invalidArguments, textResult } from './tools.js';
 
@@ -52,18 +53,19 @@ const DEFINITIONS: Tool[] = [
   },
 ];
 
-const ListServersArgs = z.object({ namespace: z.string().optional() });
-const ListToolsArgs = z.object({ server: z.string(), namespace: z.string().optional() });
+const name = z.string().max(MAX_NAME_CHARS);
+const ListServersArgs = z.object({ namespace: name.optional() });
+const ListToolsArgs = z.object({ server: name, namespace: name.optional() });
 const SearchToolsArgs = z.object({
-  query: z.string(),
-  namespace: z.string().optional(),
-  limit: z.number().int().min(1).optional(),
+  query: z.string().max(MAX_QUERY_CHARS),
+  namespace: name.optional(),
+  limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).optional(),
 });
 const InvokeArgs = z.object({
-  server: z.string(),
-  tool: z.string(),
+  server: name,
+  tool: name,
   arguments: z.record(z.string(), z.unknown()).optional(),
-  namespace: z.string().optional(),
+  namespace: name.optional(),
 });
 
 /**
@@ -117,7 +119,7 @@ export function createMetaTools(host: CodeModeHost): GatewayToolSet {
         case 'gateway_search_tools': {
           const parsed = SearchToolsArgs.safeParse(args ?? {});
           if (!parsed.success) return invalidArguments(name, parsed.error);
-          const result = search.search({ ...parsed.data, max_depth: 2 });
+          const result = await search.searchWithMeaning({ ...parsed.data, max_depth: 2 }, options.signal);
           return textResult(JSON.stringify({ query: result.query, total: result.total, tools: result.tools ?? [] }));
         }
         case 'gateway_invoke': {

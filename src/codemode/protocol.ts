@@ -38,6 +38,8 @@ export interface RunLimits {
   timeoutMs: number;
   memoryMb: number;
   maxOutputBytes: number;
+  /** Checked by the worker too, so that a flood of calls ends with this limit before any other. */
+  maxToolCalls: number;
 }
 
 export interface RunMessage {
@@ -45,6 +47,9 @@ export interface RunMessage {
   runId: number;
   code: string;
   limits: RunLimits;
+  /** The session's `api.state` as JSON ('' for empty); absent when the execution has no store. */
+  stateJson?: string;
+  maxStateBytes?: number;
 }
 
 /**
@@ -82,9 +87,24 @@ export interface DoneMessage {
   /** Present on success: the guest's return value, serialised by the guest's own JSON.stringify. */
   resultJson?: string;
   error?: SandboxErrorInfo;
+  /** Set when the result was cut to fit the output limit: what was left out. */
+  truncated?: TruncationCounts;
+  /** On success of an execution with a store: `api.state` as it is now. */
+  stateJson?: string;
 }
 
-export type FromWorkerMessage = CallMessage | LogMessage | DoneMessage;
+export interface TruncationCounts {
+  items: number;
+  keys: number;
+  characters: number;
+}
+
+/** The worker has a fresh instance ready: an execution sent to it now starts without waiting for one. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+export type FromWorkerMessage = CallMessage | LogMessage | DoneMessage | ReadyMessage;
 
 /** Code wrapped for evaluation is reported under this file name in guest stack traces. */
 export const USER_CODE_FILENAME = 'code.js';

@@ -2,12 +2,17 @@ import { setMaxListeners } from 'node:events';
 
 import { errorMessage, isGatewayError } from '../errors.js';
 import { HostBindings } from './bindings.js';
+import { isTypeScriptTag, looksLikeTypeScript, stripFence } from './code-shape.js';
 import type { CodeModeHost } from './host.js';
-import type { LogLevel, SandboxErrorInfo } from './protocol.js';
+import type { LogLevel, SandboxErrorInfo, TruncationCounts } from './protocol.js';
 import { safeJsonParse } from './safe-json.js';
-import type { SandboxPool } from './sandbox-pool.js';
+import type { SandboxOutcome, SandboxPool } from './sandbox-pool.js';
 import type { CatalogSearch } from './search.js';
+import type { SessionState } from './session-state.js';
 import type { SandboxLimits } from './settings.js';
+import { stripTypes } from './typescript.js';
+
+const MAX_PROGRESS_CHARS = 1_000;
 
 export interface ExecuteRequest {
   code: string;
@@ -15,6 +20,18 @@ export interface ExecuteRequest {
   /** Lowers the configured wall-time limit for this execution; it can never raise it. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Whose execution this is, for the pool's fair share (a session id, a credential). */
+  owner?: string;
+  /** Called with each console line and inner-call progress while the code runs (the client asked for progress). */
+  progress?: (update: ProgressUpdate) => void;
+  /** The session's `api.state`; without one, `api.state` starts empty every time and is not kept. */
+  state?: SessionState;
+}
+
+export interface ProgressUpdate {
+  /** Increases with every update of the execution. */
+  progress: number;
+  message: string;
 }
 
 export interface ExecuteLog {
@@ -30,7 +47,7 @@ export interface ExecuteStats {
 
 /** The answer of one execution, as `execute` returns it. */
 export type ExecuteAnswer =
-  | { ok: true; result: unknown; logs: ExecuteLog[]; stats: ExecuteStats }
+  | { ok: true; result: unknown; logs: ExecuteLog[]; stats: ExecuteStats; truncated?: string }
   | { ok: false; error: SandboxErrorInfo; logs: ExecuteLog[]; stats: ExecuteStats };
 
 export interface ExecutionEnvironment {
@@ -55,14 +72,21 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
   const controller = new AbortController();
   // Every tool call of the execution listens on this signal, so the default warning at 10 listeners is noise.
   setMaxListeners(limits.maxToolCalls + 16, controller.signal);
+  let updates = 0;
+  const report = request.progress
+    ? (message: string): void => request.progress?.({ progress: ++updates, message })
+    : undefined;
   const bindings = new HostBindings({
     host: env.host,
     search: env.search,
     limits,
     namespace: request.namespace,
     signal: controller.signal,
+    ...(report ? { onProgress: report } : {}),
   });
-  const finish = (outcome: { ok: true; result: unknown } | { ok: false; error: SandboxErrorInfo }): ExecuteAnswer => {
+  const finish = (
+    outcome: { ok: true; result: unknown; truncated?: string } | { ok: false; error: SandboxErrorInfo },
+  ): ExecuteAnswer => {
     const stats = { durationMs: Math.round((performance.now() - started) * 10) / 10, toolCalls: bindings.calls };
     return outcome.ok ? { ...outcome, logs, stats } : { ...outcome, logs, stats };
   };
@@ -74,23 +98,56 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
       error: { type: 'LimitExceeded', message: `the code is ${codeBytes} bytes; the limit is ${limits.maxCodeBytes}` },
     });
   }
+  const shaped = stripFence(request.code);
   const timeoutMs = Math.max(1, Math.min(limits.timeoutMs, request.timeoutMs ?? limits.timeoutMs));
   const signal = request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal;
   let logBytes = 0;
-  try {
-    const outcome = await env.pool.run({
-      code: request.code,
-      limits: { timeoutMs, memoryMb: limits.memoryMb, maxOutputBytes: limits.maxOutputBytes },
+  const run = (code: string) =>
+    env.pool.run({
+      code,
+      limits: {
+        timeoutMs,
+        memoryMb: limits.memoryMb,
+        maxOutputBytes: limits.maxOutputBytes,
+        maxToolCalls: limits.maxToolCalls,
+      },
+      ...(request.state ? { stateJson: request.state.json, maxStateBytes: request.state.maxBytes } : {}),
       onCall: (op, json) => bindings.handle(op, json),
       onLog: (level, message) => {
         // The worker enforces the same budget; this only guards the host against a misbehaving worker.
         logBytes += Buffer.byteLength(message);
-        if (logBytes <= limits.maxOutputBytes) logs.push({ level, message });
+        if (logBytes > limits.maxOutputBytes) return;
+        logs.push({ level, message });
+        // A progress message is a status line: a long log line is shortened there (the answer keeps it whole).
+        report?.(
+          `${level}: ${message.length > MAX_PROGRESS_CHARS ? `${message.slice(0, MAX_PROGRESS_CHARS)}…` : message}`,
+        );
       },
       signal,
+      ...(request.owner === undefined ? {} : { owner: request.owner }),
     });
-    if (!outcome.ok) return finish(outcome);
-    return finish({ ok: true, result: safeJsonParse(outcome.resultJson) });
+  try {
+    let outcome;
+    if (isTypeScriptTag(shaped.language)) {
+      outcome = await runTypeScript(shaped.code, run);
+    } else {
+      outcome = await run(shaped.code);
+      // Only code that is not JavaScript is looked at again: valid JavaScript never goes through a transpiler.
+      if (!outcome.ok && outcome.error.type === 'SyntaxError' && looksLikeTypeScript(shaped.code)) {
+        outcome = await runTypeScript(shaped.code, run, outcome.error.message);
+      }
+    }
+    if (!outcome.ok) {
+      const error = outcome.error.type === 'Timeout' ? withPendingCalls(outcome.error, bindings) : outcome.error;
+      return finish({ ok: false, error: shiftLines(error, shaped.linesBefore) });
+    }
+    if (outcome.stateJson !== undefined) request.state?.save(outcome.stateJson);
+    const result = safeJsonParse(outcome.resultJson);
+    return finish(
+      outcome.truncated
+        ? { ok: true, result, truncated: describeCut(outcome.truncated, limits) }
+        : { ok: true, result },
+    );
   } catch (error) {
     const type = isGatewayError(error, 'SANDBOX_BUSY')
       ? 'Busy'
@@ -102,4 +159,42 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
     // Anything the code started and did not wait for (tool calls, fetches) is cancelled with it.
     controller.abort();
   }
+}
+
+async function runTypeScript(
+  code: string,
+  run: (code: string) => Promise<SandboxOutcome>,
+  javascriptError?: string,
+): Promise<SandboxOutcome> {
+  const stripped = await stripTypes(code);
+  if ('error' in stripped) {
+    const asJs = javascriptError ? ` (as JavaScript: ${javascriptError})` : '';
+    return {
+      ok: false,
+      error: { type: 'SyntaxError', message: `TypeScript could not be compiled: ${stripped.error}${asJs}` },
+    };
+  }
+  return run(stripped.code);
+}
+
+/** A timeout names the tool calls it was still waiting for: usually the reason it ran out of time. */
+function withPendingCalls(error: SandboxErrorInfo, bindings: HostBindings): SandboxErrorInfo {
+  const pending = bindings.pendingCalls();
+  if (pending.length === 0) return error;
+  const shown = pending.slice(0, 5).map((call) => `${call.label} (for ${(call.ms / 1000).toFixed(1)} s)`);
+  const more = pending.length > 5 ? ` and ${pending.length - 5} more` : '';
+  return { ...error, message: `${error.message}; still waiting for ${shown.join(', ')}${more}` };
+}
+
+/** Error lines are reported against the code as sent, fence line included. */
+function shiftLines(error: SandboxErrorInfo, linesBefore: number): SandboxErrorInfo {
+  return error.line === undefined || linesBefore === 0 ? error : { ...error, line: error.line + linesBefore };
+}
+
+function describeCut(counts: TruncationCounts, limits: SandboxLimits): string {
+  const parts: string[] = [];
+  if (counts.items > 0) parts.push(`${counts.items} array items`);
+  if (counts.keys > 0) parts.push(`${counts.keys} object keys`);
+  if (counts.characters > 0) parts.push(`${counts.characters} characters of strings`);
+  return `the result was cut to fit the output limit of ${limits.maxOutputBytes} bytes: ${parts.join(', ') || 'some of it'} left out (marked with "…" where cut); return less, or page through it`;
 }

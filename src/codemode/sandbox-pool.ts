@@ -11,7 +11,9 @@ import type {
   LogLevel,
   ReplyMessage,
   RunLimits,
+  RunMessage,
   SandboxErrorInfo,
+  TruncationCounts,
 } from './protocol.js';
 import { Wasm, type WasmModule } from './wasm.js';
 
@@ -19,19 +21,33 @@ import { Wasm, type WasmModule } from './wasm.js';
 export interface SandboxJob {
   code: string;
   limits: RunLimits;
+  /** The session's `api.state` as JSON, when the execution has a store; see RunMessage. */
+  stateJson?: string;
+  maxStateBytes?: number;
   /** Answers a guest request. Resolves to the reply JSON (`{"ok":…}`) and, for limits, a fatal error. */
   onCall(op: HostOp, json: string): Promise<{ json: string; fatal?: SandboxErrorInfo }>;
   onLog(level: LogLevel, text: string): void;
   signal?: AbortSignal;
+  /**
+   * Who the execution is for (a session, a credential): each owner gets a share of the workers and the queue,
+   * so that one client's runaway code delays only that client.
+   */
+  owner?: string;
 }
 
-export type SandboxOutcome = { ok: true; resultJson: string } | { ok: false; error: SandboxErrorInfo };
+export type SandboxOutcome =
+  | { ok: true; resultJson: string; truncated?: TruncationCounts; stateJson?: string }
+  | { ok: false; error: SandboxErrorInfo };
 
 export interface SandboxPoolOptions {
   /** Executions running at once (one worker thread each). */
   maxConcurrent: number;
   /** Executions waiting for a worker before new ones are refused. */
   maxQueue: number;
+  /** Executions one owner may run at once; by default all workers but one, so another owner always finds one. */
+  maxConcurrentPerOwner?: number;
+  /** Executions one owner may have waiting; by default a quarter of the queue. */
+  maxQueuePerOwner?: number;
   /**
    * How long after an execution's own deadline its worker is terminated if it has not answered (500 ms).
    * Tests set it negative to exercise the terminate-and-replace path before the guest's own deadline.
@@ -49,10 +65,13 @@ interface Slot {
   busy: boolean;
   /** Set when the worker died while idle; the next execution replaces it first. */
   dead: boolean;
+  /** The worker has its next instance made (it said so since its last execution). */
+  ready: boolean;
 }
 
 interface Queued {
   job: SandboxJob;
+  owner: string;
   resolve(outcome: SandboxOutcome): void;
 }
 
@@ -71,6 +90,10 @@ export class SandboxPool {
   private readonly queue: Queued[] = [];
   private readonly workerPath: string;
   private readonly killGraceMs: number;
+  private readonly perOwnerRunning: number;
+  private readonly perOwnerQueued: number;
+  /** Executions running now, per owner. */
+  private readonly running = new Map<string, number>();
   private wasmModule: WasmModule | undefined;
   private nextRunId = 1;
   private closed = false;
@@ -78,6 +101,8 @@ export class SandboxPool {
   constructor(private readonly options: SandboxPoolOptions) {
     this.workerPath = options.workerPath ?? resolveWorkerPath();
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.perOwnerRunning = Math.max(1, options.maxConcurrentPerOwner ?? options.maxConcurrent - 1);
+    this.perOwnerQueued = Math.max(1, options.maxQueuePerOwner ?? Math.floor(options.maxQueue / 4));
   }
 
   /** Executions running now and waiting now. */
@@ -96,18 +121,23 @@ export class SandboxPool {
    */
   run(job: SandboxJob): Promise<SandboxOutcome> {
     if (this.closed) return Promise.reject(new GatewayError('SHUTTING_DOWN', 'the sandbox pool is closed'));
-    const slot = this.acquire();
-    if (slot) return this.execute(slot, job);
-    if (this.queue.length >= this.options.maxQueue) {
+    const owner = job.owner ?? '';
+    const slot = this.mayStart(owner) ? this.acquire() : undefined;
+    if (slot) return this.execute(slot, job, owner);
+    const waiting = this.queue.filter((entry) => entry.owner === owner).length;
+    if (waiting >= this.perOwnerQueued || this.queue.length >= this.options.maxQueue) {
+      const mine = this.running.get(owner) ?? 0;
       return Promise.reject(
         new GatewayError(
           'SANDBOX_BUSY',
-          `the sandbox is busy: ${this.options.maxConcurrent} executions running and ${this.queue.length} waiting; try again shortly`,
+          waiting >= this.perOwnerQueued
+            ? `the sandbox is busy with this client's code: ${mine} executions running and ${waiting} waiting (at most ${this.perOwnerRunning} and ${this.perOwnerQueued}); try again when one ends`
+            : `the sandbox is busy: ${this.options.maxConcurrent} executions running and ${this.queue.length} waiting; try again shortly`,
         ),
       );
     }
     return new Promise<SandboxOutcome>((resolve) => {
-      const entry: Queued = { job, resolve };
+      const entry: Queued = { job, owner, resolve };
       this.queue.push(entry);
       job.signal?.addEventListener(
         'abort',
@@ -120,6 +150,10 @@ export class SandboxPool {
         { once: true },
       );
     });
+  }
+
+  private mayStart(owner: string): boolean {
+    return (this.running.get(owner) ?? 0) < this.perOwnerRunning;
   }
 
   /** Terminates every worker; queued executions end as Cancelled. Idempotent. */
@@ -136,7 +170,7 @@ export class SandboxPool {
   }
 
   private acquire(): Slot | undefined {
-    let slot = this.slots.find((s) => !s.busy);
+    let slot = this.slots.find((s) => !s.busy && s.ready) ?? this.slots.find((s) => !s.busy);
     if (!slot && this.slots.length < this.options.maxConcurrent) {
       slot = this.spawn();
       this.slots.push(slot);
@@ -146,7 +180,7 @@ export class SandboxPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: this.startWorker(() => slot), busy: false, dead: false };
+    const slot: Slot = { worker: this.startWorker(() => slot), busy: false, dead: false, ready: false };
     return slot;
   }
 
@@ -172,13 +206,19 @@ export class SandboxPool {
     };
     worker.on('error', markDead);
     worker.on('exit', markDead);
+    worker.on('message', (message: FromWorkerMessage) => {
+      const slot = slotOf();
+      if (message.type === 'ready' && slot.worker === worker) slot.ready = true;
+    });
     return worker;
   }
 
-  private execute(slot: Slot, job: SandboxJob): Promise<SandboxOutcome> {
+  private execute(slot: Slot, job: SandboxJob, owner: string): Promise<SandboxOutcome> {
     if (slot.dead) this.replace(slot);
+    this.running.set(owner, (this.running.get(owner) ?? 0) + 1);
     const runId = this.nextRunId++;
     const { worker } = slot;
+    slot.ready = false;
     worker.ref();
     return new Promise<SandboxOutcome>((resolve) => {
       let finished = false;
@@ -192,6 +232,9 @@ export class SandboxPool {
         job.signal?.removeEventListener('abort', onAbort);
         if (replace) this.replace(slot);
         else worker.unref();
+        const left = (this.running.get(owner) ?? 1) - 1;
+        if (left > 0) this.running.set(owner, left);
+        else this.running.delete(owner);
         resolve(outcome);
         this.release(slot);
       };
@@ -199,7 +242,7 @@ export class SandboxPool {
         finish({ ok: false, error }, true);
       };
       const onMessage = (message: FromWorkerMessage): void => {
-        if (message.runId !== runId) return;
+        if (message.type === 'ready' || message.runId !== runId) return;
         if (message.type === 'log') job.onLog(message.level, message.text);
         else if (message.type === 'call')
           void this.answer(worker, runId, message.callId, job, message.op, message.json);
@@ -224,7 +267,10 @@ export class SandboxPool {
       worker.on('exit', onExit);
       if (job.signal?.aborted) return onAbort();
       job.signal?.addEventListener('abort', onAbort, { once: true });
-      worker.postMessage({ type: 'run', runId, code: job.code, limits: job.limits });
+      const run: RunMessage = { type: 'run', runId, code: job.code, limits: job.limits };
+      if (job.stateJson !== undefined)
+        Object.assign(run, { stateJson: job.stateJson, maxStateBytes: job.maxStateBytes });
+      worker.postMessage(run);
     });
   }
 
@@ -255,19 +301,32 @@ export class SandboxPool {
     slot.dead = false;
   }
 
+  /** Hands a freed worker to the waiting execution whose owner runs the fewest now (first come among equals). */
   private release(slot: Slot): void {
     slot.busy = false;
     if (this.closed) return;
-    const next = this.queue.shift();
+    let chosen = -1;
+    for (const [index, entry] of this.queue.entries()) {
+      if (!this.mayStart(entry.owner)) continue;
+      const load = this.running.get(entry.owner) ?? 0;
+      if (chosen < 0 || load < (this.running.get(this.queue[chosen]?.owner ?? '') ?? 0)) chosen = index;
+    }
+    if (chosen < 0) return;
+    const [next] = this.queue.splice(chosen, 1);
     if (!next) return;
     slot.busy = true;
-    void this.execute(slot, next.job).then(next.resolve);
+    void this.execute(slot, next.job, next.owner).then(next.resolve);
   }
 }
 
 function toOutcome(message: DoneMessage): SandboxOutcome {
   if (message.error) return { ok: false, error: message.error };
-  return { ok: true, resultJson: message.resultJson ?? 'null' };
+  return {
+    ok: true,
+    resultJson: message.resultJson ?? 'null',
+    ...(message.truncated ? { truncated: message.truncated } : {}),
+    ...(message.stateJson !== undefined ? { stateJson: message.stateJson } : {}),
+  };
 }
 
 /**

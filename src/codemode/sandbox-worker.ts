@@ -1,13 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import {
-  newQuickJSWASMModuleFromVariant,
-  newVariant,
   type QuickJSContext,
   type QuickJSDeferredPromise,
   type QuickJSHandle,
   type QuickJSRuntime,
-  RELEASE_SYNC,
 } from 'quickjs-emscripten';
 
 import {
@@ -17,7 +14,7 @@ import {
   outputLimitError,
   timeoutError,
 } from './guest-errors.js';
-import { GUEST_PRELUDE } from './guest-prelude.js';
+import { createInstance, type Helpers, type Instance, type InstanceUser } from './guest-instance.js';
 import {
   type CallMessage,
   type DoneMessage,
@@ -28,16 +25,20 @@ import {
   type RunMessage,
   type SandboxErrorInfo,
   type ToWorkerMessage,
+  type TruncationCounts,
   USER_CODE_FILENAME,
 } from './protocol.js';
-import { Wasm, type WasmMemory, type WasmModule } from './wasm.js';
+import { MAX_NAME_CHARS, MAX_QUERY_CHARS } from './search-limits.js';
+import { DEFAULT_SANDBOX_LIMITS } from './settings.js';
+import type { WasmModule } from './wasm.js';
 import { userPosition, type WrappedCode, wrapUserCode } from './wrap.js';
 
 /*
  * One execution at a time, in a worker thread, so that a guest spinning in WebAssembly blocks only this
  * thread; the pool's wall clock terminates the thread if the in-guest interrupt handler ever fails.
  *
- * Each execution gets a FRESH WebAssembly instance whose linear memory has a hard `maximum`: QuickJS's own
+ * Each execution gets a FRESH WebAssembly instance (guest-instance.ts), made ready while the worker is idle,
+ * whose linear memory has a hard `maximum`: QuickJS's own
  * memory limit does not see every allocation (measured: 200 strings of 1 MiB passed a 32 MiB limit), while a
  * failed memory.grow makes malloc return NULL, which QuickJS reports as "out of memory". The instance is
  * dropped afterwards without disposing the runtime: nothing is reused, and disposing a runtime that still
@@ -48,31 +49,61 @@ const port = parentPort;
 if (!port) throw new Error('sandbox-worker must run in a worker thread');
 const wasmModule = (workerData as { wasmModule: WasmModule }).wasmModule;
 
-const WASM_PAGE_BYTES = 65_536;
-// The module's own 16 MiB (static data and the C stack) come on top of the guest's allowance.
-const WASM_BASE_PAGES = 256;
-// Measured in a worker thread: 1 MiB is still caught by QuickJS, 2 MiB overflows the thread's stack.
-const GUEST_STACK_BYTES = 512 * 1024;
 const MAX_TIMERS = 1_000;
 const MAX_PENDING_CALLS = 256;
 const MAX_CALL_PAYLOAD_BYTES = 4 * 1024 * 1024;
+const PARALLEL_WIDTH = 8;
 const HOST_OPS: ReadonlySet<string> = new Set<HostOp>(['call_tool', 'parallel', 'manifest', 'search', 'fetch']);
 const LOG_LEVELS: ReadonlySet<string> = new Set<LogLevel>(['log', 'info', 'warn', 'error', 'debug']);
 
 let current: Execution | undefined;
+/** The next execution's instance, made while the worker is idle so that a run does not wait for it. */
+let spare: Promise<Instance> | undefined;
 
 port.on('message', (message: ToWorkerMessage) => {
   if (message.type === 'run') {
     const execution = new Execution(message);
     current = execution;
-    void execution.run().then((done) => {
+    void execution.run(takeInstance(message.limits.memoryMb)).then((done) => {
       current = undefined;
       post(done);
+      // After the answer is on its way: the guest's old instance is dropped and a fresh one made ready.
+      setImmediate(() => prepareSpare(message.limits.memoryMb));
     });
   } else if (message.type === 'reply' && current?.runId === message.runId) {
     current.reply(message);
   }
 });
+
+prepareSpare(DEFAULT_SANDBOX_LIMITS.memoryMb);
+
+/** Makes the next instance and tells the pool, which prefers a worker that has one ready. */
+function prepareSpare(memoryMb: number): void {
+  if (spare) return;
+  const made = prepareInstance(memoryMb);
+  spare = made;
+  made.then(
+    () => post({ type: 'ready' }),
+    () => {
+      if (spare === made) spare = undefined;
+    },
+  );
+}
+
+async function takeInstance(memoryMb: number): Promise<Instance> {
+  const ready = spare;
+  spare = undefined;
+  const instance = ready ? await ready.catch(() => undefined) : undefined;
+  return instance && instance.memoryMb === memoryMb ? instance : prepareInstance(memoryMb);
+}
+
+function prepareInstance(memoryMb: number): Promise<Instance> {
+  return createInstance(wasmModule, memoryMb, {
+    maxName: MAX_NAME_CHARS,
+    maxQuery: MAX_QUERY_CHARS,
+    parallelWidth: PARALLEL_WIDTH,
+  });
+}
 
 function post(message: FromWorkerMessage): void {
   port?.postMessage(message);
@@ -85,25 +116,25 @@ class Stop extends Error {
   }
 }
 
-class Execution {
+class Execution implements InstanceUser {
   readonly runId: number;
-  private readonly deadline: number;
+  /** Set once the instance is ready: making one is the worker's time, not the guest's. */
+  private deadline = Number.POSITIVE_INFINITY;
   private fatal: SandboxErrorInfo | undefined;
   private timedOut = false;
   private logBytes = 0;
   private nextCallId = 1;
+  private toolCalls = 0;
   private nextTimerId = 1;
   private readonly pending = new Map<number, QuickJSDeferredPromise>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly events: Array<{ kind: 'reply'; message: ReplyMessage } | { kind: 'timer'; id: number }> = [];
   private wake: (() => void) | undefined;
   private wrapped: WrappedCode | undefined;
-  private memory: WasmMemory | undefined;
-  private memoryCapBytes = 0;
+  private instance: Instance | undefined;
 
   constructor(private readonly message: RunMessage) {
     this.runId = message.runId;
-    this.deadline = Date.now() + message.limits.timeoutMs;
   }
 
   reply(message: ReplyMessage): void {
@@ -112,13 +143,16 @@ class Execution {
     this.wake?.();
   }
 
-  async run(): Promise<DoneMessage> {
-    const deadlineTimer = setTimeout(() => {
-      this.timedOut = true;
-      this.wake?.();
-    }, this.message.limits.timeoutMs);
+  async run(instance: Promise<Instance>): Promise<DoneMessage> {
+    let deadlineTimer: NodeJS.Timeout | undefined;
     try {
-      return { type: 'done', runId: this.runId, ...(await this.execute()) };
+      const ready = await instance;
+      this.deadline = Date.now() + this.message.limits.timeoutMs;
+      deadlineTimer = setTimeout(() => {
+        this.timedOut = true;
+        this.wake?.();
+      }, this.message.limits.timeoutMs);
+      return { type: 'done', runId: this.runId, ...(await this.execute(ready)) };
     } catch (error) {
       const info =
         error instanceof Stop
@@ -135,57 +169,30 @@ class Execution {
       clearTimeout(deadlineTimer);
       for (const timer of this.timers.values()) clearTimeout(timer);
       this.timers.clear();
+      // The instance is dropped, never reused: nothing the guest built survives into another execution.
+      if (this.instance) this.instance.user = undefined;
     }
   }
 
-  private async execute(): Promise<Pick<DoneMessage, 'resultJson' | 'error'>> {
-    const { memoryMb } = this.message.limits;
-    const guestPages = Math.ceil((memoryMb * 1024 * 1024) / WASM_PAGE_BYTES);
-    const memory: WasmMemory = new Wasm.Memory({ initial: WASM_BASE_PAGES, maximum: WASM_BASE_PAGES + guestPages });
-    this.memory = memory;
-    this.memoryCapBytes = (WASM_BASE_PAGES + guestPages) * WASM_PAGE_BYTES;
-    const module = await newQuickJSWASMModuleFromVariant(
-      newVariant(RELEASE_SYNC, { wasmModule: wasmModule as never, wasmMemory: memory as never }),
-    );
-    const runtime = module.newRuntime({
-      memoryLimitBytes: memoryMb * 1024 * 1024,
-      maxStackSizeBytes: GUEST_STACK_BYTES,
-      interruptHandler: () => this.shouldInterrupt(),
-    });
-    runtime.setModuleLoader(() => ({ error: new Error('import is not available in the sandbox') }));
-    const context = runtime.newContext();
-    const helpers = this.installPrelude(context);
+  private async execute(instance: Instance): Promise<Omit<DoneMessage, 'type' | 'runId'>> {
+    this.instance = instance;
+    instance.user = this;
+    const { context, helpers } = instance;
+    if (this.message.stateJson !== undefined) {
+      const set = context.callFunction(helpers.setState, context.undefined, context.newString(this.message.stateJson));
+      if (set.error) return { error: this.guestError(context, helpers.describe, set.error) };
+    }
     const fn = this.compile(context);
     if ('error' in fn) return { error: fn.error };
     const called = context.callFunction(fn.handle, context.undefined, context.getProp(context.global, 'api'));
     if (called.error) return { error: this.guestError(context, helpers.describe, called.error) };
-    return this.drive(runtime, context, helpers, called.value);
+    return this.drive(instance.runtime, context, helpers, called.value);
   }
 
-  private shouldInterrupt(): boolean {
+  shouldInterrupt(): boolean {
     if (this.fatal) return true;
     if (Date.now() >= this.deadline) this.timedOut = true;
     return this.timedOut;
-  }
-
-  private installPrelude(context: QuickJSContext): Record<'fire' | 'describe' | 'serialize', QuickJSHandle> {
-    const factory = context.unwrapResult(context.evalCode(GUEST_PRELUDE, 'prelude.js'));
-    const hostCall = context.newFunction('hostCall', (op, json) => this.hostCall(context, op, json));
-    const hostLog = context.newFunction('hostLog', (level, text) => this.hostLog(context, level, text));
-    const timerSet = context.newFunction('timerSet', (ms) => this.timerSet(context, ms));
-    const timerClear = context.newFunction('timerClear', (id) => {
-      const timerId = context.getNumber(id);
-      clearTimeout(this.timers.get(timerId));
-      this.timers.delete(timerId);
-    });
-    const helpers = context.unwrapResult(
-      context.callFunction(factory, context.undefined, hostCall, hostLog, timerSet, timerClear),
-    );
-    return {
-      fire: context.getProp(helpers, 'fire'),
-      describe: context.getProp(helpers, 'describe'),
-      serialize: context.getProp(helpers, 'serialize'),
-    };
   }
 
   /** Tries each shape of the code; the first that compiles wins, else the first shape's syntax error. */
@@ -217,9 +224,9 @@ class Execution {
   private async drive(
     runtime: QuickJSRuntime,
     context: QuickJSContext,
-    helpers: Record<'fire' | 'describe' | 'serialize', QuickJSHandle>,
+    helpers: Helpers,
     promise: QuickJSHandle,
-  ): Promise<Pick<DoneMessage, 'resultJson' | 'error'>> {
+  ): Promise<Omit<DoneMessage, 'type' | 'runId'>> {
     // Every pass either settles, fails, or waits for an event; the deadline bounds the number of events.
     for (;;) {
       const jobs = runtime.executePendingJobs();
@@ -227,7 +234,7 @@ class Execution {
       if (this.timedOut) return { error: timeoutError(this.message.limits.timeoutMs) };
       if (jobs.error) return { error: this.guestError(context, helpers.describe, jobs.error) };
       const state = context.getPromiseState(promise);
-      if (state.type === 'fulfilled') return this.serialize(context, helpers, state.value);
+      if (state.type === 'fulfilled') return this.finish(context, helpers, state.value);
       if (state.type === 'rejected') return { error: this.guestError(context, helpers.describe, state.error) };
       if (this.pending.size === 0 && this.timers.size === 0 && this.events.length === 0) {
         return {
@@ -244,10 +251,7 @@ class Execution {
     }
   }
 
-  private drainEvents(
-    context: QuickJSContext,
-    helpers: Record<'fire' | 'describe' | 'serialize', QuickJSHandle>,
-  ): SandboxErrorInfo | undefined {
+  private drainEvents(context: QuickJSContext, helpers: Helpers): SandboxErrorInfo | undefined {
     for (let event = this.events.shift(); event; event = this.events.shift()) {
       if (this.fatal || this.timedOut) return undefined;
       if (event.kind === 'reply') {
@@ -269,29 +273,55 @@ class Execution {
     return undefined;
   }
 
-  private serialize(
-    context: QuickJSContext,
-    helpers: Record<'fire' | 'describe' | 'serialize', QuickJSHandle>,
-    value: QuickJSHandle,
-  ): Pick<DoneMessage, 'resultJson' | 'error'> {
+  /** The result as JSON (cut to fit the output limit when it is larger), and the store when there is one. */
+  private finish(context: QuickJSContext, helpers: Helpers, value: QuickJSHandle): Omit<DoneMessage, 'type' | 'runId'> {
     const budget = this.message.limits.maxOutputBytes - this.logBytes;
     const serialized = context.callFunction(helpers.serialize, context.undefined, value, context.newNumber(budget));
-    if (serialized.error) {
-      const info = this.guestError(context, helpers.describe, serialized.error);
-      return { error: info.type === 'Error' ? { ...info, message: `the result is not JSON: ${info.message}` } : info };
-    }
-    const json = context.typeof(serialized.value) === 'string' ? context.getString(serialized.value) : undefined;
+    if (serialized.error) return { error: this.notJson('the result', context, helpers, serialized.error) };
+    let json = context.typeof(serialized.value) === 'string' ? context.getString(serialized.value) : undefined;
+    let truncated: TruncationCounts | undefined;
     if (json === undefined || Buffer.byteLength(json) > budget) {
-      return { error: this.outputLimitError('the result') };
+      const cut = context.callFunction(helpers.truncate, context.undefined, value, context.newNumber(budget));
+      if (cut.error) return { error: this.notJson('the result', context, helpers, cut.error) };
+      const text = context.getString(cut.value);
+      const newline = text.indexOf('\n');
+      truncated = JSON.parse(text.slice(0, newline)) as TruncationCounts;
+      json = text.slice(newline + 1);
+      // Escapes can make the JSON longer than counted; such a result is refused rather than cut twice.
+      if (Buffer.byteLength(json) > budget) return { error: this.outputLimitError('the result') };
     }
-    return { resultJson: json };
+    const done: Omit<DoneMessage, 'type' | 'runId'> = { resultJson: json, ...(truncated ? { truncated } : {}) };
+    if (this.message.stateJson === undefined) return done;
+    const max = this.message.maxStateBytes ?? 0;
+    const state = context.callFunction(helpers.getState, context.undefined, context.newNumber(max));
+    if (state.error) return { error: this.notJson('api.state', context, helpers, state.error) };
+    if (context.typeof(state.value) !== 'string') {
+      return {
+        error: {
+          type: 'LimitExceeded',
+          message: `api.state is larger than ${max} bytes as JSON; it was not saved (the previous state is kept)`,
+        },
+      };
+    }
+    return { ...done, stateJson: context.getString(state.value) };
   }
 
-  private hostCall(context: QuickJSContext, opHandle: QuickJSHandle, jsonHandle: QuickJSHandle): QuickJSHandle {
+  private notJson(what: string, context: QuickJSContext, helpers: Helpers, error: QuickJSHandle): SandboxErrorInfo {
+    const info = this.guestError(context, helpers.describe, error);
+    return info.type === 'Error' ? { ...info, message: `${what} is not JSON: ${info.message}` } : info;
+  }
+
+  hostCall(context: QuickJSContext, opHandle: QuickJSHandle, jsonHandle: QuickJSHandle): QuickJSHandle {
     const op = context.getString(opHandle);
     if (!HOST_OPS.has(op)) throw new TypeError(`unknown host operation ${op}`);
     if (stringLength(context, jsonHandle) > MAX_CALL_PAYLOAD_BYTES) {
       throw new RangeError(`arguments larger than ${MAX_CALL_PAYLOAD_BYTES} bytes`);
+    }
+    if (op === 'call_tool' || op === 'fetch') {
+      const { maxToolCalls } = this.message.limits;
+      if (++this.toolCalls > maxToolCalls) {
+        this.stop({ type: 'LimitExceeded', message: `more than ${maxToolCalls} tool calls in one execution` });
+      }
     }
     if (this.pending.size >= MAX_PENDING_CALLS) throw new RangeError(`more than ${MAX_PENDING_CALLS} calls pending`);
     const callId = this.nextCallId++;
@@ -308,7 +338,7 @@ class Execution {
     return deferred.handle;
   }
 
-  private hostLog(context: QuickJSContext, levelHandle: QuickJSHandle, textHandle: QuickJSHandle): void {
+  hostLog(context: QuickJSContext, levelHandle: QuickJSHandle, textHandle: QuickJSHandle): void {
     const level = context.getString(levelHandle);
     const budget = this.message.limits.maxOutputBytes - this.logBytes;
     // Check the length in the guest first, so that a huge string is never copied out.
@@ -319,7 +349,7 @@ class Execution {
     post({ type: 'log', runId: this.runId, level: LOG_LEVELS.has(level) ? (level as LogLevel) : 'log', text });
   }
 
-  private timerSet(context: QuickJSContext, msHandle: QuickJSHandle): QuickJSHandle {
+  timerSet(context: QuickJSContext, msHandle: QuickJSHandle): QuickJSHandle {
     if (this.timers.size >= MAX_TIMERS) throw new RangeError(`more than ${MAX_TIMERS} timers pending`);
     const id = this.nextTimerId++;
     // Clamped to the deadline: a timer can never keep an execution (or this worker) alive past it.
@@ -328,11 +358,19 @@ class Execution {
       id,
       setTimeout(() => {
         this.timers.delete(id);
+        // A timer clamped to the deadline may fire a moment before the deadline's own timer: it is over then.
+        if (Date.now() >= this.deadline) this.timedOut = true;
         this.events.push({ kind: 'timer', id });
         this.wake?.();
       }, ms),
     );
     return context.newNumber(id);
+  }
+
+  timerClear(context: QuickJSContext, idHandle: QuickJSHandle): void {
+    const timerId = context.getNumber(idHandle);
+    clearTimeout(this.timers.get(timerId));
+    this.timers.delete(timerId);
   }
 
   /** Marks the execution failed; the interrupt handler then stops the guest at its next check. */
@@ -368,7 +406,8 @@ class Execution {
   }
 
   private nearMemoryCap(): boolean {
-    return this.memory !== undefined && this.memory.buffer.byteLength >= this.memoryCapBytes * 0.75;
+    const instance = this.instance;
+    return instance !== undefined && instance.memory.buffer.byteLength >= instance.capBytes * 0.75;
   }
 
   private outputLimitError(what: string): SandboxErrorInfo {

@@ -1,8 +1,15 @@
-import MiniSearch from 'minisearch';
-
 import type { CatalogServer, CatalogTool } from '../catalog/types.js';
+import { errorMessage, GatewayError } from '../errors.js';
+import { EMBEDDING_WEIGHT, EmbeddingClient, type EmbeddingSettings, embeddingSettingsFromEnv } from './embeddings.js';
 import type { CodeModeHost } from './host.js';
+import { type RankedDocument, RankingIndex } from './ranking.js';
+import { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
+import { splitWords } from './text.js';
 import { toIdentifier, toolIdentifiers, toolSignature } from './typegen.js';
+import { WordNet } from './wordnet.js';
+
+export { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
+export { splitWords } from './text.js';
 
 /** Arguments of `search` (and `api.search`). */
 export interface SearchOptions {
@@ -36,21 +43,19 @@ export interface SearchResult {
   total: number;
   servers?: ServerEntry[];
   tools?: ToolEntry[];
+  /** What was left out of this answer and how to get it, when anything was. */
+  cut?: string;
+  /** Set when the configured embedding endpoint could not be used: the answer is the lexical ranking alone. */
+  note?: string;
 }
 
-export const DEFAULT_SEARCH_LIMIT = 20;
-export const MAX_SEARCH_LIMIT = 200;
+/** Default `limit` per depth: servers at 0 and 1, tools with summaries at 2, signatures at 3. */
+export const DEFAULT_SEARCH_LIMITS = [20, 20, 10, 5] as const;
 const SUMMARY_CHARS = 120;
-
-/** Lower-case words of a name or text: split on anything not a letter or digit, and on camelCase. */
-export function splitWords(text: string): string[] {
-  return text
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter(Boolean);
-}
+/** Depth 3 keeps descriptions to this many characters; signatures carry the rest of what a call needs. */
+const DEPTH3_DESCRIPTION_CHARS = 240;
+/** At depths 0 and 1 a server is listed when one of its tools scores at least this share of the best tool. */
+const SERVER_RELEVANCE_FLOOR = 0.35;
 
 /**
  * The group a tool belongs to at depth 1: the part before the first `.` or `/` when the name has one
@@ -62,23 +67,32 @@ export function toolGroup(name: string): string {
   return splitWords(name)[0] ?? name.toLowerCase();
 }
 
-interface Document {
-  id: number;
-  name: string;
-  server: string;
-  description: string;
-  params: string;
-}
-
 interface Index {
   tools: CatalogTool[];
-  engine: MiniSearch<Document>;
+  ranking: RankingIndex;
+}
+
+interface RankedTool {
+  tool: CatalogTool;
+  score: number;
+}
+
+/** One WordNet reader for the process: its files are opened once and its lookups cached. */
+let sharedWordNet: WordNet | undefined;
+/** One client (and vector cache) per embedding endpoint and model, shared by every session. */
+const embeddingClients = new Map<string, EmbeddingClient>();
+
+function embeddingClient(settings: EmbeddingSettings): EmbeddingClient {
+  const key = `${settings.url}|${settings.model}`;
+  let client = embeddingClients.get(key);
+  if (!client) embeddingClients.set(key, (client = new EmbeddingClient(settings)));
+  return client;
 }
 
 /**
  * A ranked index over the tools a host shows, one per namespace, rebuilt lazily after the host reports a
- * catalog change. Ranking: fields weighted name > server > parameter names > description, prefix and typo
- * tolerance, an exact tool-name match boosted; ties by server, then tool name.
+ * catalog change. Ranking: field-weighted BM25 with stemming, stop words and WordNet synonyms (see
+ * {@link RankingIndex}); ties by server, then tool name.
  *
  * @example
  * const search = new CatalogSearch(host);
@@ -87,9 +101,21 @@ interface Index {
 export class CatalogSearch {
   private readonly indexes = new Map<string, Index>();
   private readonly unsubscribe: () => void;
+  private readonly wordnet: WordNet | undefined;
+  private readonly embeddings: EmbeddingClient | undefined;
 
-  constructor(private readonly host: CodeModeHost) {
+  /**
+   * `synonyms: false` leaves WordNet out; `embeddings` (else the MCPROXY_EMBEDDINGS_* environment, else none)
+   * adds an embedding model's similarity as a second signal in {@link searchWithMeaning}.
+   */
+  constructor(
+    private readonly host: CodeModeHost,
+    options: { synonyms?: boolean; embeddings?: EmbeddingSettings | false } = {},
+  ) {
     this.unsubscribe = host.onCatalogChanged(() => this.indexes.clear());
+    this.wordnet = options.synonyms === false ? undefined : (sharedWordNet ??= new WordNet());
+    const settings = options.embeddings === false ? undefined : (options.embeddings ?? embeddingSettingsFromEnv());
+    this.embeddings = settings ? embeddingClient(settings) : undefined;
   }
 
   /** Stops listening to catalog changes. */
@@ -100,39 +126,55 @@ export class CatalogSearch {
 
   /** Every matching tool, best first; the whole catalog in (server, name) order for an empty query. */
   rank(query: string, namespace?: string): CatalogTool[] {
-    const index = this.index(namespace);
-    const trimmed = query.trim();
-    if (!trimmed) return [...index.tools].sort(byServerThenName);
-    const exact = new Set(splitWords(trimmed));
-    const wanted = trimmed.toLowerCase();
-    const hits = index.engine.search(trimmed, {
-      boostDocument: (id: number) => {
-        const tool = index.tools[id];
-        if (!tool) return 1;
-        const name = tool.originalName.toLowerCase();
-        if (name === wanted || tool.publicName.toLowerCase() === wanted) return 3;
-        const words = splitWords(tool.originalName);
-        return words.length > 0 && words.every((w) => exact.has(w)) ? 1.5 : 1;
-      },
-    });
-    const scored = hits.map((hit) => ({ tool: index.tools[hit.id as number], score: hit.score }));
-    return scored
-      .filter((entry): entry is { tool: CatalogTool; score: number } => entry.tool !== undefined)
-      .sort((a, b) => b.score - a.score || byServerThenName(a.tool, b.tool))
-      .map((entry) => entry.tool);
+    return this.ranked(query, namespace).map((entry) => entry.tool);
   }
 
-  /** Runs a search and shapes the answer for the requested depth. */
+  /** Runs a search and shapes the answer for the requested depth (the lexical ranking alone). */
   search(options: SearchOptions = {}): SearchResult {
+    return this.answer(options, (query) => this.ranked(query, options.namespace));
+  }
+
+  /**
+   * As {@link search}, with the embedding model's similarity added when an endpoint is configured; when it
+   * fails, the lexical answer with a note saying why.
+   */
+  async searchWithMeaning(options: SearchOptions = {}, signal?: AbortSignal): Promise<SearchResult> {
+    const embeddings = this.embeddings;
     const query = options.query ?? '';
-    const depth = Math.min(3, Math.max(0, Math.trunc(options.max_depth ?? 2)));
-    const limit = Math.min(MAX_SEARCH_LIMIT, Math.max(1, Math.trunc(options.limit ?? DEFAULT_SEARCH_LIMIT)));
-    const ranked = this.rank(query, options.namespace);
-    if (depth >= 2) {
-      const identifiers = depth === 3 ? this.identifiers(options.namespace) : undefined;
-      const tools = ranked.slice(0, limit).map((tool) => toolEntry(tool, identifiers));
-      return { query, depth, total: ranked.length, tools };
+    if (!embeddings || !query.trim() || query.length > MAX_QUERY_CHARS) return this.search(options);
+    const index = this.index(options.namespace);
+    let similarities: number[];
+    try {
+      similarities = await embeddings.similarities(query, index.tools.map(embeddingText), signal);
+    } catch (error) {
+      return { ...this.search(options), note: `embeddings not used: ${errorMessage(error)}` };
     }
+    const lexical = new Map(this.ranked(query, options.namespace).map((entry) => [entry.tool, entry.score]));
+    const best = Math.max(0, ...lexical.values());
+    const closest = Math.max(0, ...similarities);
+    const combined = index.tools
+      .map((tool, i) => ({ tool, lexical: lexical.get(tool) ?? 0, meaning: Math.max(0, similarities[i] ?? 0) }))
+      .filter((entry) => entry.lexical > 0 || (closest > 0 && entry.meaning >= closest * 0.75))
+      .map((entry) => ({
+        tool: entry.tool,
+        score: (best > 0 ? entry.lexical / best : 0) + EMBEDDING_WEIGHT * (closest > 0 ? entry.meaning / closest : 0),
+      }))
+      .sort((a, b) => b.score - a.score || byServerThenName(a.tool, b.tool));
+    return this.answer(options, () => combined);
+  }
+
+  private answer(options: SearchOptions, rank: (query: string) => RankedTool[]): SearchResult {
+    const query = options.query ?? '';
+    if (query.length > MAX_QUERY_CHARS) {
+      throw new GatewayError('INVALID_PARAMS', `the query is ${query.length} characters; at most ${MAX_QUERY_CHARS}`);
+    }
+    const depth = Math.min(3, Math.max(0, Math.trunc(options.max_depth ?? 2)));
+    const limit = Math.min(
+      MAX_SEARCH_LIMIT,
+      Math.max(1, Math.trunc(options.limit ?? DEFAULT_SEARCH_LIMITS[depth as 0 | 1 | 2 | 3])),
+    );
+    const ranked = rank(query);
+    if (depth >= 2) return this.toolAnswer(query, depth, limit, ranked, options.namespace);
     const servers = this.serverOrder(query, ranked, options.namespace);
     const entries = servers.slice(0, limit).map(({ server, tools }) => {
       const entry: ServerEntry = { name: server.name };
@@ -143,18 +185,62 @@ export class CatalogSearch {
       }
       return entry;
     });
-    return { query, depth, total: servers.length, servers: entries };
+    const result: SearchResult = { query, depth, total: servers.length, servers: entries };
+    if (servers.length > limit) result.cut = `${servers.length - limit} more servers match; raise limit to see them`;
+    return result;
   }
 
-  /** Servers in the order of their best-ranked tool; every visible server, by name, for an empty query. */
+  private toolAnswer(
+    query: string,
+    depth: number,
+    limit: number,
+    ranked: RankedTool[],
+    namespace: string | undefined,
+  ): SearchResult {
+    const identifiers = depth === 3 ? this.identifiers(namespace) : undefined;
+    let shortened = 0;
+    const tools = ranked.slice(0, limit).map(({ tool }) => {
+      const entry = toolEntry(tool, identifiers);
+      if (entry.shortened) shortened++;
+      return entry.entry;
+    });
+    const result: SearchResult = { query, depth, total: ranked.length, tools };
+    const cuts: string[] = [];
+    if (ranked.length > limit) cuts.push(`${ranked.length - limit} more tools match (raise limit)`);
+    if (shortened > 0) {
+      cuts.push(
+        `${shortened} descriptions shortened to ${DEPTH3_DESCRIPTION_CHARS} characters (api.manifest() has them whole)`,
+      );
+    }
+    if (cuts.length > 0) result.cut = cuts.join('; ');
+    return result;
+  }
+
+  private ranked(query: string, namespace: string | undefined): RankedTool[] {
+    const index = this.index(namespace);
+    if (!query.trim()) return [...index.tools].sort(byServerThenName).map((tool) => ({ tool, score: 0 }));
+    return index.ranking
+      .score(query)
+      .map(({ id, score }) => ({ tool: index.tools[id], score }))
+      .filter((entry): entry is RankedTool => entry.tool !== undefined);
+  }
+
+  /**
+   * Servers in the order of their best-ranked tool, each with its tools that score near the best match (so a
+   * typical query names a few servers, not all); every visible server, by name, for an empty query.
+   */
   private serverOrder(
     query: string,
-    ranked: CatalogTool[],
+    ranked: RankedTool[],
     namespace: string | undefined,
   ): Array<{ server: CatalogServer; tools: CatalogTool[] }> {
     const known = new Map(this.host.listServers(namespace).map((s) => [s.name, s]));
+    const floor = (ranked[0]?.score ?? 0) * SERVER_RELEVANCE_FLOOR;
     const byServer = new Map<string, CatalogTool[]>();
-    for (const tool of ranked) byServer.set(tool.server, [...(byServer.get(tool.server) ?? []), tool]);
+    for (const { tool, score } of ranked) {
+      if (query.trim() && score < floor) continue;
+      byServer.set(tool.server, [...(byServer.get(tool.server) ?? []), tool]);
+    }
     const names = query.trim()
       ? [...byServer.keys()]
       : [...new Set([...known.keys(), ...byServer.keys()])].sort(compareStrings);
@@ -181,42 +267,57 @@ export class CatalogSearch {
     const key = namespace ?? '';
     const cached = this.indexes.get(key);
     if (cached) return cached;
-    const tools = this.host.listTools(namespace);
-    const engine = new MiniSearch<Document>({
-      fields: ['name', 'server', 'description', 'params'],
-      tokenize: splitWords,
-      processTerm: (term) => term.toLowerCase(),
-      searchOptions: {
-        boost: { name: 4, server: 2, params: 1.5, description: 1 },
-        prefix: (term) => term.length >= 2,
-        // One typo from four letters on, two from eight: enough for slips, not so loose that short words drift.
-        fuzzy: (term) => (term.length >= 8 ? 2 : term.length >= 4 ? 1 : false),
-      },
-    });
-    engine.addAll(tools.map((tool, id) => toDocument(tool, id)));
-    const index = { tools, engine };
+    // Sorted first, so that equal scores come out in (server, name) order.
+    const tools = [...this.host.listTools(namespace)].sort(byServerThenName);
+    const servers = new Map(this.host.listServers(namespace).map((s) => [s.name, s]));
+    const ranking = new RankingIndex(
+      tools.map((tool) => toDocument(tool, servers.get(tool.server))),
+      this.wordnet,
+    );
+    const index = { tools, ranking };
     this.indexes.set(key, index);
     return index;
   }
 }
 
-function toDocument(tool: CatalogTool, id: number): Document {
+function embeddingText(tool: CatalogTool): string {
+  return `${tool.originalName}: ${tool.definition.title ?? ''} ${tool.definition.description ?? ''}`;
+}
+
+function toDocument(tool: CatalogTool, server: CatalogServer | undefined): RankedDocument {
   const properties = tool.definition.inputSchema.properties;
-  const params = properties && typeof properties === 'object' ? Object.keys(properties) : [];
+  const paramNames: string[] = [];
+  const paramText: string[] = [];
+  if (properties && typeof properties === 'object') {
+    for (const [name, schema] of Object.entries(properties)) {
+      paramNames.push(name);
+      const description = (schema as { description?: unknown } | null)?.description;
+      if (typeof description === 'string') paramText.push(description);
+    }
+  }
   return {
-    id,
-    name: `${tool.originalName} ${tool.definition.title ?? ''}`,
-    server: tool.server,
+    name: tool.originalName,
+    title: tool.definition.title ?? '',
     description: tool.definition.description ?? '',
-    params: params.join(' '),
+    paramNames,
+    paramText: paramText.join(' '),
+    server: `${tool.server} ${server?.description ?? ''}`,
+    exactNames: [tool.originalName, tool.publicName],
   };
 }
 
-function toolEntry(tool: CatalogTool, identifiers: Map<string, Map<string, string>> | undefined): ToolEntry {
+function toolEntry(
+  tool: CatalogTool,
+  identifiers: Map<string, Map<string, string>> | undefined,
+): { entry: ToolEntry; shortened: boolean } {
   const entry: ToolEntry = { server: tool.server, name: tool.originalName };
   const description = tool.definition.description?.trim();
+  let shortened = false;
   if (identifiers) {
-    if (description) entry.description = description;
+    if (description) {
+      shortened = description.length > DEPTH3_DESCRIPTION_CHARS;
+      entry.description = shortened ? `${description.slice(0, DEPTH3_DESCRIPTION_CHARS - 1)}…` : description;
+    }
     const identifier = identifiers.get(tool.server)?.get(tool.originalName) ?? toIdentifier(tool.originalName);
     // The description is already in the entry; the signature carries only the types.
     entry.signature = toolSignature(
@@ -226,7 +327,7 @@ function toolEntry(tool: CatalogTool, identifiers: Map<string, Map<string, strin
   } else if (description) {
     entry.description = summary(description);
   }
-  return entry;
+  return { entry, shortened };
 }
 
 /** The first line (or sentence), at most SUMMARY_CHARS characters. */

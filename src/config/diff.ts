@@ -26,6 +26,7 @@ export type GlobalSection =
   | 'rateLimitPerMinute'
   | 'allowedOrigins'
   | 'allowedHosts'
+  | 'pageSize'
   | 'tracing'
   | 'pinning';
 
@@ -40,6 +41,7 @@ const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'rateLimitPerMinute',
   'allowedOrigins',
   'allowedHosts',
+  'pageSize',
   'tracing',
   'pinning',
 ];

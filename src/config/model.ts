@@ -153,6 +153,8 @@ export interface GatewayConfig {
   tracing?: TracingConfig;
   /** Tool pinning; `warn` in memory only when absent (a config built by hand). */
   pinning?: PinningConfig;
+  /** Items per page of the lists the gateway answers itself (tools, prompts, resources, templates). */
+  pageSize?: number;
   /** Where the config came from, for error messages and reload. */
   source: { path?: string; shape: 'v1' | 'v2' | 'mcpServers' | 'empty' };
 }

@@ -133,6 +133,7 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
       sampleRatio: file.tracing.sample_ratio ?? 1,
     };
   }
+  if (file.page_size !== undefined) config.pageSize = file.page_size;
   resolveScopes(
     config,
     refs.map((ref) => (ref.entry as ServerEntry).scope),

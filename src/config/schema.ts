@@ -383,6 +383,13 @@ export const ConfigFileSchema = z
       .optional()
       .describe('The format of Claude Desktop, Cursor and VS Code, accepted as it is.'),
     mode: ModeSchema.optional().describe('How the catalog is exposed: direct (default), code or meta.'),
+    page_size: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000)
+      .optional()
+      .describe('Items per page of the tools, prompts, resources and templates lists the gateway answers (1000).'),
     scope: ScopeSchema.optional().describe('Default scope of every server (shared for stdio, session for remote).'),
     restart: RestartPolicySchema.optional().describe('Default restart policy of every server.'),
     namespaces: z

@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { recordedToolCall } from '../relay/recorded-call.js';
+import { requestWithInput } from '../relay/upstream-call.js';
 
 /**
  * Code Mode's and meta mode's window on the gateway for one session: everything it lists or calls goes
@@ -53,12 +54,14 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
       const instance = gateway.instanceFor(server, origin);
       const record = { metrics: gateway.metrics, scope: session.scope, server, tool };
       return recordedToolCall(record, async () => {
-        const result = await instance.request(
+        const result = await requestWithInput(
+          instance,
           'tools/call',
           { name: tool, arguments: args },
           {
             signal: options.signal,
             origin,
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
             timeoutMs: instance.config.toolTimeoutMs,
             describe: `tool "${tool}" on server "${server}"`,
           },

@@ -29,6 +29,8 @@ export function createToolSurfaces(): ToolSurfaces {
     if (!pool) {
       const limits = resolveSandboxLimits(gateway.config.sandbox);
       pool = new SandboxPool({ maxConcurrent: limits.maxConcurrent, maxQueue: limits.maxQueue });
+      // Every worker started now, each with an instance made ready: the first executions need not wait.
+      pool.warm();
     }
     return pool;
   }
@@ -57,8 +59,14 @@ export function createToolSurfaces(): ToolSurfaces {
       const set = toolSet(gateway, session, mode);
       return {
         listTools: () => set.definitions,
+        ...(set.instructions ? { instructions: set.instructions } : {}),
         async callTool(name, args, context) {
-          const result = await set.call(name, args, { signal: context.signal });
+          const { progress } = context;
+          const result = await set.call(name, args, {
+            signal: context.signal,
+            owner: fairShareOwner(session),
+            ...(progress ? { progress: (update) => progress(update) } : {}),
+          });
           if (name === 'execute') gateway.metrics?.sandboxExecuted(sandboxOutcome(result));
           return result as Record<string, unknown>;
         },
@@ -69,6 +77,16 @@ export function createToolSurfaces(): ToolSurfaces {
       pool = undefined;
     },
   };
+}
+
+/**
+ * Who an execution counts against in the sandbox pool's fair share: the session. (A session is one client; a
+ * credential's sessions should share one share once sessions carry their owner.)
+ */
+/** Whose share of the sandbox pool a session draws on: its credential's, or (anonymous, local) its own. */
+function fairShareOwner(session: ClientSession): string {
+  const { group } = session.owner;
+  return group.startsWith('credential:') ? group : `session:${session.id}`;
 }
 
 function sandboxOutcome(result: CallToolResult): SandboxMetricOutcome {

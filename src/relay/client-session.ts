@@ -7,6 +7,7 @@ import {
   ErrorCode,
   type JSONRPCRequest,
   type LoggingLevel,
+  type Progress,
   RootsListChangedNotificationSchema,
   type ServerNotification,
   type ServerRequest,
@@ -22,6 +23,7 @@ import type { RelayContext, ToolSurface } from './context.js';
 import { toWireError } from './errors.js';
 import {
   ANY_RESULT,
+  type Caller,
   callTool,
   complete,
   type Extra,
@@ -33,8 +35,9 @@ import {
 } from './forward.js';
 import { DEFAULT_SESSION_LOG_LEVEL, LOG_LEVELS, passesLevel } from './log-levels.js';
 import type { CallOrigin, Owner } from './owner.js';
+import { paginate } from './pagination.js';
 
-export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post';
+export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post' | 'stateless-http';
 
 export { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
@@ -85,7 +88,7 @@ export class ClientSession {
           logging: {},
           completions: {},
         },
-        instructions: context.instructions(scope),
+        instructions: context.instructions(this),
       },
     );
     this.server.fallbackRequestHandler = (request, extra) => {
@@ -157,6 +160,7 @@ export class ClientSession {
           timeout: SERVER_REQUEST_TIMEOUT_MS,
         }) as Promise<Record<string, unknown>>,
       sendNotification: (notification: ServerNotification) => this.notify(notification),
+      wantsLog: (level: LoggingLevel) => this.wantsLog(level),
     };
   }
 
@@ -200,6 +204,12 @@ export class ClientSession {
     return true;
   }
 
+  /** One page of a list the gateway answers, under the list's own key (`tools`, `prompts`, …). */
+  private page(key: string, items: readonly unknown[], cursor: unknown): Record<string, unknown> {
+    const { items: page, nextCursor } = paginate(key, items, cursor, this.context.pageSize());
+    return { [key]: page, ...(nextCursor === undefined ? {} : { nextCursor }) };
+  }
+
   private setLogLevel(params: Params): Record<string, unknown> {
     const level = params.level;
     if (typeof level !== 'string' || !LOG_LEVELS.includes(level as LoggingLevel)) {
@@ -217,7 +227,19 @@ export class ClientSession {
     this.resolveClosed();
   }
 
-  private async dispatch(request: JSONRPCRequest, extra: Extra): Promise<Record<string, unknown>> {
+  /**
+   * Answers one request as this session would, on behalf of `caller` (a 2026-07-28 client's request carries
+   * its own owner and capabilities; a session's own requests are the session's).
+   */
+  dispatchAs(request: JSONRPCRequest, extra: Extra, caller: Caller): Promise<Record<string, unknown>> {
+    return this.dispatch(request, extra, caller);
+  }
+
+  private async dispatch(
+    request: JSONRPCRequest,
+    extra: Extra,
+    caller: Caller = this,
+  ): Promise<Record<string, unknown>> {
     const params = (request.params ?? {}) as Params;
     // Looked up once per request: it decides both the start-up wait and where tools requests go.
     const surface = request.method.startsWith('tools/') ? this.context.toolSurface(this) : undefined;
@@ -228,29 +250,39 @@ export class ClientSession {
     const view = this.view;
     switch (request.method) {
       case 'tools/list':
-        return { tools: surface ? surface.listTools() : view.tools() };
+        return this.page('tools', surface ? surface.listTools() : view.tools(), params.cursor);
       case 'tools/call': {
-        if (!surface) return callTool(this.context, this, view, params, extra);
+        if (!surface) return callTool(this.context, caller, view, params, extra);
         const name = typeof params.name === 'string' ? params.name : '';
         const args = (params.arguments ?? {}) as Record<string, unknown>;
-        return surface.callTool(name, args, { signal: extra.signal, session: this });
+        // Progress goes out in order and before the result, as forward() does for direct calls.
+        const token = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
+        let sent = Promise.resolve();
+        const progress = (update: Progress): void => {
+          const notification = { method: 'notifications/progress', params: { ...update, progressToken: token } };
+          sent = sent.then(() => extra.sendNotification(notification as ServerNotification)).catch(() => {});
+        };
+        const context = { signal: extra.signal, session: this, ...(token === undefined ? {} : { progress }) };
+        const result = await surface.callTool(name, args, context);
+        await sent;
+        return result;
       }
       case 'prompts/list':
-        return { prompts: view.prompts() };
+        return this.page('prompts', view.prompts(), params.cursor);
       case 'prompts/get':
-        return getPrompt(this.context, this, view, params, extra);
+        return getPrompt(this.context, caller, view, params, extra);
       case 'resources/list':
-        return { resources: view.resources() };
+        return this.page('resources', view.resources(), params.cursor);
       case 'resources/templates/list':
-        return { resourceTemplates: view.templates() };
+        return this.page('resourceTemplates', view.templates(), params.cursor);
       case 'resources/read':
-        return readResource(this.context, this, view, params, extra);
+        return readResource(this.context, caller, view, params, extra);
       case 'resources/subscribe':
         return subscribe(this.context, this, params, extra);
       case 'resources/unsubscribe':
         return unsubscribe(this.context, this, params, extra);
       case 'completion/complete':
-        return complete(this.context, this, view, params, extra);
+        return complete(this.context, caller, view, params, extra);
       case 'logging/setLevel':
         return this.setLogLevel(params);
       default:

@@ -1,11 +1,10 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Catalog } from '../catalog/catalog.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { UpstreamInstance } from '../upstream/instance.js';
 import type { UpstreamServer } from '../upstream/upstream-server.js';
-import type { SessionScope } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { CallOrigin } from './owner.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
@@ -26,8 +25,13 @@ export interface RelayContext {
   instanceFor(server: string, origin: CallOrigin): UpstreamInstance;
   /** The catalog one session sees (its own instances' lists in place of the shared ones). */
   catalogFor(sessionId: string): Catalog;
-  /** Instructions for a client: the gateway's own line plus the instructions of the servers it can see. */
-  instructions(scope: SessionScope): string | undefined;
+  /**
+   * Instructions for a session's client: its tool surface's own (Code Mode's), else the gateway's line plus
+   * the instructions of the servers the session can see.
+   */
+  instructions(session?: ClientSession): string | undefined;
+  /** Items per page of the lists the gateway answers itself. */
+  pageSize(): number;
   /** The tools a session exposes instead of the catalog's (Code Mode, meta mode), or undefined for direct. */
   toolSurface(session: ClientSession): ToolSurface | undefined;
   onSessionClosed(session: ClientSession): void;
@@ -44,10 +48,14 @@ export interface RelayContext {
 export interface ToolCallContext {
   signal: AbortSignal;
   session: ClientSession;
+  /** Present when the client sent a progress token: sends it a progress notification for this call. */
+  progress?: (progress: Progress) => void;
 }
 
 /** An alternative set of tools in front of the catalog. */
 export interface ToolSurface {
   listTools(): Tool[];
+  /** What `initialize` tells the client instead of the gateway's usual instructions. */
+  instructions?(): string;
   callTool(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<Record<string, unknown>>;
 }

@@ -2,6 +2,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type {
   ClientCapabilities,
   JSONRPCRequest,
+  LoggingLevel,
   Progress,
   ServerNotification,
   ServerRequest,
@@ -15,6 +16,7 @@ import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
 import type { CallOrigin, Owner } from './owner.js';
 import { recordedToolCall } from './recorded-call.js';
+import { requestWithInput } from './upstream-call.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 type Params = Record<string, unknown>;
@@ -36,6 +38,7 @@ export function requireString(params: Params | undefined, key: string): string {
 export interface Caller {
   readonly owner: Owner;
   readonly clientCapabilities: ClientCapabilities;
+  wantsLog(level: LoggingLevel): boolean;
 }
 
 /** A call of `caller`: server messages during it reach the calling client on the call's own stream. */
@@ -53,6 +56,7 @@ function originOf(caller: Caller, extra: Extra): CallOrigin {
     sendNotification: (notification: ServerNotification) => {
       extra.sendNotification(notification).catch(() => {});
     },
+    wantsLog: (level) => caller.wantsLog(level),
   };
 }
 
@@ -90,7 +94,7 @@ export async function forward(
         };
   const origin = originOf(caller, extra);
   const instance = context.instanceFor(server, origin);
-  const result = await instance.request(method, params, {
+  const result = await requestWithInput(instance, method, params, {
     signal: extra.signal,
     timeoutMs: timeoutOf(context, server),
     onProgress,

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 
-import type { ClientCapabilities, JSONRPCRequest, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  ClientCapabilities,
+  JSONRPCRequest,
+  LoggingLevel,
+  ServerNotification,
+} from '@modelcontextprotocol/sdk/types.js';
 
 import type { ServerScope } from '../config/model.js';
 
@@ -13,6 +18,12 @@ export interface Owner {
   readonly sessionId: string;
   /** The session's credential group: `credential:<id>`, `anonymous` or `local` (an access grant's owner). */
   readonly group: string;
+  /**
+   * The session that holds `session`-scoped instances for this owner, when it is not `sessionId` itself: a
+   * 2026-07-28 client has no session, so each of its requests is its own owner (`sessionId`) while the
+   * instances it uses belong to its credential's stateless session on that endpoint.
+   */
+  readonly instanceSession?: string;
 }
 
 /**
@@ -26,12 +37,19 @@ export interface CallOrigin {
   readonly capabilities: ClientCapabilities;
   sendRequest(request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>>;
   sendNotification(notification: ServerNotification): void;
+  /** Whether a log message of this level, tied to the call, is wanted by its client. */
+  wantsLog(level: LoggingLevel): boolean;
+}
+
+/** The session that holds an owner's instances (see `Owner.instanceSession`). */
+export function holderOf(owner: Owner): string {
+  return owner.instanceSession ?? owner.sessionId;
 }
 
 /** The key of the instance of a server with this scope that serves this owner. */
 export function instanceKey(scope: ServerScope, owner: Owner): string {
   if (scope === 'shared') return 'shared';
-  if (scope === 'session') return `session:${owner.sessionId}`;
+  if (scope === 'session') return `session:${holderOf(owner)}`;
   return owner.group;
 }
 

@@ -9,6 +9,7 @@ function call(sessionId: string, group = 'anonymous'): CallOrigin {
     capabilities: {},
     sendRequest: () => Promise.resolve({}),
     sendNotification: () => {},
+    wantsLog: () => true,
   };
 }
 
@@ -19,6 +20,22 @@ describe('routeServerRequest', () => {
     const a = call('a');
     const route = routeServerRequest({ ...base, scope: 'shared', related: a, inFlight: [call('b'), a, call('c')] });
     expect(route).toEqual({ kind: 'call', origin: a });
+  });
+
+  it("sends a stateless session instance's requests to the one request in flight, and refuses among several", () => {
+    const first = call('req-1');
+    const second = call('req-2');
+    expect(routeServerRequest({ ...base, scope: 'session', instanceSession: 'stateless', inFlight: [first] })).toEqual({
+      kind: 'call',
+      origin: first,
+    });
+    const route = routeServerRequest({
+      ...base,
+      scope: 'session',
+      instanceSession: 'stateless',
+      inFlight: [first, second],
+    });
+    expect(route.kind).toBe('refuse');
   });
 
   it("sends a session instance's requests to its session, on its latest call when there is one", () => {

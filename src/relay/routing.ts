@@ -6,12 +6,14 @@ import type { CallOrigin } from './owner.js';
 /**
  * Where a server's request to a client goes. The rules, in order (one place, so a test can enumerate them):
  * 1. It arrived on the response stream of one of our calls (an HTTP upstream): that call's client.
- * 2. A `session` instance: its own session, on the stream of its latest call in flight when there is one.
- * 3. Calls of exactly one session are in flight: that session, on its latest call's stream.
- * 4. Calls of several sessions are in flight: nobody can tell whose it is, so it is refused (fail closed);
+ * 2. Calls of exactly one owner are in flight on the instance: that owner, on its latest call's stream (a
+ *    `session` instance of a legacy client always has one owner; each request of a 2026-07-28 client is
+ *    its own owner).
+ * 3. Calls of several owners are in flight: nobody can tell whose it is, so it is refused (fail closed);
  *    `roots/list` is answered by the gateway instead (the server's configured roots).
- * 5. No call in flight: a `credential` instance with a single session attached goes to that session;
- *    otherwise `roots/list` is answered by the gateway and anything else is refused.
+ * 4. No call in flight: a `session` instance goes to its own session, a `credential` instance with a single
+ *    session attached to that session; otherwise `roots/list` is answered by the gateway and anything else
+ *    is refused.
  * A misrouted request is a leak between users, so no rule ever guesses.
  */
 export type RequestRoute =
@@ -38,9 +40,6 @@ export function routeServerRequest(input: RequestRoutingInput): RequestRoute {
   const { method, server, scope, related, inFlight } = input;
   if (related) return { kind: 'call', origin: related };
   const latest = inFlight.at(-1);
-  if (scope === 'session' && input.instanceSession !== undefined) {
-    return latest ? { kind: 'call', origin: latest } : { kind: 'session', sessionId: input.instanceSession };
-  }
   const sessions = new Set(inFlight.map((origin) => origin.owner.sessionId));
   if (sessions.size === 1) return { kind: 'call', origin: latest! };
   if (sessions.size > 1) {
@@ -51,6 +50,9 @@ export function routeServerRequest(input: RequestRoutingInput): RequestRoute {
         `${method} refused: server "${server}" has calls of ${sessions.size} client sessions in flight, so the ` +
         `gateway cannot tell which client it belongs to; give the server scope "session" to route it exactly`,
     };
+  }
+  if (scope === 'session' && input.instanceSession !== undefined) {
+    return { kind: 'session', sessionId: input.instanceSession };
   }
   const attached = input.attachedSessions;
   if (scope === 'credential' && attached.length === 1) return { kind: 'session', sessionId: attached[0]! };

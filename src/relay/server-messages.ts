@@ -10,7 +10,7 @@ import type { ServerScope } from '../config/model.js';
 import type { Logger } from '../observability/log.js';
 import type { UpstreamInstance } from '../upstream/instance.js';
 import type { UpstreamServer } from '../upstream/upstream-server.js';
-import type { CallOrigin } from './owner.js';
+import { type CallOrigin, holderOf } from './owner.js';
 import { logRecipients, missingCapability, routeServerRequest } from './routing.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
 
@@ -90,7 +90,7 @@ export class ServerMessages {
       if (!session) return this.refuse(server, `${request.method} refused: the client session it belongs to has ended`);
       target = session.origin;
     }
-    const owner = this.options.session(target.owner.sessionId);
+    const owner = this.options.session(holderOf(target.owner));
     if (!owner?.canSee(server.name)) {
       return this.refuse(server, `${request.method} refused: its client may not use server "${server.name}"`);
     }
@@ -169,17 +169,18 @@ export class ServerMessages {
     } as ServerNotification;
     const ids = logRecipients({
       scope: routingScope(instance),
-      ...(related ? { related } : {}),
       ...(instanceSessionOf(instance) === undefined ? {} : { instanceSession: instanceSessionOf(instance)! }),
       attachedSessions: server.sessionsOf(instance),
       viewers: () => this.viewers(server.name),
     });
+    if (related) {
+      // A message tied to a call goes on that call's stream, where its client listens for it, at its level.
+      if (related.wantsLog(level)) related.sendNotification(notification);
+      return;
+    }
     for (const id of ids) {
       const session = this.options.session(id);
-      if (!session?.canSee(server.name) || !session.wantsLog(level)) continue;
-      // A message tied to a call goes on that call's stream, where a Streamable HTTP client listens for it.
-      if (related && related.owner.sessionId === id) related.sendNotification(notification);
-      else session.notify(notification);
+      if (session?.canSee(server.name) && session.wantsLog(level)) session.notify(notification);
     }
   }
 

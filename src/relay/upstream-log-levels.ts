@@ -25,7 +25,8 @@ export class UpstreamLogLevels {
   }
 
   applyTo(server: UpstreamServer, instance: UpstreamInstance): void {
-    if (instance.state !== 'ready' || !instance.capabilities.logging) return;
+    // A 2026-07-28 server has no logging/setLevel: its log level is set per request.
+    if (instance.state !== 'ready' || !instance.capabilities.logging || instance.era === 'modern') return;
     const level = upstreamLevel(this.audience(server, instance));
     if (level === undefined || this.sent.get(instance) === level) return;
     this.sent.set(instance, level);

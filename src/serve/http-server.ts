@@ -21,6 +21,7 @@ import { secretValues } from '../config/secrets.js';
 import { errorMessage } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { createSecretMasker } from '../observability/redact.js';
+import { isModernMessage } from '../protocol/modern.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { answerBarePost, countRequests } from './bare-post.js';
 import { type EndpointPath, parseEndpointPath } from './endpoint-path.js';
@@ -41,6 +42,7 @@ import {
   isOriginListed,
 } from './request-guard.js';
 import { SseEndpoint } from './sse.js';
+import { StatelessEndpoint } from './stateless-http.js';
 import { StreamableHttpEndpoint } from './streamable-http.js';
 import type { TlsFiles } from './tls.js';
 
@@ -81,6 +83,7 @@ const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id,
  */
 export class GatewayHttpServer {
   readonly streamable: StreamableHttpEndpoint;
+  readonly stateless: StatelessEndpoint;
   readonly sse: SseEndpoint;
   readonly limiter = new RateLimiter();
   /** OAuth: resource metadata, token checks and the built-in authorization server (idle without `auth.oauth`). */
@@ -94,6 +97,7 @@ export class GatewayHttpServer {
     private readonly options: HttpServerOptions,
   ) {
     this.streamable = new StreamableHttpEndpoint(gateway, { jsonResponse: options.jsonResponse });
+    this.stateless = new StatelessEndpoint(gateway);
     this.sse = new SseEndpoint(gateway, { heartbeatMs: options.sseHeartbeatMs });
     this.oauth = new OAuthService({
       config: () => gateway.config,
@@ -149,6 +153,7 @@ export class GatewayHttpServer {
   /** Stops accepting, ends every session, then closes the remaining connections. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.stateless.closeAll();
     await Promise.allSettled([this.streamable.closeAll(), this.sse.closeAll(), this.oauth.close()]);
     this.server.closeAllConnections();
     await closed;
@@ -273,6 +278,11 @@ export class GatewayHttpServer {
       if (method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
       const body = await this.body(req, res);
       if (body === undefined) return;
+      // The 2026-07-28 era on the same URL: a session-less request that carries its version in _meta.
+      if (req.headers['mcp-session-id'] === undefined && isModernMessage(body)) {
+        if (!this.admit(res, grant, 1)) return;
+        return this.stateless.handle(req, res, body, { path, grant });
+      }
       const opening = req.headers['mcp-session-id'] === undefined && isInitializeRequest(body);
       if (opening && !this.admit(res, grant, 1)) return;
       return this.streamable.handle(req, res, body, { path, owner, scope: grant.scope, setup });

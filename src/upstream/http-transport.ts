@@ -1,4 +1,4 @@
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 import { errorMessage, GatewayError } from '../errors.js';
@@ -38,6 +38,8 @@ export class HttpUpstreamTransport implements AttributingTransport {
   sessionId?: string;
 
   private protocolVersion?: string;
+  /** Set once the server is known to speak the 2026-07-28 era: each POST then mirrors its method and name. */
+  private modernHeaders?: (message: JSONRPCRequest) => Record<string, string>;
   private readonly abort = new AbortController();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
@@ -53,18 +55,29 @@ export class HttpUpstreamTransport implements AttributingTransport {
     this.protocolVersion = version;
   }
 
+  /** Switches to the stateless era: the headers each request carries come from `headersOf`. */
+  useModernHeaders(headersOf: (message: JSONRPCRequest) => Record<string, string>): void {
+    this.modernHeaders = headersOf;
+  }
+
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the connection is closed');
-    const response = await this.fetch('POST', {
-      'content-type': 'application/json',
-      accept: ACCEPT_BOTH,
-      body: JSON.stringify(message),
-      ...traceHeadersOf(message),
-    });
+    const mirrored = this.modernHeaders && 'method' in message && 'id' in message ? this.modernHeaders(message) : {};
+    // A message's trace context (`_meta.traceparent`) goes as HTTP headers too.
+    const response = await this.fetch(
+      'POST',
+      { 'content-type': 'application/json', accept: ACCEPT_BOTH, body: JSON.stringify(message) },
+      this.abort.signal,
+      { ...mirrored, ...traceHeadersOf(message) },
+    );
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.sessionId = sessionId;
+    const requestId = 'method' in message && 'id' in message ? message.id : undefined;
     if (!response.ok) {
       const text = await response.text().catch(() => '');
+      // A JSON-RPC error answering our request (a 2026-07-28 server's 400 for an unsupported version, say) is
+      // the server's answer, not a transport failure: deliver it like any other.
+      if (requestId !== undefined && this.deliverErrorAnswer(text, requestId)) return;
       const error = new GatewayError(
         'UPSTREAM_UNAVAILABLE',
         `the server answered HTTP ${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`,
@@ -73,7 +86,6 @@ export class HttpUpstreamTransport implements AttributingTransport {
       this.onerror?.(error);
       throw error;
     }
-    const requestId = 'method' in message && 'id' in message ? message.id : undefined;
     if (response.status === 202 || requestId === undefined) {
       await response.body?.cancel().catch(() => {});
       if ('method' in message && message.method === 'notifications/initialized') this.openStandaloneStream();
@@ -127,13 +139,12 @@ export class HttpUpstreamTransport implements AttributingTransport {
       accept?: string;
       body?: string;
       'last-event-id'?: string;
-      traceparent?: string;
-      tracestate?: string;
     },
     signal: AbortSignal = this.abort.signal,
+    mirrored: Record<string, string> = {},
   ): Promise<Response> {
     const { body, ...headerFields } = extra;
-    const headers: Record<string, string> = { ...this.options.headers };
+    const headers: Record<string, string> = { ...this.options.headers, ...mirrored };
     for (const [name, value] of Object.entries(headerFields)) if (value !== undefined) headers[name] = value;
     if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
     if (this.protocolVersion !== undefined) headers['mcp-protocol-version'] = this.protocolVersion;
@@ -153,6 +164,18 @@ export class HttpUpstreamTransport implements AttributingTransport {
       }
       url = next;
     }
+  }
+
+  private deliverErrorAnswer(text: string, requestId: RequestId): boolean {
+    let data: { jsonrpc?: unknown; id?: unknown; error?: unknown };
+    try {
+      data = JSON.parse(text) as typeof data;
+    } catch {
+      return false;
+    }
+    if (data?.jsonrpc !== '2.0' || data.id !== requestId || typeof data.error !== 'object') return false;
+    this.onmessage?.(data as JSONRPCMessage, { relatedRequestId: requestId });
+    return true;
   }
 
   private deliverJson(text: string, relatedRequestId: RequestId): void {

@@ -9,11 +9,13 @@ import type {
 import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
+import { META, mirroredHeaders } from '../protocol/modern.js';
 import type { CallOrigin } from '../relay/owner.js';
 import { requestTracer } from '../tracing/tracing.js';
 import { backoffDelayMs, isStableRun } from './backoff.js';
+import { ownCapabilities } from './client-capabilities.js';
 import { createUpstreamTransport, terminateUpstreamSession } from './connect.js';
-import { initializeUpstream } from './handshake.js';
+import { connectUpstream, type UpstreamEra } from './handshake.js';
 import {
   EMPTY_LISTS,
   fetchLists,
@@ -23,6 +25,7 @@ import {
   type UpstreamLists,
 } from './instance-lists.js';
 import { formatMs, JsonRpcPeer, type PeerRequestOptions } from './json-rpc-peer.js';
+import { ModernListen } from './modern-listen.js';
 import { describeStartFailure, startTimeoutError } from './start-failure.js';
 import { endProcessGroup, StdioProcessTransport } from './stdio-process.js';
 import { anySignal, withTimeout } from './timing.js';
@@ -102,6 +105,8 @@ export class UpstreamInstance {
   serverInfo?: { name: string; version: string };
   instructions?: string;
   protocolVersion?: string;
+  /** The era the server speaks, known once connected. */
+  era?: UpstreamEra;
   restarts = 0;
   lastError?: string;
   readyAt?: number;
@@ -123,6 +128,8 @@ export class UpstreamInstance {
   private connecting?: Promise<void>;
   private readonly waiters = new Set<() => void>();
   private refreshing = new Set<ListKind>();
+  /** A 2026-07-28 server's `subscriptions/listen` stream: its list changes and resource updates. */
+  private listen?: ModernListen;
   private refreshQueued = new Set<ListKind>();
 
   constructor(
@@ -253,13 +260,24 @@ export class UpstreamInstance {
     }
     const peer = this.peer;
     if (!peer) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is not connected`);
+    if (this.era === 'modern' && (method === 'resources/subscribe' || method === 'resources/unsubscribe')) {
+      // The 2026-07-28 era subscribes on the listen stream.
+      this.listen?.setSubscribed(String(params?.uri), method === 'resources/subscribe');
+      return {};
+    }
     this.clearIdleTimer();
     try {
       // The whole timeout when the instance was ready at once, so the timeout error names the configured value.
       const remaining = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
       const timeoutMs = waited ? remaining : options.timeoutMs;
       const { origin, ...rest } = options;
-      const send = (sent: typeof params) => peer.request(method, sent, { ...rest, timeoutMs, tag: origin });
+      // A stateless-era server hears each caller's own capabilities with its request.
+      const meta =
+        this.era === 'modern' && origin
+          ? { [META.clientCapabilities]: ownCapabilities(origin.capabilities) }
+          : undefined;
+      const send = (sent: typeof params) =>
+        peer.request(method, sent, { ...rest, timeoutMs, tag: origin, ...(meta ? { meta } : {}) });
       const tracer = requestTracer();
       return await (tracer ? tracer.call(this, method, params, send) : send(params));
     } catch (error) {
@@ -274,7 +292,8 @@ export class UpstreamInstance {
   }
 
   notify(method: string, params?: Record<string, unknown>): void {
-    if (this.state === 'ready') this.peer?.notify(method, params).catch(() => {});
+    // The 2026-07-28 era has no client notifications but cancellation (which the peer sends itself).
+    if (this.state === 'ready' && this.era !== 'modern') this.peer?.notify(method, params).catch(() => {});
   }
 
   /**
@@ -386,11 +405,13 @@ export class UpstreamInstance {
     try {
       await withTimeout(transport.start(), timeoutMs, () => startTimeoutError(this.name, timeoutMs));
       if (transport instanceof StdioProcessTransport) group = transport.pid;
-      const handshake = await initializeUpstream(peer, transport, {
+      const handshake = await connectUpstream(peer, transport, {
         server: this.name,
         clientCapabilities: this.options.clientCapabilities,
         timeoutMs: remaining(),
+        mirroredHeaders: (message) => mirroredHeaders(message, this.toolSchema(message)),
       });
+      this.era = handshake.era;
       this.protocolVersion = handshake.protocolVersion;
       this.capabilities = handshake.capabilities;
       this.serverInfo = handshake.serverInfo;
@@ -410,6 +431,11 @@ export class UpstreamInstance {
       throw failure;
     }
     if (this.transport !== transport) return; // Closed while starting.
+    if (this.era === 'modern') {
+      this.listen = new ModernListen(peer, this.capabilities, (error) =>
+        log.debug(`subscriptions/listen of server "${this.name}" ended: ${errorMessage(error)}`),
+      );
+    }
     this.everReady = true;
     this.readyAt = Date.now();
     this.lastError = undefined;
@@ -421,6 +447,12 @@ export class UpstreamInstance {
     );
     this.options.events.onListsChanged?.(this, new Set<ListKind>(['tools', 'prompts', 'resources']));
     this.armIdleTimer();
+  }
+
+  /** The input schema of the tool a `tools/call` names (for the headers a stateless-era request mirrors). */
+  private toolSchema(message: { method: string; params?: Record<string, unknown> }): unknown {
+    if (message.method !== 'tools/call') return undefined;
+    return this.lists.tools.find((tool) => tool.name === message.params?.name)?.inputSchema;
   }
 
   private onNotification(notification: JSONRPCNotification, related: CallOrigin | undefined): void {
@@ -487,8 +519,10 @@ export class UpstreamInstance {
     if (this.probing || this.transport !== transport || this.state !== 'ready') return;
     this.probing = true;
     const timeoutMs = Math.min(REMOTE_PROBE_TIMEOUT_MS, this.config.startTimeoutMs);
+    // The 2026-07-28 era has no ping: server/discover answers the same question.
+    const probe = this.era === 'modern' ? 'server/discover' : 'ping';
     peer
-      .request('ping', undefined, { timeoutMs, describe: `ping of server "${this.name}"` })
+      .request(probe, probe === 'ping' ? undefined : {}, { timeoutMs, describe: `${probe} of server "${this.name}"` })
       .then(
         () => undefined,
         (error: unknown) => {
@@ -510,6 +544,8 @@ export class UpstreamInstance {
 
   /** The server of a ready connection is gone: fail its calls in flight at once, then restart with backoff. */
   private connectionLost(error: GatewayError, message: string): void {
+    this.listen?.close();
+    this.listen = undefined;
     this.transport = undefined;
     this.peer?.close(error);
     this.peer = undefined;
@@ -542,6 +578,8 @@ export class UpstreamInstance {
   }
 
   private async disconnect(error: Error): Promise<void> {
+    this.listen?.close();
+    this.listen = undefined;
     const transport = this.transport;
     this.transport = undefined;
     this.peer?.close(error);
@@ -583,4 +621,12 @@ export class UpstreamInstance {
     for (const wake of [...this.waiters]) wake();
     this.options.events.onStateChange?.(this);
   }
+}
+
+/** Ends a resource subscription upstream (a request the server answers; a failure only matters to the log). */
+export function unsubscribeUpstream(instance: UpstreamInstance, uri: string): void {
+  if (instance.state !== 'ready') return;
+  instance
+    .request('resources/unsubscribe', { uri }, { timeoutMs: instance.config.toolTimeoutMs })
+    .catch((error: unknown) => instance.log.debug(`resources/unsubscribe of ${uri} failed: ${errorMessage(error)}`));
 }

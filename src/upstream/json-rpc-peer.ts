@@ -18,6 +18,10 @@ export interface PeerRequestOptions<T = unknown> {
   describe?: string;
   /** Whose request this is: given back with every server message that the transport ties to it. */
   tag?: T;
+  /** Fields laid over the request's `_meta` (a 2026-07-28 server's per-request envelope). */
+  meta?: Record<string, unknown>;
+  /** A long-lived request (a listen stream) that does not count as a call in flight. */
+  background?: boolean;
 }
 
 /**
@@ -38,6 +42,7 @@ export interface PeerHandlers<T> {
 }
 
 interface Pending<T> {
+  background?: boolean;
   resolve(result: Record<string, unknown>): void;
   reject(error: Error): void;
   onProgress?: (progress: Progress) => void;
@@ -54,8 +59,11 @@ export class JsonRpcPeer<T = unknown> {
   // From 1: SDK v1 peers ignore a cancellation of request id 0.
   private nextId = 1;
   private readonly pending = new Map<number, Pending<T>>();
+  private background = 0;
   private readonly incoming = new Map<RequestId, AbortController>();
   private closedError?: Error;
+  /** The `_meta` fields every request carries (the 2026-07-28 era's per-request envelope). */
+  private requestMeta?: Record<string, unknown>;
 
   constructor(
     private readonly transport: AttributingTransport | Transport,
@@ -64,8 +72,14 @@ export class JsonRpcPeer<T = unknown> {
     (transport as AttributingTransport).onmessage = (message, extra) => this.onMessage(message, extra);
   }
 
+  /** Calls in flight (long-lived background requests not counted). */
   get inFlight(): number {
-    return this.pending.size;
+    return this.pending.size - this.background;
+  }
+
+  /** From now on every request carries these `_meta` fields (a stateless-era server needs them on each). */
+  setRequestMeta(meta: Record<string, unknown>): void {
+    this.requestMeta = meta;
   }
 
   /** Tags of the requests in flight, oldest first. */
@@ -80,10 +94,11 @@ export class JsonRpcPeer<T = unknown> {
     if (signal?.aborted) return Promise.reject(cancelledError(signal));
 
     let outgoing = params;
-    if (onProgress) {
-      // Our own token, so that two clients' tokens can never collide on a shared connection.
+    if (onProgress || this.requestMeta || options.meta) {
       const meta = (params?._meta as Record<string, unknown> | undefined) ?? {};
-      outgoing = { ...params, _meta: { ...meta, progressToken: id } };
+      // Our own progress token, so that two clients' tokens can never collide on a shared connection.
+      const progress = onProgress ? { progressToken: id } : {};
+      outgoing = { ...params, _meta: { ...meta, ...this.requestMeta, ...options.meta, ...progress } };
     }
 
     return new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -93,11 +108,12 @@ export class JsonRpcPeer<T = unknown> {
         reject(cancelledError(signal));
       };
       const cleanup = () => {
-        this.pending.delete(id);
+        if (this.pending.delete(id) && options.background) this.background--;
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', abort);
       };
-      this.pending.set(id, { resolve, reject, onProgress, tag: options.tag, cleanup });
+      this.pending.set(id, { resolve, reject, onProgress, tag: options.tag, background: options.background, cleanup });
+      if (options.background) this.background++;
       signal?.addEventListener('abort', abort, { once: true });
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
         timer = setTimeout(() => {

@@ -8,7 +8,8 @@ import type {
 import type { ServerConfig, ServerScope, UpstreamIdentity } from '../config/model.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
-import { type CallOrigin, describeInstanceKey, instanceKey, type Owner } from '../relay/owner.js';
+import { type CallOrigin, describeInstanceKey, holderOf, instanceKey, type Owner } from '../relay/owner.js';
+import { ownCapabilities, ROUTABLE_CAPABILITIES } from './client-capabilities.js';
 import { type InstanceState, type ListKind, UpstreamInstance, type UpstreamLists } from './instance.js';
 import { EMPTY_LISTS } from './instance-lists.js';
 
@@ -44,22 +45,14 @@ export interface UpstreamServerEvents {
   ): Promise<Record<string, unknown>>;
 }
 
+export { ROUTABLE_CAPABILITIES } from './client-capabilities.js';
+
 export interface UpstreamServerOptions {
   events: UpstreamServerEvents;
   log: Logger;
   /** A credential group's own env and headers for this server, read from the config in force. */
   identityOf(group: string): UpstreamIdentity | undefined;
 }
-
-/**
- * The client capabilities a shared (or credential) instance declares: everything the gateway can route to
- * some client. Each request is still checked against the capabilities of the client it is routed to.
- */
-export const ROUTABLE_CAPABILITIES: ClientCapabilities = {
-  sampling: { tools: {} },
-  elicitation: { form: {}, url: {} },
-  roots: { listChanged: true },
-};
 
 /** Without sessions, a credential's instance stays this long (unless `idle_timeout` says otherwise). */
 export const CREDENTIAL_LINGER_MS = 60_000;
@@ -217,7 +210,7 @@ export class UpstreamServer {
     if (this.shared) return this.shared;
     if (this.closing) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" was stopped`);
     const key = instanceKey(this.scope, request.owner);
-    if (this.scope === 'credential') this.attach(key, request.owner.sessionId);
+    if (this.scope === 'credential') this.attach(key, holderOf(request.owner));
     const existing = this.instances.get(key);
     if (existing) return existing;
     if (this.instances.size >= this.config.maxInstances) {
@@ -253,7 +246,7 @@ export class UpstreamServer {
     if (this.scope !== 'credential') return;
     const key = instanceKey('credential', owner);
     const sessions = this.attached.get(key);
-    if (!sessions?.delete(owner.sessionId) || sessions.size > 0) return;
+    if (!sessions?.delete(holderOf(owner)) || sessions.size > 0) return;
     this.attached.delete(key);
     const instance = this.instances.get(key);
     if (!instance) return;
@@ -443,15 +436,6 @@ export class UpstreamServer {
       },
     });
   }
-}
-
-/** What a session instance declares: its client's own sampling, elicitation and roots, nothing else. */
-function ownCapabilities(client: ClientCapabilities): ClientCapabilities {
-  return {
-    ...(client.sampling ? { sampling: client.sampling } : {}),
-    ...(client.elicitation ? { elicitation: client.elicitation } : {}),
-    ...(client.roots ? { roots: client.roots } : {}),
-  };
 }
 
 function sameIdentity(a: UpstreamIdentity | undefined, b: UpstreamIdentity | undefined): boolean {

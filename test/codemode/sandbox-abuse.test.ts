@@ -130,11 +130,22 @@ describe('memory bombs', () => {
 });
 
 describe('limits', () => {
-  it('stops the 51st of 100 tool calls', async () => {
+  it('stops the 51st of 100 tool calls before it reaches the host', async () => {
     const answer = await run('for (let i = 0; i < 100; i++) await api.call_tool("math", "add", { a: i, b: 1 });');
     expect(failure(answer).type).toBe('LimitExceeded');
     expect(failure(answer).message).toMatch(/50 tool calls/);
-    expect(answer.stats.toolCalls).toBe(51);
+    expect(answer.stats.toolCalls).toBe(50);
+  });
+
+  it('ends a flood of 1,000 calls at once with the tool-call limit, not the pending-call cap', async () => {
+    const code =
+      'await Promise.all(Array.from({ length: 1000 }, (_, i) => api.call_tool("math", "add", { a: i, b: 1 })))';
+    const answer = await run(code);
+    expect(failure(answer)).toMatchObject({
+      type: 'LimitExceeded',
+      message: 'more than 50 tool calls in one execution',
+    });
+    expect(answer.stats.toolCalls).toBeLessThanOrEqual(50);
   });
 
   it('does not let the code catch the tool-call limit and carry on', async () => {
@@ -149,16 +160,33 @@ describe('limits', () => {
     expect(failure(await run(code)).type).toBe('LimitExceeded');
   });
 
-  it('refuses a 50 MB return value without copying it out', async () => {
+  it('cuts a 50 MB return value to the output limit, saying how much was cut', async () => {
     // A generous clock: building 50 MB inside QuickJS is slow on a loaded machine, and the point is the limit.
     const answer = await run('return "x".repeat(50 * 1024 * 1024)', { memoryMb: 128, timeoutMs: 30_000 });
-    expect(failure(answer)).toMatchObject({ type: 'LimitExceeded' });
-    expect(failure(answer).message).toMatch(/output limit/);
+    if (!answer.ok) throw new Error(`expected a cut result, got ${JSON.stringify(answer.error)}`);
+    const text = answer.result as string;
+    expect(Buffer.byteLength(JSON.stringify(text))).toBeLessThanOrEqual(1024 * 1024);
+    expect(text.endsWith('characters cut]')).toBe(true);
+    expect(answer.truncated).toMatch(
+      /cut to fit the output limit of 1048576 bytes: \d+ characters of strings left out/,
+    );
   });
 
-  it('refuses a large object return value', async () => {
-    const code = 'const rows = []; for (let i = 0; i < 100000; i++) rows.push({ i, name: "row " + i }); return rows';
-    expect(failure(await run(code, { timeoutMs: 5_000 })).type).toBe('LimitExceeded');
+  it('cuts a large array structurally: the items that fit, then a marker with the count left out', async () => {
+    const code =
+      'const rows = []; for (let i = 0; i < 100000; i++) rows.push({ i, name: "row " + i }); return { rows, total: rows.length }';
+    const answer = await run(code, { timeoutMs: 10_000 });
+    if (!answer.ok) throw new Error(`expected a cut result, got ${JSON.stringify(answer.error)}`);
+    const { rows } = answer.result as { rows: unknown[] };
+    const kept = rows.length - 1;
+    expect(rows.slice(0, 3)).toEqual([
+      { i: 0, name: 'row 0' },
+      { i: 1, name: 'row 1' },
+      { i: 2, name: 'row 2' },
+    ]);
+    expect(rows.at(-1)).toBe(`… [${100000 - kept} more items cut]`);
+    expect(answer.truncated).toContain(`${100000 - kept} array items`);
+    expect(Buffer.byteLength(JSON.stringify(answer.result))).toBeLessThanOrEqual(1024 * 1024);
   });
 
   it('stops console output past the output limit', async () => {

@@ -20,19 +20,20 @@ afterAll(async () => {
   await host.close();
 });
 
-function runner(pool: SandboxPool, limits: SandboxLimits) {
+function runner(pool: SandboxPool, limits: SandboxLimits, owner = 'one client') {
   return (code: string, signal?: AbortSignal): Promise<ExecuteAnswer> =>
-    runExecution({ host, pool, search, limits }, { code, signal });
+    runExecution({ host, pool, search, limits }, { code, signal, owner });
 }
 
 describe('a spinning guest does not stall the gateway', () => {
   it('keeps the event loop, tool calls and other executions going while a guest spins', async () => {
     await using pool = new SandboxPool({ maxConcurrent: 2, maxQueue: 4 });
     pool.warm();
-    const run = runner(pool, resolveSandboxLimits({ timeout_secs: 2 }));
+    const run = runner(pool, resolveSandboxLimits({ timeout_secs: 2 }), 'other client');
+    const spin = runner(pool, resolveSandboxLimits({ timeout_secs: 2 }), 'spinning client');
     await run('return 0'); // both workers started
 
-    const spinner = run('while (true) {}');
+    const spinner = spin('while (true) {}');
     const spinnerDone = spinner.then(() => Date.now());
     await new Promise((resolve) => setTimeout(resolve, 50)); // the guest is spinning now
 
@@ -69,7 +70,8 @@ describe('admission', () => {
     expect(pool.stats).toMatchObject({ running: 1, queued: 1 });
     const third = await run('return "refused"');
     expect(third).toMatchObject({ ok: false, error: { type: 'Busy' } });
-    if (!third.ok) expect(third.error.message).toMatch(/busy: 1 executions running and 1 waiting/);
+    if (!third.ok)
+      expect(third.error.message).toMatch(/busy with this client's code: 1 executions running and 1 waiting/);
     expect(await first).toMatchObject({ ok: false, error: { type: 'Timeout' } });
     expect(await second).toMatchObject({ ok: true, result: 'queued' });
   });
@@ -96,6 +98,44 @@ describe('admission', () => {
     controller.abort();
     expect(await queued).toMatchObject({ ok: false, error: { type: 'Cancelled' } });
     await first;
+  });
+});
+
+describe('fair shares', () => {
+  it("runs another owner's code while one owner fills its share with spinners, and refuses the spinner's excess", async () => {
+    await using pool = new SandboxPool({ maxConcurrent: 2, maxQueue: 16 });
+    const spin = runner(pool, resolveSandboxLimits({ timeout_secs: 3 }), 'spinning client');
+    const other = runner(pool, resolveSandboxLimits({ timeout_secs: 3 }), 'other client');
+    const spinners = Array.from({ length: 18 }, () => spin('for (;;) {}'));
+    let spinnersEnded = 0;
+    for (const spinner of spinners) void spinner.then(() => spinnersEnded++);
+    await new Promise((resolve) => setImmediate(resolve));
+    // One running and four waiting (the owner's share of 2 workers and 16 places); the other 13 refused at once.
+    expect(pool.stats).toMatchObject({ running: 1, queued: 4 });
+    const refused = (await Promise.all(spinners.slice(5))).filter((a) => !a.ok && a.error.type === 'Busy');
+    expect(refused).toHaveLength(13);
+    const settledBefore = spinnersEnded;
+    expect(await other('return 1')).toMatchObject({ ok: true, result: 1 });
+    // Answered while every accepted spinner was still running or waiting.
+    expect(spinnersEnded).toBe(settledBefore);
+    await Promise.all(spinners);
+  });
+
+  it('gives a freed worker to the owner that runs the least, not to the first in the queue', async () => {
+    await using pool = new SandboxPool({ maxConcurrent: 2, maxQueue: 16, maxConcurrentPerOwner: 2 });
+    const aShort = runner(pool, resolveSandboxLimits({ timeout_secs: 1 }), 'a');
+    const aLong = runner(pool, resolveSandboxLimits({ timeout_secs: 5 }), 'a');
+    const b = runner(pool, resolveSandboxLimits({ timeout_secs: 10 }), 'b');
+    // Owner a holds both workers; a's next execution is queued before b's.
+    const spinning = [aShort('for (;;) {}'), aLong('for (;;) {}')];
+    const queuedA = aShort('return "a"');
+    const queuedB = b('return "b"');
+    const order: string[] = [];
+    void queuedA.then(() => order.push('a'));
+    void queuedB.then(() => order.push('b'));
+    // When the short spinner ends, a still runs one and b none: the freed worker goes to b.
+    await Promise.all([...spinning, queuedA, queuedB]);
+    expect(order).toEqual(['b', 'a']);
   });
 });
 

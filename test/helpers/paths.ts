@@ -18,6 +18,7 @@ export type FixtureName =
   | 'ignores-sigterm'
   | 'spawns-child'
   | 'many-tools'
+  | 'modern-only'
   | 'conformance'
   | 'rug-pull'
   | 'trace-peer';

