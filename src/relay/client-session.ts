@@ -232,7 +232,9 @@ export class ClientSession {
    * its own owner and capabilities; a session's own requests are the session's).
    */
   dispatchAs(request: JSONRPCRequest, extra: Extra, caller: Caller): Promise<Record<string, unknown>> {
-    return this.dispatch(request, extra, caller);
+    const run = () => this.dispatch(request, extra, caller);
+    const tracer = requestTracer();
+    return tracer ? tracer.serve(request, this, extra.requestInfo?.headers, run) : run();
   }
 
   private async dispatch(

@@ -194,6 +194,43 @@ describe('OpenTelemetry traces', () => {
     }
   });
 
+  it('traces a stateless 2026-07-28 request by the traceparent in its _meta', async () => {
+    const traceId = hexId(16);
+    const parent = hexId(8);
+    const response = await fetch(`${gateway.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'peer__meta',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'peer__meta',
+          arguments: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+            traceparent: `00-${traceId}-${parent}-01`,
+          },
+        },
+      }),
+    });
+    const answer = (await response.json()) as { result: { content: { text: string }[] } };
+    const seen = JSON.parse(answer.result.content[0]!.text) as Seen;
+    const found = await spansOf(traceId, 2);
+    const server = found.find((span) => span.kind === SERVER_KIND);
+    const upstream = found.find((span) => span.kind === CLIENT_KIND);
+    expect(server).toMatchObject({ name: 'tools/call peer__meta', parentSpanId: parent });
+    expect(upstream?.parentSpanId).toBe(server?.spanId);
+    expect(seen.meta.traceparent).toBe(`00-${traceId}-${upstream!.spanId}-01`);
+  });
+
   it('records a failed request as an error span, and starts a fresh trace for a malformed traceparent', async () => {
     const client = await connect();
     const traceId = hexId(16);
