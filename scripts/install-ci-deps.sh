@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: rsyslog (the syslog tests start a private
-# rsyslogd), chromium (the status page test) and prometheus for its promtool (the /metrics exposition is
+# rsyslogd), chromium (the console and OAuth browser tests) and prometheus for its promtool (the /metrics exposition is
 # checked by Prometheus's own parser and linter) and systemd for `systemd-analyze verify` of the unit file.
 # Idempotent: does nothing when all are already there.
 set -euo pipefail

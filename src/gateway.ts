@@ -11,6 +11,7 @@ import { createSilentLogger, type Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
 import { createSecretMasker } from './observability/redact.js';
 import { ServerMetricsRecorder } from './observability/server-metrics.js';
+import { ToolPinning } from './pinning/tool-pinning.js';
 import type { SessionScope } from './relay/catalog-view.js';
 import { ClientSession, type SessionTransportKind } from './relay/client-session.js';
 import type { RelayContext, ToolSurface } from './relay/context.js';
@@ -50,7 +51,9 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 4_000;
  * its owner by `ServerMessages`.
  */
 export class Gateway implements RelayContext {
-  readonly catalog = new Catalog();
+  /** Tool pinning: every tool the catalog would list passes its admission check. */
+  readonly pinning: ToolPinning;
+  readonly catalog = new Catalog((server, tool) => this.pinning.admit(server, tool));
   readonly subscriptions = new SubscriptionRegistry<UpstreamInstance>();
   readonly tasks = new TaskRelay();
   /** Open client sessions by id. */
@@ -63,7 +66,10 @@ export class Gateway implements RelayContext {
 
   private readonly servers = new Map<string, UpstreamServer>();
   private readonly messages: ServerMessages;
-  private readonly sessionCatalogs = new SessionCatalogs(() => this.listServers());
+  private readonly sessionCatalogs = new SessionCatalogs(
+    () => this.listServers(),
+    (server, tool) => this.pinning.admit(server, tool),
+  );
   private readonly logLevels: UpstreamLogLevels;
   private readonly serverMetrics: ServerMetricsRecorder;
   private readonly mask = createSecretMasker(() => secretValues(this.config));
@@ -90,6 +96,12 @@ export class Gateway implements RelayContext {
     });
     this.logLevels = new UpstreamLogLevels((server, instance) => this.messages.logAudience(server, instance));
     this.serverMetrics = new ServerMetricsRecorder(this.metrics);
+    this.pinning = new ToolPinning({
+      settings: () => this.config.pinning,
+      log: this.log,
+      onApproved: () => this.scheduleRebuild(),
+      onChangesSeen: () => this.metrics?.setChangedTools(this.pinning.changed()),
+    });
   }
 
   /** Starts every enabled server in parallel and resolves when each has either started or failed its first try. */
@@ -108,6 +120,7 @@ export class Gateway implements RelayContext {
 
   private async startServers(): Promise<void> {
     this.state = 'starting';
+    await this.pinning.load();
     const enabled = this.config.servers.filter((server) => server.enabled);
     this.log.info(`Starting ${enabled.length} servers: ${enabled.map((server) => server.name).join(', ') || 'none'}`);
     for (const server of this.config.servers) this.servers.set(server.name, this.createServer(server));
@@ -231,7 +244,8 @@ export class Gateway implements RelayContext {
     const stopped = Promise.allSettled(retired.map(({ server, successor }) => this.retire(server, successor)));
     const started = Promise.allSettled(starting.map((server) => server.start()));
     this.rebuildCatalog();
-    for (const section of ['tls', 'audit'] as const) {
+    if (diff.globalChanged.includes('pinning')) this.metrics?.setChangedTools(this.pinning.changed());
+    for (const section of ['tls', 'audit', 'tracing'] as const) {
       if (diff.globalChanged.includes(section))
         this.log.warn(`the ${section} settings changed; they apply at the next restart`);
     }
@@ -452,6 +466,7 @@ export class Gateway implements RelayContext {
       this.log.warn(`servers did not stop within ${timeoutMs} ms; killing them`);
       for (const server of servers) server.kill();
     }
+    await this.pinning.close();
     this.state = 'stopped';
   }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { helpText, parseCliArgs, UsageError } from './cli/args.js';
+import { runApproveCommand } from './cli/commands/approve.js';
 import { runCheckCommand } from './cli/commands/check.js';
 import { runClientConfigCommand } from './cli/commands/client-config.js';
 import { runInitCommand } from './cli/commands/init.js';
@@ -61,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
   }
   loadWorkingDirEnv(configPath);
   switch (args.command) {
+    case 'approve':
+      return runApproveCommand(args.target, configPath, io, args.pins === undefined ? {} : { pinsFile: args.pins });
     case 'check':
       return runCheckCommand(configPath, { start: args.start }, io, { startServer: startServerOnce });
     case 'stubs':

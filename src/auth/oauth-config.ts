@@ -80,6 +80,7 @@ function toRule(entry: NonNullable<OAuthFile['credentials']>[number]): OAuthCred
     ...(entry.issuers === undefined ? {} : { issuers: entry.issuers }),
     ...(entry.namespaces === undefined ? {} : { namespaces: entry.namespaces }),
     ...(entry.rate_limit === undefined ? {} : { rateLimitPerMinute: entry.rate_limit.requests_per_minute }),
+    ...(entry.roles === undefined ? {} : { roles: entry.roles }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 
 import { createToolFilter } from '../access/tool-filter.js';
 import { DEFAULT_TOOL_NAMING, type ServerConfig } from '../config/model.js';
@@ -25,6 +26,9 @@ export interface ListSource {
   readonly lists: UpstreamLists;
 }
 
+/** Judges each tool the catalog would list (tool pinning); false keeps it out, as withheld. */
+export type ToolAdmission = (server: string, tool: Tool) => boolean;
+
 /** For each list kind that changed, the servers whose entries changed (added, removed, renamed or edited). */
 export type CatalogChanges = Map<ListKind, Set<string>>;
 
@@ -41,6 +45,8 @@ export class Catalog {
   renames: string[] = [];
 
   private toolsByName = new Map<string, CatalogTool>();
+  /** Tools kept out by `admit`, under the names they would have. */
+  private withheldByName = new Map<string, CatalogTool>();
   private toolCounts = new Map<string, number>();
   private promptsByName = new Map<string, CatalogPrompt>();
   private resourcesByUri = new Map<string, CatalogResource>();
@@ -50,6 +56,8 @@ export class Catalog {
     prompts: new Map(),
     resources: new Map(),
   };
+
+  constructor(private readonly admit?: ToolAdmission) {}
 
   /** Rebuilds from `sources` (in config order) and returns what changed, by kind and server. */
   rebuild(sources: readonly ListSource[]): CatalogChanges {
@@ -85,6 +93,11 @@ export class Catalog {
 
   findTool(publicName: string): CatalogTool | undefined {
     return this.toolsByName.get(publicName);
+  }
+
+  /** A tool kept out by the admission check (its definition changed), by the name it would have. */
+  findWithheldTool(publicName: string): CatalogTool | undefined {
+    return this.withheldByName.get(publicName);
   }
 
   findToolByOrigin(server: string, originalName: string): CatalogTool | undefined {
@@ -153,12 +166,18 @@ export class Catalog {
         }));
     });
     const names = assignNames(claims);
-    this.tools = names.map((assignment, i) => ({
+    // Withheld tools take part in naming, so that approving one brings it back under the same name.
+    const entries = names.map((assignment, i) => ({
       publicName: assignment.publicName,
       server: assignment.server,
       originalName: assignment.original,
       definition: publicToolDefinition(claims[i]!.tool, assignment),
+      admitted: this.admit?.(assignment.server, claims[i]!.tool) ?? true,
     }));
+    this.tools = entries.filter((entry) => entry.admitted).map(({ admitted: _, ...tool }) => tool);
+    this.withheldByName = new Map(
+      entries.filter((entry) => !entry.admitted).map(({ admitted: _, ...tool }) => [tool.publicName, tool]),
+    );
     this.toolsByName = new Map(this.tools.map((tool) => [tool.publicName, tool]));
     this.toolCounts = new Map();
     for (const tool of this.tools) this.toolCounts.set(tool.server, (this.toolCounts.get(tool.server) ?? 0) + 1);

@@ -8,7 +8,8 @@ import { CONFIG_SEARCH_HELP } from './config-path.js';
 export const DEFAULT_PORT = 12010;
 export const DEFAULT_HOST = '127.0.0.1';
 
-export type Command = 'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'client-config' | 'help' | 'version';
+export type Command =
+  'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'client-config' | 'approve' | 'help' | 'version';
 type NamedCommand = Exclude<Command, 'help' | 'version'>;
 
 export interface CliArgs {
@@ -39,6 +40,9 @@ export interface CliArgs {
   tokenEnv?: string;
   name?: string;
   write: boolean;
+  /** `approve`: the tool (SERVER/TOOL) and the pins file named with --pins. */
+  target?: string;
+  pins?: string;
 }
 
 const OPTIONS = {
@@ -61,6 +65,7 @@ const OPTIONS = {
   'token-env': { type: 'string' },
   name: { type: 'string' },
   write: { type: 'boolean' },
+  pins: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -90,6 +95,7 @@ const SERVE_OPTIONS = `Options:
   --syslog ADDRESS         syslog target without --log: /dev/log (default), unix:///path, udp://h:p, tcp://h:p
   --mode MODE              direct (default), code or meta: overrides the config's mode
   --namespace NAME         with --stdio: serve only this namespace (default: everything)
+  --pins FILE              with approve: the pins file (default: the one beside --config)
   --json-response          answer /mcp POSTs with JSON instead of an SSE stream
   --no-reload              do not watch the config for changes
   --reload-interval SECS   polling interval of the config watcher (default: 1.0)
@@ -100,7 +106,7 @@ Logging: syslog by default. When stderr is a terminal, every line is shown there
 Config file: ${CONFIG_SEARCH_HELP}
 
 Endpoints: /mcp (Streamable HTTP), /sse + /message (HTTP+SSE), /ns/NAME/mcp, /ns/NAME/sse (one namespace),
-  /mcp/SERVER (one server), /health, /ready, /metrics, / (status page)
+  /mcp/SERVER (one server), /health, /ready, /metrics, / (operator console)
 `;
 
 const COMMAND_SPECS: Record<NamedCommand, CommandSpec> = {
@@ -175,6 +181,16 @@ Options:
   --name NAME        the server's name in the client (default: mcproxy)
   --write            merge the snippet into the client's config file (made if missing, others kept)
   --out FILE         merge it into FILE instead
+`,
+  },
+  approve: {
+    brief: 'mcproxy approve [SERVER/TOOL]',
+    usage: 'mcproxy approve [SERVER/TOOL] [--config PATH] [--pins FILE]',
+    summary: 'approve a tool whose definition changed (tool pinning); lists them without one',
+    options: ['config', 'pins'],
+    help: `With no tool, lists the tools whose definitions changed since they were pinned. With SERVER/TOOL,
+records the new definition as approved in the pins file (beside the config, or --pins FILE); a running gateway
+picks the approval up within a second. Exit code 1 when there is nothing to approve, 2 on a malformed target.
 `,
   },
 };
@@ -274,6 +290,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     ...optional('tokenEnv', stringValue(values['token-env'])),
     ...optional('name', stringValue(values.name)),
     write: values.write === true,
+    ...optional('target', command === 'approve' ? positionals[1] : undefined),
+    ...optional('pins', stringValue(values.pins)),
   };
 }
 

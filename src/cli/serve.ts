@@ -3,18 +3,22 @@ import { hasNamespace } from '../access/namespaces.js';
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/model.js';
 import { secretValues } from '../config/secrets.js';
+import { createConsole } from '../console/console-route.js';
+import { ReloadHistory } from '../console/reload-history.js';
 import { errorMessage } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { ManifestService } from '../modes/manifest.js';
 import { createToolSurfaces } from '../modes/tool-surfaces.js';
 import { closeLogger, createLogger, type Logger } from '../observability/log.js';
+import { LogTail } from '../observability/log-tail.js';
 import { createMetrics } from '../observability/metrics.js';
-import { metricsRoute, statusPageRoute } from '../observability/routes.js';
+import { metricsRoute } from '../observability/routes.js';
 import { GATEWAY_VERSION } from '../relay/client-session.js';
 import { type ConfigReloader, startConfigReloader } from '../reload/reloader.js';
 import { GatewayHttpServer } from '../serve/http-server.js';
 import { serveStdio } from '../serve/stdio.js';
 import { readTlsFiles, type TlsFiles } from '../serve/tls.js';
+import { startTracing, stopTracing } from '../tracing/tracing.js';
 import type { CliArgs } from './args.js';
 import { echoMode, terminalFacts } from './log-echo.js';
 import { exposureWarning, watchStartup } from './startup-notes.js';
@@ -29,7 +33,9 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
   const destination = args.stdio ? 'stderr' : args.log ? 'stdout' : 'syslog';
   const facts = terminalFacts();
   const echo = echoMode(destination, facts);
+  const tail = new LogTail();
   const log: Logger = createLogger({
+    tail,
     level: args.logLevel,
     format: args.logFormat,
     destination,
@@ -66,13 +72,20 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
     ? openAuditLog(config.audit.path, { onError: (error) => log.error(error.message) })
     : undefined;
 
+  // Tracing (off unless configured) loads the OpenTelemetry SDK only now; it needs a restart to change.
+  if (config.tracing) await startTracing(config.tracing, log);
+
   const metrics = createMetrics({ version: GATEWAY_VERSION });
   const surfaces = createToolSurfaces();
   const gateway = new Gateway({ config, logger: log, metrics, toolSurfaceFactory: surfaces.factory });
   const http = args.stdio
     ? undefined
     : new GatewayHttpServer(gateway, { host: args.host, port: args.port, jsonResponse: args.jsonResponse, tls, audit });
-  http?.addRoute(statusPageRoute());
+  const history = new ReloadHistory();
+  const operator = http
+    ? createConsole({ gateway, oauth: http.oauth, history, tail, limiter: http.limiter, ...(audit ? { audit } : {}) })
+    : undefined;
+  if (http && operator) http.addRoute(operator.route);
   http?.addRoute(metricsRoute(metrics));
 
   let reloader: ConfigReloader | undefined;
@@ -83,10 +96,12 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
       log.info(`Stopping (${reason})`);
       await reloader?.close();
       await manifests.close();
+      operator?.close();
       await http?.close().catch(() => {});
       await gateway.close();
       await surfaces.close();
       await audit?.close();
+      await stopTracing();
       log.info('Stopped');
       await closeLogger(log);
       return 0;
@@ -133,8 +148,14 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
       log,
       transform: cliMode ? (next) => ({ ...next, mode: cliMode }) : undefined,
       // The log masks the secrets of the config in force.
-      onReload: () => {
+      onReload: (report) => {
         config = gateway.config;
+        history.applied(report);
+        metrics.configReloaded('ok');
+      },
+      onReloadFailed: (reason, message) => {
+        history.rejected(reason, message);
+        metrics.configReloaded('error');
       },
     }).catch((error: unknown) => {
       log.error(`config reload is off: ${errorMessage(error)}`);

@@ -26,7 +26,9 @@ export type GlobalSection =
   | 'rateLimitPerMinute'
   | 'allowedOrigins'
   | 'allowedHosts'
-  | 'pageSize';
+  | 'pageSize'
+  | 'tracing'
+  | 'pinning';
 
 const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'mode',
@@ -40,6 +42,8 @@ const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'allowedOrigins',
   'allowedHosts',
   'pageSize',
+  'tracing',
+  'pinning',
 ];
 
 /**

@@ -1,4 +1,4 @@
-import type { ManifestsSettings, Mode, NamespaceEntry, SandboxSettings, Scope } from './schema.js';
+import type { ManifestsSettings, Mode, NamespaceEntry, PinningMode, Role, SandboxSettings, Scope } from './schema.js';
 
 /**
  * The one internal model every accepted config shape (v1 list, v2 object, `mcpServers`) is normalised to.
@@ -77,6 +77,8 @@ export interface CredentialConfig {
   namespaces?: string[];
   tools: { allow?: string[]; deny?: string[] };
   rateLimitPerMinute?: number;
+  /** Roles it holds: `admin` may act in the console. None when absent. */
+  roles?: Role[];
   /** This credential's own env and headers, by server name. */
   upstreams: Record<string, UpstreamIdentity>;
 }
@@ -160,10 +162,28 @@ export interface GatewayConfig {
   allowedOrigins?: string[];
   /** Host header names accepted besides loopback. */
   allowedHosts?: string[];
+  /** OpenTelemetry export; absent (off) unless the file has a `tracing` block. */
+  tracing?: TracingConfig;
+  /** Tool pinning; `warn` in memory only when absent (a config built by hand). */
+  pinning?: PinningConfig;
   /** Items per page of the lists the gateway answers itself (tools, prompts, resources, templates). */
   pageSize?: number;
   /** Where the config came from, for error messages and reload. */
   source: { path?: string; shape: 'v1' | 'v2' | 'mcpServers' | 'empty' };
+}
+
+export interface TracingConfig {
+  /** OTLP/HTTP traces URL. */
+  endpoint: string;
+  headers: Record<string, string>;
+  serviceName: string;
+  sampleRatio: number;
+}
+
+export interface PinningConfig {
+  mode: PinningMode;
+  /** Absolute path of the state file; memory only when absent (a config without a file). */
+  stateFile?: string;
 }
 
 export const DEFAULT_START_TIMEOUT_MS = 30_000;

@@ -87,8 +87,20 @@ describe('normalizeConfig', () => {
       namespaces: {},
       sandbox: {},
       manifests: {},
+      pinning: { mode: 'warn' },
       source: { shape: 'mcpServers' },
     });
+  });
+
+  it('keeps the pins beside the config file, or where pinning.state_file says', () => {
+    expect(normalizeConfig({}, '/etc/mcproxy/servers.yaml').pinning).toEqual({
+      mode: 'warn',
+      stateFile: '/etc/mcproxy/servers.pins.json',
+    });
+    expect(
+      normalizeConfig({ pinning: { mode: 'strict', state_file: 'state/pins.json' } }, '/srv/a.json').pinning,
+    ).toEqual({ mode: 'strict', stateFile: '/srv/state/pins.json' });
+    expect(normalizeConfig({ pinning: 'off' }, '/srv/a.json').pinning).toEqual({ mode: 'off' });
   });
 
   it('converts seconds to ms and keeps explicit values', () => {

@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 
 import type { z } from 'zod';
 
@@ -15,6 +15,7 @@ import {
   DEFAULT_TOOL_NAMING,
   DEFAULT_TOOL_TIMEOUT_MS,
   type GatewayConfig,
+  type PinningConfig,
   type RestartPolicy,
   type ServerConfig,
   type ServerScope,
@@ -113,6 +114,7 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
     namespaces: file.namespaces ?? {},
     sandbox: file.sandbox ?? {},
     manifests: file.manifests ?? {},
+    pinning: toPinningConfig(file.pinning, path),
     source: path === undefined ? { shape } : { path, shape },
   };
   // Access settings are only set when present, so a plain config normalises to exactly what it did before.
@@ -124,6 +126,14 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
   if (file.rate_limit !== undefined) config.rateLimitPerMinute = file.rate_limit.requests_per_minute;
   if (file.allowed_origins !== undefined) config.allowedOrigins = file.allowed_origins;
   if (file.allowed_hosts !== undefined) config.allowedHosts = file.allowed_hosts;
+  if (file.tracing !== undefined) {
+    config.tracing = {
+      endpoint: file.tracing.endpoint,
+      headers: file.tracing.headers ?? {},
+      serviceName: file.tracing.service_name ?? 'mcproxy',
+      sampleRatio: file.tracing.sample_ratio ?? 1,
+    };
+  }
   if (file.page_size !== undefined) config.pageSize = file.page_size;
   resolveScopes(
     config,
@@ -164,6 +174,7 @@ function toAuthConfig(auth: NonNullable<ParsedConfigFile['auth']>, path: string 
     ...(entry.namespaces === undefined ? {} : { namespaces: entry.namespaces }),
     tools: { ...entry.tools },
     ...(entry.rate_limit === undefined ? {} : { rateLimitPerMinute: entry.rate_limit.requests_per_minute }),
+    ...(entry.roles === undefined ? {} : { roles: entry.roles }),
     upstreams: Object.fromEntries(
       Object.entries(entry.upstreams ?? {}).map(([server, identity]) => [
         server,
@@ -178,6 +189,20 @@ function toAuthConfig(auth: NonNullable<ParsedConfigFile['auth']>, path: string 
     requireAuth: auth.require_auth ?? (tokens.length > 0 || auth.oauth !== undefined),
     ...(auth.oauth === undefined ? {} : { oauth: toOAuthConfig(auth.oauth, (file) => besideConfig(file, path)) }),
   };
+}
+
+/**
+ * Pinning is on (`warn`) by default; its state file sits beside the config as `<config name>.pins.json`, so a
+ * config without a file (embedding) keeps its pins in memory only.
+ */
+function toPinningConfig(file: ParsedConfigFile['pinning'], path: string | undefined): PinningConfig {
+  const entry = typeof file === 'string' ? { mode: file } : (file ?? {});
+  const mode = entry.mode ?? 'warn';
+  if (mode === 'off') return { mode };
+  if (entry.state_file !== undefined) return { mode, stateFile: besideConfig(entry.state_file, path) };
+  if (path === undefined) return { mode };
+  const name = basename(path, extname(path));
+  return { mode, stateFile: join(dirname(resolvePath(path)), `${name}.pins.json`) };
 }
 
 /** Files named by the config (TLS, audit) are found beside it, so a service finds them whatever its cwd. */

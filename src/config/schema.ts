@@ -197,6 +197,11 @@ export const ManifestsSchema = z.strictObject({
     .optional(),
 });
 
+/** Roles a credential may hold; `admin` may act in the console (restart servers, approve changed tools). */
+export const RolesSchema = z
+  .array(z.enum(['admin']))
+  .describe('Roles of the credential: "admin" may use the actions of the console at / (none).');
+
 export const CredentialSchema = z.strictObject({
   id: z
     .string()
@@ -213,6 +218,7 @@ export const CredentialSchema = z.strictObject({
     .describe('Namespaces this credential opens; every namespace except isolated ones when absent.'),
   tools: ToolFilterSchema.optional().describe('Tool allow/deny globs for this credential.'),
   rate_limit: RateLimitSchema.optional(),
+  roles: RolesSchema.optional(),
   upstreams: z
     .record(serverName, UpstreamIdentitySchema)
     .optional()
@@ -276,6 +282,7 @@ export const OAuthCredentialSchema = z.strictObject({
     .describe('Namespaces it opens; every namespace except isolated ones when absent.'),
   tools: ToolFilterSchema.optional().describe('Tool allow/deny globs.'),
   rate_limit: RateLimitSchema.optional(),
+  roles: RolesSchema.optional(),
 });
 
 export const OAuthServerSchema = z.strictObject({
@@ -348,6 +355,36 @@ export const AuditSchema = z.strictObject({
   path: z.string().min(1).describe('JSON-lines file every tool call is appended to; relative to the config file.'),
 });
 
+export const TracingSchema = z.strictObject({
+  endpoint: z
+    .url({ protocol: /^https?$/ })
+    .describe('OTLP/HTTP traces endpoint of a collector (http://localhost:4318/v1/traces).'),
+  headers: stringMap.optional().describe('HTTP headers sent with every export (an API key: use "${VAR}").'),
+  service_name: z.string().min(1).optional().describe('service.name of the spans (mcproxy).'),
+  sample_ratio: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe("Share of new traces recorded (1); a client's sampled flag is followed."),
+});
+
+export const PinningModeSchema = z
+  .enum(['off', 'warn', 'strict'])
+  .describe('off, warn (flag changed tools; the default) or strict (also withhold them until approved).');
+
+export const PinningSchema = z.union([
+  PinningModeSchema,
+  z.strictObject({
+    mode: PinningModeSchema.optional(),
+    state_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('JSON file of the pinned tool definitions; <config name>.pins.json beside the config when absent.'),
+  }),
+]);
+
 export const ConfigFileSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -381,6 +418,10 @@ export const ConfigFileSchema = z
     auth: AuthSchema.optional().describe('Credentials of HTTP clients; stdio clients are local and need none.'),
     tls: TlsSchema.optional().describe('Serve HTTPS instead of HTTP.'),
     audit: AuditSchema.optional().describe('Audit log of tool calls.'),
+    tracing: TracingSchema.optional().describe('OpenTelemetry traces of client requests and upstream calls (off).'),
+    pinning: PinningSchema.optional().describe(
+      "Tool pinning: each tool's definition is remembered when first seen, and a changed one is flagged (warn).",
+    ),
     rate_limit: RateLimitSchema.optional().describe('Default rate limit per client and namespace (none).'),
     allowed_origins: originList.optional(),
     allowed_hosts: z
@@ -397,4 +438,6 @@ export type NamespaceEntry = z.output<typeof NamespaceSchema>;
 export type ManifestsSettings = z.output<typeof ManifestsSchema>;
 export type Mode = z.output<typeof ModeSchema>;
 export type Scope = z.output<typeof ScopeSchema>;
+export type PinningMode = z.output<typeof PinningModeSchema>;
+export type Role = z.output<typeof RolesSchema>[number];
 export type NamespaceObject = z.output<typeof NamespaceObjectSchema>;

@@ -41,6 +41,7 @@ export function secretValues(config: GatewayConfig): readonly string[] {
   for (const issuer of oauth?.authorizationServers ?? []) {
     if (issuer.introspection) add('secret', issuer.introspection.clientSecret, true);
   }
+  for (const [key, value] of Object.entries(config.tracing?.headers ?? {})) add(key, value, true);
   const list = [...values];
   cache.set(config, list);
   return list;

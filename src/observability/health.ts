@@ -25,6 +25,8 @@ export interface ServerHealth {
   lastError?: string;
   /** Live instances: 1 for a shared server, one per client session or credential otherwise. */
   instanceCount: number;
+  /** Tools whose definition changed since they were pinned (withheld under `pinning: "strict"`). */
+  changedTools?: string[];
   /** A scoped server's instances and its `max_instances`. */
   instances?: InstanceHealth[];
   maxInstances?: number;
@@ -44,6 +46,7 @@ export interface HealthSource {
   readonly sessions: { readonly size: number };
   readonly catalog: { toolCount(server: string): number };
   listServers(): UpstreamServer[];
+  readonly pinning?: { changedOf(server: string): string[] };
 }
 
 const secondsSince = (at: number | undefined) => (at === undefined ? undefined : Math.round((Date.now() - at) / 1000));
@@ -61,6 +64,7 @@ export function buildHealthReport(source: HealthSource): HealthReport {
     if (config.enabled && state !== 'ready' && state !== 'idle') degraded = true;
     const uptimeSeconds = secondsSince(server.readyAt);
     const live = server.listInstances().filter((instance) => instance.state !== 'stopped');
+    const changedTools = source.pinning?.changedOf(config.name) ?? [];
     servers[config.name] = {
       state,
       transport: config.transport,
@@ -71,6 +75,7 @@ export function buildHealthReport(source: HealthSource): HealthReport {
       ...(uptimeSeconds === undefined ? {} : { uptimeSeconds }),
       ...(server.lastError === undefined ? {} : { lastError: server.lastError }),
       instanceCount: live.length,
+      ...(changedTools.length === 0 ? {} : { changedTools }),
       ...(server.scope === 'shared' ? {} : { instances: live.map(instanceHealth), maxInstances: config.maxInstances }),
     };
   }

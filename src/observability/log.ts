@@ -1,6 +1,7 @@
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
 
 import { DEFAULT_MAX_MESSAGE_CHARS, formatHumanLine, formatLocalStamp, type LogRecord } from './log-format.js';
+import type { LogTail } from './log-tail.js';
 import { createSecretMasker, DEFAULT_REDACT_PATHS, REDACTED, type SecretSource } from './redact.js';
 import { createSyslogWriter, type SyslogOptions } from './syslog.js';
 
@@ -37,6 +38,8 @@ export interface LoggerOptions {
    * or only the notable ones (`notable`: errors, and lines logged with `{ notice: true }` such as the URL).
    */
   echo?: { mode: EchoMode; stream?: { write(line: string): unknown } };
+  /** Also keep the last lines here, masked (the console's log tail). */
+  tail?: LogTail;
 }
 
 export type EchoMode = 'all' | 'notable';
@@ -63,12 +66,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const echoStream = echo?.stream ?? options.stream ?? process.stderr;
   const echoes = (record: LogRecord): boolean => echo !== undefined && (echo.mode === 'all' || isNotable(record));
 
+  const tail = options.tail;
   if (options.destination !== 'syslog' && options.format === 'json') {
     const destination: DestinationStream = {
       write(line) {
         const masked = mask(line);
         void out.write(masked);
         if (echo && (echo.mode === 'all' || isNotable(parseRecord(masked)))) echoStream.write(masked);
+        if (tail) tail.push(parseRecord(masked));
       },
     };
     return pino(
@@ -90,6 +95,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         const line = formatHumanLine(record, maxChars);
         out.write(line);
         if (echoes(record)) echoStream.write(line);
+        tail?.push(record);
       }),
     );
   }
@@ -115,6 +121,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       if (echoed) echoStream.write(line);
       // A line already shown on the echo stream is not written there again when syslog is unreachable.
       writer.write(record, echoed && echoStream === out ? '' : line);
+      tail?.push(record);
     }),
   );
   closers.set(logger, () => writer.close());

@@ -44,6 +44,8 @@ export interface Metrics {
   sessionOpened(transport: string): void;
   sessionClosed(transport: string): void;
   configReloaded(outcome: ReloadOutcome): void;
+  /** Sets `mcproxy_tool_definition_changed` to 1 for exactly these tools (tool pinning), dropping the others. */
+  setChangedTools(tools: readonly { server: string; tool: string; withheld: boolean }[]): void;
   sandboxExecuted(outcome: SandboxOutcome): void;
 }
 
@@ -143,6 +145,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['outcome'],
     registers,
   });
+  const changedTools = new Gauge({
+    name: 'mcproxy_tool_definition_changed',
+    help: 'A tool whose definition differs from its pin (1); withheld="true" when pinning is strict.',
+    labelNames: ['server', 'tool', 'withheld'],
+    registers,
+  });
   for (const outcome of ['ok', 'error'] as const) reloads.inc({ outcome }, 0);
 
   const knownStates = new Map<string, Set<string>>();
@@ -224,6 +232,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     configReloaded(outcome) {
       reloads.inc({ outcome });
+    },
+    setChangedTools(list) {
+      changedTools.reset();
+      for (const { server, tool, withheld } of list) changedTools.set({ server, tool, withheld: String(withheld) }, 1);
     },
     sandboxExecuted(outcome) {
       sandbox.inc({ outcome });

@@ -1,27 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { Metrics } from './metrics.js';
-import { renderStatusPage, statusPageHeaders, type StatusPageOptions } from './status-page.js';
 
 /** A route in the shape `GatewayHttpServer.addRoute` takes: answers and returns true, or returns false. */
 export type ObservabilityRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
-
-/**
- * Serves the status page at `GET /` (and `HEAD /`).
- *
- * @example
- * http.addRoute(statusPageRoute());
- */
-export function statusPageRoute(options: StatusPageOptions = {}): ObservabilityRoute {
-  const html = renderStatusPage(options);
-  const headers = statusPageHeaders(html);
-  return function statusPage(req, res, url) {
-    if (url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
-    res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(html) });
-    res.end(req.method === 'HEAD' ? undefined : html);
-    return true;
-  };
-}
 
 /**
  * Serves the Prometheus exposition at `GET /metrics`.

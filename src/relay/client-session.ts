@@ -16,6 +16,7 @@ import {
 import type { Catalog } from '../catalog/catalog.js';
 import type { GatewayConfig } from '../config/model.js';
 import { GatewayError } from '../errors.js';
+import { requestTracer } from '../tracing/tracing.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { CatalogView, type SessionScope } from './catalog-view.js';
 import type { RelayContext, ToolSurface } from './context.js';
@@ -50,6 +51,7 @@ type Params = Record<string, unknown>;
  */
 export class ClientSession {
   readonly id = randomUUID();
+  readonly openedAt = Date.now();
   readonly server: Server;
   /** Whose session this is: every call it makes carries this owner. */
   readonly owner: Owner;
@@ -92,9 +94,12 @@ export class ClientSession {
       },
     );
     this.server.fallbackRequestHandler = (request, extra) => {
-      const answer = this.dispatch(request as JSONRPCRequest, extra).catch((error: unknown) => {
-        throw toWireError(error);
-      });
+      const run = () =>
+        this.dispatch(request as JSONRPCRequest, extra).catch((error: unknown) => {
+          throw toWireError(error);
+        });
+      const tracer = requestTracer();
+      const answer = tracer ? tracer.serve(request, this, extra.requestInfo?.headers, run) : run();
       // Checked first so the hot path pays nothing when debug logging is off.
       if (this.context.log.isLevelEnabled('debug')) this.logExchange(request as JSONRPCRequest, answer);
       return answer;
@@ -229,7 +234,9 @@ export class ClientSession {
    * its own owner and capabilities; a session's own requests are the session's).
    */
   dispatchAs(request: JSONRPCRequest, extra: Extra, caller: Caller): Promise<Record<string, unknown>> {
-    return this.dispatch(request, extra, caller);
+    const run = () => this.dispatch(request, extra, caller);
+    const tracer = requestTracer();
+    return tracer ? tracer.serve(request, this, extra.requestInfo?.headers, run) : run();
   }
 
   private async dispatch(

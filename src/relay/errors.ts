@@ -5,6 +5,7 @@ import { errorMessage, type GatewayErrorCode, isGatewayError } from '../errors.j
 /** JSON-RPC code of each local error; anything not listed is an internal error. */
 const JSON_RPC_CODES: Partial<Record<GatewayErrorCode, number>> = {
   TOOL_NOT_FOUND: ErrorCode.InvalidParams,
+  TOOL_WITHHELD: -32001,
   PROMPT_NOT_FOUND: ErrorCode.InvalidParams,
   INVALID_PARAMS: ErrorCode.InvalidParams,
   RESOURCE_NOT_FOUND: -32002,

@@ -10,6 +10,7 @@ import type {
 import { z } from 'zod';
 
 import { GatewayError } from '../errors.js';
+import { withheldError } from '../pinning/tool-pinning.js';
 import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
@@ -123,6 +124,8 @@ export async function callTool(context: RelayContext, caller: Caller, view: Cata
   const name = requireString(params, 'name');
   const tool = view.findTool(name);
   if (!tool) {
+    const held = view.catalog.findWithheldTool(name);
+    if (held && view.hasServer(held.server)) throw withheldError(name, held.server, held.originalName);
     const suggestions = view.suggestTools(name);
     const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
     throw new GatewayError('TOOL_NOT_FOUND', `unknown tool "${name}"${hint}`);

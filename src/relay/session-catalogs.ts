@@ -1,6 +1,6 @@
 import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 
-import { Catalog, type CatalogChanges, type ListSource } from '../catalog/catalog.js';
+import { Catalog, type CatalogChanges, type ListSource, type ToolAdmission } from '../catalog/catalog.js';
 import type { ListKind } from '../upstream/instance-lists.js';
 import type { UpstreamServer } from '../upstream/upstream-server.js';
 import type { Owner } from './owner.js';
@@ -31,7 +31,10 @@ const SHOWN_STATES = new Set(['ready', 'idle', 'starting', 'restarting']);
 export class SessionCatalogs {
   private readonly catalogs = new Map<string, Catalog>();
 
-  constructor(private readonly servers: () => readonly UpstreamServer[]) {}
+  constructor(
+    private readonly servers: () => readonly UpstreamServer[],
+    private readonly admit?: ToolAdmission,
+  ) {}
 
   /** The catalog a session sees: its own when it has one, else `shared`. */
   catalogFor(sessionId: string, shared: Catalog): Catalog {
@@ -56,7 +59,7 @@ export class SessionCatalogs {
     if (!catalog) {
       if (!own) return new Map();
       // Start from what the session saw so far, so that only real differences are reported.
-      catalog = new Catalog();
+      catalog = new Catalog(this.admit);
       catalog.rebuild(servers);
       this.catalogs.set(owner.sessionId, catalog);
     }

@@ -27,6 +27,8 @@ export interface ConfigReloaderOptions {
   transform?: (config: GatewayConfig) => GatewayConfig;
   /** Called after each applied reload (tests, metrics). */
   onReload?: (report: ReloadReport) => void;
+  /** Called for each rejected reload (the running config stayed in force), with what was wrong. */
+  onReloadFailed?: (reason: string, message: string) => void;
 }
 
 export interface ConfigReloader {
@@ -62,8 +64,10 @@ export async function startConfigReloader(gateway: Gateway, options: ConfigReloa
     const texts = await readSettled(configPath);
     if (!force && texts.key === lastKey) return;
     lastKey = texts.key;
-    const failed = (what: string, detail: string) =>
+    const failed = (what: string, detail: string) => {
       log.error(`Config reload (${reason}) failed, ${what}; the running config stays in force:\n${detail}`);
+      options.onReloadFailed?.(reason, `${what}: ${detail}`);
+    };
     if (texts.config === undefined) return failed('the config file is missing', `not found: ${configPath}`);
     let next: GatewayConfig;
     try {
@@ -92,6 +96,7 @@ export async function startConfigReloader(gateway: Gateway, options: ConfigReloa
       for (;;) {
         await reloadOnce(current.reason, current.force).catch((error: unknown) => {
           log.error(`Config reload (${current.reason}) failed: ${errorMessage(error)}`);
+          options.onReloadFailed?.(current.reason, errorMessage(error));
         });
         if (!queued || closed) break;
         current = { reason: 'changed during the last reload', force: queuedForce };

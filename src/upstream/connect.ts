@@ -3,6 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
 import type { Logger } from '../observability/log.js';
+import { fetchWithTraceHeaders } from '../tracing/trace-context.js';
 import { HttpUpstreamTransport } from './http-transport.js';
 import { StdioProcessTransport } from './stdio-process.js';
 
@@ -46,6 +47,8 @@ export function createUpstreamTransport(
   if (config.transport === 'sse') {
     return new SSEClientTransport(url, {
       requestInit: { headers },
+      // A message's trace context goes as HTTP headers too (http-transport.ts does the same).
+      fetch: fetchWithTraceHeaders(),
       // The SSE GET is made by an EventSource, which does not read requestInit: give it the headers too.
       eventSourceInit: {
         fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),

@@ -2,6 +2,7 @@ import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextpro
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 import { errorMessage, GatewayError } from '../errors.js';
+import { traceHeadersOf } from '../tracing/trace-context.js';
 import { MAX_MESSAGE_BYTES } from '../transport/ndjson.js';
 import type { AttributingTransport } from './json-rpc-peer.js';
 
@@ -62,11 +63,12 @@ export class HttpUpstreamTransport implements AttributingTransport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the connection is closed');
     const mirrored = this.modernHeaders && 'method' in message && 'id' in message ? this.modernHeaders(message) : {};
+    // A message's trace context (`_meta.traceparent`) goes as HTTP headers too.
     const response = await this.fetch(
       'POST',
       { 'content-type': 'application/json', accept: ACCEPT_BOTH, body: JSON.stringify(message) },
       this.abort.signal,
-      mirrored,
+      { ...mirrored, ...traceHeadersOf(message) },
     );
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.sessionId = sessionId;
@@ -132,7 +134,12 @@ export class HttpUpstreamTransport implements AttributingTransport {
 
   private async fetch(
     method: 'GET' | 'POST' | 'DELETE',
-    extra: { 'content-type'?: string; accept?: string; body?: string; 'last-event-id'?: string },
+    extra: {
+      'content-type'?: string;
+      accept?: string;
+      body?: string;
+      'last-event-id'?: string;
+    },
     signal: AbortSignal = this.abort.signal,
     mirrored: Record<string, string> = {},
   ): Promise<Response> {

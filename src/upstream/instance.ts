@@ -11,6 +11,7 @@ import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '..
 import type { Logger } from '../observability/log.js';
 import { META, mirroredHeaders } from '../protocol/modern.js';
 import type { CallOrigin } from '../relay/owner.js';
+import { requestTracer } from '../tracing/tracing.js';
 import { backoffDelayMs, isStableRun } from './backoff.js';
 import { ownCapabilities } from './client-capabilities.js';
 import { createUpstreamTransport, terminateUpstreamSession } from './connect.js';
@@ -275,7 +276,10 @@ export class UpstreamInstance {
         this.era === 'modern' && origin
           ? { [META.clientCapabilities]: ownCapabilities(origin.capabilities) }
           : undefined;
-      return await peer.request(method, params, { ...rest, timeoutMs, tag: origin, ...(meta ? { meta } : {}) });
+      const send = (sent: typeof params) =>
+        peer.request(method, sent, { ...rest, timeoutMs, tag: origin, ...(meta ? { meta } : {}) });
+      const tracer = requestTracer();
+      return await (tracer ? tracer.call(this, method, params, send) : send(params));
     } catch (error) {
       // A remote server that cannot be reached any more: find out now rather than on every later call.
       if (isGatewayError(error, 'UPSTREAM_UNAVAILABLE') && this.transport && this.config.transport !== 'stdio') {
@@ -313,6 +317,33 @@ export class UpstreamInstance {
     this.restarts++;
     this.log.info(`Server '${this.name}': trying again after it failed`);
     this.connectOnce().catch(() => {});
+  }
+
+  /**
+   * Restarts the instance now (an operator's restart): calls in flight fail at once, calls made meanwhile wait
+   * for it, and the count of attempts starts over.
+   */
+  async restart(): Promise<void> {
+    // A start already under way is left to finish.
+    if (this.closing || this.connecting || this.state === 'stopped') return;
+    this.clearIdleTimer();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.log.info(`Server '${this.name}': restarting (asked by an operator)`);
+    this.attempts = 0;
+    this.restarts++;
+    this.setState('restarting');
+    await this.disconnect(new GatewayError('UPSTREAM_EXITED', `server "${this.name}" was restarted by an operator`));
+    await this.connectOnce().catch(() => {});
+  }
+
+  /** Stops a lazy instance until its next use, as its idle timeout would. */
+  async park(): Promise<void> {
+    if (this.closing || !this.config.lazy || this.state === 'idle' || this.state === 'stopped') return;
+    this.clearIdleTimer();
+    this.log.info(`Server '${this.name}' stopped until its next use (asked by an operator)`);
+    this.setState('idle');
+    await this.disconnect(new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" was stopped by an operator`));
   }
 
   /** Ends the instance's processes at once (the last step of a shutdown that ran out of time). */

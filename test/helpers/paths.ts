@@ -19,7 +19,9 @@ export type FixtureName =
   | 'spawns-child'
   | 'many-tools'
   | 'modern-only'
-  | 'conformance';
+  | 'conformance'
+  | 'rug-pull'
+  | 'trace-peer';
 
 /**
  * Absolute path of a fixture server under test/fixtures/servers.

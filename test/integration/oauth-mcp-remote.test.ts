@@ -4,9 +4,10 @@ import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { launchChromium } from '../helpers/chromium.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -17,16 +18,6 @@ const OWNER_PASSWORD = 'owner-password-6c1e9a3f7b2d';
 // Longer than mcp-remote's 60 s expiry margin, so it refreshes only when the gateway says the token expired.
 const ACCESS_TOKEN_TTL_S = 600;
 const MCP_REMOTE = join(REPO_ROOT, 'node_modules/mcp-remote/dist/proxy.js');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let dir: TempDir;
 let gw: InProcessGateway;
@@ -124,7 +115,7 @@ beforeAll(async () => {
     },
   });
   gw = await startInProcessGateway(dir, configPath, { auditName: 'audit.jsonl', env: { OWNER_PASSWORD } });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
