@@ -2,6 +2,7 @@
 import { HELP, parseCliArgs, UsageError } from './cli/args.js';
 import { runCheckCommand } from './cli/commands/check.js';
 import { runInitCommand } from './cli/commands/init.js';
+import { runLoginCommand } from './cli/commands/login.js';
 import { runSchemaCommand } from './cli/commands/schema.js';
 import { runStubsCommand } from './cli/commands/stubs.js';
 import { runServe } from './cli/serve.js';
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return runStubsCommand(args.config, args.out, io);
     case 'init':
       return runInitCommand(args.out, io);
+    case 'login':
+      return runLoginCommand(args.config, args.login!, io);
     case 'serve':
       return runServe(args);
   }

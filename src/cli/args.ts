@@ -7,7 +7,7 @@ export const DEFAULT_CONFIG_PATH = 'config/mcp-servers.json';
 export const DEFAULT_PORT = 12010;
 export const DEFAULT_HOST = '127.0.0.1';
 
-export type Command = 'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'help' | 'version';
+export type Command = 'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'login' | 'help' | 'version';
 
 export interface CliArgs {
   command: Command;
@@ -28,6 +28,8 @@ export interface CliArgs {
   jsonResponse: boolean;
   start: boolean;
   out?: string;
+  /** `mcproxy login SERVER`: the server, the loopback callback's port, whether to open a browser, or sign out. */
+  login?: { server: string; callbackPort: number; browser: boolean; signOut: boolean };
 }
 
 export const HELP = `mcproxy — many MCP servers behind one endpoint
@@ -38,6 +40,8 @@ Usage:
   mcproxy schema                 print the JSON Schema of the config file
   mcproxy stubs --out DIR        write TypeScript declarations of every tool
   mcproxy init [DIR]             write a starter config and .env.example
+  mcproxy login SERVER           sign the gateway in to an OAuth-protected server (a browser opens;
+                                 --callback-port PORT, --no-browser to print the link only, --sign-out)
 
 Options:
   --config PATH            config file, JSON or YAML (default: ${DEFAULT_CONFIG_PATH})
@@ -60,7 +64,7 @@ Endpoints: /mcp (Streamable HTTP), /sse + /message (HTTP+SSE), /ns/NAME/mcp, /ns
   /mcp/SERVER (one server), /health, /ready, /metrics, / (status page)
 `;
 
-const COMMANDS = new Set<Command>(['serve', 'check', 'schema', 'stubs', 'init']);
+const COMMANDS = new Set<Command>(['serve', 'check', 'schema', 'stubs', 'init', 'login']);
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -90,6 +94,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'json-response': { type: 'boolean' },
         start: { type: 'boolean' },
         out: { type: 'string' },
+        'callback-port': { type: 'string' },
+        'no-browser': { type: 'boolean' },
+        'sign-out': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -125,6 +132,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     throw new UsageError('--namespace needs --stdio; HTTP clients choose a namespace by path (/ns/NAME/mcp)');
   }
   const configFromPosition = command === 'check' || command === 'init' ? positionals[1] : undefined;
+  const callbackPort = Number(values['callback-port'] ?? 0);
+  if (!Number.isInteger(callbackPort) || callbackPort < 0 || callbackPort > 65535)
+    throw new UsageError(`--callback-port must be 0–65535, got "${values['callback-port']}"`);
+  if (command === 'login' && positionals[1] === undefined) throw new UsageError('login needs a server name');
   return {
     command,
     config: (values.config as string | undefined) ?? configFromPosition ?? DEFAULT_CONFIG_PATH,
@@ -142,5 +153,15 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     jsonResponse: values['json-response'] === true,
     start: values.start === true,
     out: (values.out as string | undefined) ?? (command === 'init' ? positionals[1] : undefined),
+    ...(command === 'login'
+      ? {
+          login: {
+            server: positionals[1]!,
+            callbackPort,
+            browser: values['no-browser'] !== true,
+            signOut: values['sign-out'] === true,
+          },
+        }
+      : {}),
   };
 }

@@ -88,6 +88,8 @@ export async function forward(
             .catch(() => {});
         };
   const origin = originOf(caller, extra);
+  const signIn = context.signInGate?.(server, origin, extra.signal);
+  if (signIn) await signIn;
   const instance = context.instanceFor(server, origin);
   const result = await instance.request(method, params, {
     signal: extra.signal,
