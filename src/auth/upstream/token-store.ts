@@ -1,4 +1,4 @@
-import { type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
+import { type FSWatcher, mkdirSync, readFileSync, statSync, watch } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 
@@ -134,11 +134,12 @@ export class TokenStore {
 
   /**
    * Reads the file again whenever it is replaced (another process signed in), until the watcher is closed.
-   * Undefined when its folder does not exist yet; `reload()` on a miss covers that case.
+   * Creates the file's folder to watch it; undefined when that fails (`reload()` on a miss still helps).
    */
   watch(): FSWatcher | undefined {
     let timer: NodeJS.Timeout | undefined;
     try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
       const watcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
         if (name !== basename(this.path) || timer) return;
         timer = setTimeout(() => {
