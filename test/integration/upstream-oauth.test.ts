@@ -13,8 +13,8 @@ import {
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { clientKey, TokenStore, tokensKey } from '../../src/auth/upstream/token-store.js';
 import { readTokenKey } from '../../src/auth/upstream/token-key.js';
+import { clientKey, tokensKey,TokenStore } from '../../src/auth/upstream/token-store.js';
 import { GATEWAY_MAIN } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';

@@ -59,6 +59,7 @@ export class TokenStore {
   private readonly unreadable = new Set<string>();
   private stamp?: string;
   private loaded = false;
+  private watcher?: FSWatcher | 'off';
   private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: TokenStoreOptions) {}
@@ -116,8 +117,12 @@ export class TokenStore {
     return [...this.entries].filter(([key, entry]) => key.startsWith(prefix) && entry.sealed).map(([key]) => key);
   }
 
-  /** Reads the file again if it changed on disk; returns the keys another process changed. Synchronous. */
+  /**
+   * Reads the file again if it changed on disk; returns the keys another process changed. Synchronous. The
+   * first call also starts watching the file, so that a sign-in by another process is noticed without one.
+   */
   reload(): string[] {
+    this.watcher ??= this.watch() ?? 'off';
     if (!this.loaded) {
       this.load();
       return [];
@@ -132,11 +137,18 @@ export class TokenStore {
     return this.merge(this.readSync(), stamp, true);
   }
 
+  /** Waits for pending writes and stops watching. */
+  async close(): Promise<void> {
+    if (this.watcher !== undefined && this.watcher !== 'off') this.watcher.close();
+    this.watcher = 'off';
+    await this.saving;
+  }
+
   /**
-   * Reads the file again whenever it is replaced (another process signed in), until the watcher is closed.
-   * Creates the file's folder to watch it; undefined when that fails (`reload()` on a miss still helps).
+   * Reads the file again whenever it is replaced (another process signed in). Creates the file's folder to
+   * watch it; undefined when that fails (`reload()` on a miss still helps).
    */
-  watch(): FSWatcher | undefined {
+  private watch(): FSWatcher | undefined {
     let timer: NodeJS.Timeout | undefined;
     try {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });

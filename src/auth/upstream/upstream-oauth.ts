@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { FSWatcher } from 'node:fs';
 
 import type { AuditLog } from '../../access/audit.js';
 import type { GatewayConfig, ServerConfig, UpstreamIdentity } from '../../config/model.js';
@@ -46,7 +45,8 @@ export class UpstreamOAuth {
   private readonly keys = new WeakMap<GatewayConfig, Buffer>();
   private readonly now: () => number;
   private store?: TokenStore;
-  private watcher?: FSWatcher;
+  /** The config `store` was chosen for: the path is worked out again only after a reload. */
+  private storeConfig?: GatewayConfig;
   private boundUrl?: string;
   private audit?: AuditLog;
 
@@ -84,7 +84,8 @@ export class UpstreamOAuth {
   identityFor(server: ServerConfig, group: string, own: UpstreamIdentity | undefined): UpstreamIdentity | undefined {
     if (!handles(server, own)) return own;
     const account = accountFor(server.scope, group);
-    if (group !== SHARED_GROUP && !this.tokens.has(server.name, account)) return own;
+    const signedIn = () => this.tokens.requiresOAuth(server) && this.tokens.has(server.name, account);
+    if (group !== SHARED_GROUP && !signedIn()) return own;
     return {
       env: own?.env ?? {},
       headers: own?.headers ?? {},
@@ -194,8 +195,7 @@ export class UpstreamOAuth {
   }
 
   async close(): Promise<void> {
-    this.watcher?.close();
-    await this.store?.flush();
+    await this.store?.close();
   }
 
   private async gateSignIn(
@@ -250,11 +250,14 @@ export class UpstreamOAuth {
     return key;
   }
 
-  /** The store of the config in force (a reload may move the file), watched for sign-ins of other processes. */
+  /** The store of the config in force (a reload may move the file). */
   private storeFor(): TokenStore {
-    const path = stateFileOf(this.options.config());
+    const config = this.options.config();
+    if (this.store && this.storeConfig === config) return this.store;
+    this.storeConfig = config;
+    const path = stateFileOf(config);
     if (this.store?.path === path) return this.store;
-    this.watcher?.close();
+    void this.store?.close();
     const store = new TokenStore({
       path,
       key: () => this.keyOf(this.options.config()),
@@ -267,7 +270,6 @@ export class UpstreamOAuth {
       },
     });
     this.store = store;
-    this.watcher = store.watch();
     return store;
   }
 }
