@@ -295,12 +295,15 @@ describe('tokens are refreshed with no user action', () => {
     const alice = clients[1]!;
     const before = notes.calls.findLast((call) => call.sub === 'alice')!;
     const refreshes = (await upstreamEvents('upstream:refresh', 'alice')).length;
+    const unauthorized = notes.unauthorized;
     gw.advance(2 * HOUR_MS);
     const answers = await Promise.all(Array.from({ length: 8 }, () => whoami(alice)));
     expect(answers.every((answer) => answer.sub === 'alice')).toBe(true);
     const used = new Set(notes.calls.slice(-8).map((call) => call.jti));
     expect(used.size).toBe(1);
     expect(used.has(before.jti)).toBe(false);
+    // Refreshed ahead of the expiry it knows of: the server never had to turn the old token down.
+    expect(notes.unauthorized).toBe(unauthorized);
     await waitFor(
       async () => (await upstreamEvents('upstream:refresh', 'alice')).length === refreshes + 1 || undefined,
     );
