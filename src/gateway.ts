@@ -37,8 +37,8 @@ export interface GatewayOptions {
   metrics?: Metrics;
   /** Builds the tool surface of a session in code or meta mode (wired by the Code Mode feature). */
   toolSurfaceFactory?: (gateway: Gateway, session: ClientSession) => ToolSurface | undefined;
-  /** Where upstream sign-ins read their key, and their clock (tests move it). */
-  upstreamOAuth?: Pick<UpstreamOAuthOptions, 'env' | 'now'>;
+  /** Where upstream sign-ins read their key and are audited, and their clock (tests move it). */
+  upstreamOAuth?: Pick<UpstreamOAuthOptions, 'env' | 'now' | 'audit'>;
 }
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 4_000;

@@ -135,7 +135,7 @@ export class GatewayHttpServer {
         const url = `${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`;
         try {
           this.oauth.bind(url);
-          this.gateway.upstreamOAuth.bind(url, this.options.audit);
+          this.gateway.upstreamOAuth.bind(url);
         } catch (error) {
           this.server.close();
           return reject(error as Error);

@@ -7,6 +7,7 @@ import { type AuditLog, openAuditLog } from '../../src/access/audit.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/log.js';
+import type { Metrics } from '../../src/observability/metrics.js';
 import { GatewayHttpServer } from '../../src/serve/http-server.js';
 import type { TempDir } from '../helpers/temp-dir.js';
 import { ACCESS_ENV } from './access-helpers.js';
@@ -113,7 +114,7 @@ export interface InProcessGateway {
 export async function startInProcessGateway(
   dir: TempDir,
   configPath: string,
-  options: { auditName?: string; env?: NodeJS.ProcessEnv; logLines?: string[] } = {},
+  options: { auditName?: string; env?: NodeJS.ProcessEnv; logLines?: string[]; metrics?: Metrics } = {},
 ): Promise<InProcessGateway> {
   let offset = 0;
   const { auditName, logLines } = options;
@@ -126,7 +127,12 @@ export async function startInProcessGateway(
   });
   const audit: AuditLog | undefined = auditName ? openAuditLog(dir.resolve(auditName)) : undefined;
   const clock = () => Date.now() + offset;
-  const gateway = new Gateway({ config, logger: log, upstreamOAuth: { env, now: clock } });
+  const gateway = new Gateway({
+    config,
+    logger: log,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    upstreamOAuth: { env, now: clock, ...(audit ? { audit } : {}) },
+  });
   const http = new GatewayHttpServer(gateway, {
     host: '127.0.0.1',
     port: 0,

@@ -225,7 +225,8 @@ export async function signInWithBrowser(
   });
   try {
     await page.goto(url);
-    if (new URL(page.url()).pathname === '/oauth/upstream/sign-in') await page.getByRole('link', { name: 'Continue' }).click();
+    if (new URL(page.url()).pathname === '/oauth/upstream/sign-in')
+      await page.getByRole('link', { name: 'Continue' }).click();
     await page
       .locator('input[name=login]')
       .waitFor({ timeout: 10_000 })

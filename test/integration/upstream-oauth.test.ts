@@ -14,7 +14,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readTokenKey } from '../../src/auth/upstream/token-key.js';
-import { clientKey, tokensKey,TokenStore } from '../../src/auth/upstream/token-store.js';
+import { clientKey, tokensKey, TokenStore } from '../../src/auth/upstream/token-store.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { GATEWAY_MAIN } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -44,6 +45,7 @@ let browser: Browser;
 let configPath: string;
 let cliPort: number;
 const logLines: string[] = [];
+const metrics = createMetrics({ defaultMetrics: false });
 const errors: string[] = [];
 const codes: string[] = [];
 const clients: Client[] = [];
@@ -187,6 +189,7 @@ beforeAll(async () => {
   gw = await startInProcessGateway(dir, configPath, {
     auditName: 'audit.jsonl',
     logLines,
+    metrics,
     env: { MCPROXY_TOKEN_KEY: undefined },
   });
   browser = await launchChromium();
@@ -343,7 +346,7 @@ describe('tokens are refreshed with no user action', () => {
 });
 
 describe('secrets', () => {
-  it('keeps tokens and codes out of logs, health, errors, the audit log and the state file', async () => {
+  it('keeps tokens and codes out of logs, health, metrics, errors, the audit log and the state file', async () => {
     const tokens = [...new Set(notes.calls.concat(wiki.calls).map((call) => call.token))];
     const refresh = storedSignIn('notes', 'credential:bob').tokens?.refresh_token;
     const secrets = [...tokens, ...(refresh ? [refresh] : []), ...codes, WIKI_CLIENT_SECRET, TOKEN_KEY];
@@ -354,6 +357,7 @@ describe('secrets', () => {
     const places = {
       logs: logLines.join('\n'),
       health: JSON.stringify(gw.gateway.health()),
+      metrics: await metrics.render(),
       errors: errors.join('\n'),
       audit: await readFile(dir.resolve('audit.jsonl'), 'utf8'),
       state: stateFile,

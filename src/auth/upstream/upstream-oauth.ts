@@ -25,6 +25,8 @@ export interface UpstreamOAuthOptions {
   env?: NodeJS.ProcessEnv;
   /** The clock of token expiry, in ms since the epoch (tests move it). */
   now?: () => number;
+  /** Where sign-ins, refreshes and sign-outs are recorded. */
+  audit?: AuditLog;
   /** `account` has a new sign-in at `server` (here or by `mcproxy login`): its instances may start now. */
   onSignedIn?: (server: string, account: string) => void;
 }
@@ -48,7 +50,6 @@ export class UpstreamOAuth {
   /** The config `store` was chosen for: the path is worked out again only after a reload. */
   private storeConfig?: GatewayConfig;
   private boundUrl?: string;
-  private audit?: AuditLog;
 
   constructor(private readonly options: UpstreamOAuthOptions) {
     this.now = options.now ?? Date.now;
@@ -58,7 +59,7 @@ export class UpstreamOAuth {
       store: () => this.storeFor(),
       now: this.now,
       log: options.log,
-      audit: () => this.audit,
+      audit: () => options.audit,
     });
     this.tokens = new AccountTokens({
       config: options.config,
@@ -69,10 +70,9 @@ export class UpstreamOAuth {
     });
   }
 
-  /** The HTTP server's URL (the callback's base unless a public URL is configured) and its audit log. */
-  bind(url: string, audit?: AuditLog): void {
+  /** The HTTP server's URL: the base of sign-in links and the callback, unless a public URL is configured. */
+  bind(url: string): void {
     this.boundUrl = new URL(url).origin;
-    this.audit = audit;
   }
 
   /**

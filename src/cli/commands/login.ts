@@ -18,7 +18,7 @@ import {
 } from '../../auth/upstream/sign-in-flow.js';
 import { sendSignInMessage } from '../../auth/upstream/sign-in-routes.js';
 import { tokenKeyFrom } from '../../auth/upstream/token-key.js';
-import { stateFileOf, tokensKey,TokenStore } from '../../auth/upstream/token-store.js';
+import { stateFileOf, tokensKey, TokenStore } from '../../auth/upstream/token-store.js';
 import { loadConfig } from '../../config/load.js';
 import type { GatewayConfig, ServerConfig } from '../../config/model.js';
 import { errorMessage, isGatewayError } from '../../errors.js';
