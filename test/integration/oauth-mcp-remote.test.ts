@@ -1,12 +1,13 @@
 import { chmod, readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { freePort, launchChromium } from '../helpers/browser.js';
+import { readJsonLines } from '../helpers/lines.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -17,16 +18,6 @@ const OWNER_PASSWORD = 'owner-password-6c1e9a3f7b2d';
 // Longer than mcp-remote's 60 s expiry margin, so it refreshes only when the gateway says the token expired.
 const ACCESS_TOKEN_TTL_S = 600;
 const MCP_REMOTE = join(REPO_ROOT, 'node_modules/mcp-remote/dist/proxy.js');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let dir: TempDir;
 let gw: InProcessGateway;
@@ -44,14 +35,6 @@ async function browserScript(): Promise<string> {
 async function urlsOpened(): Promise<string[]> {
   const text = await readFile(dir.resolve('urls.txt'), 'utf8').catch(() => '');
   return text.split('\n').filter(Boolean);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The owner's part, in a real browser: open the page mcp-remote asked for, sign in, allow. */
@@ -80,12 +63,8 @@ async function consent(url: string): Promise<void> {
   }
 }
 
-async function auditLines(): Promise<Record<string, unknown>[]> {
-  const text = await readFile(dir.resolve('audit.jsonl'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+function auditLines(): Promise<Record<string, unknown>[]> {
+  return readJsonLines(dir.resolve('audit.jsonl'));
 }
 
 async function storedTokens(): Promise<{ access_token: string; refresh_token: string }> {
@@ -124,7 +103,7 @@ beforeAll(async () => {
     },
   });
   gw = await startInProcessGateway(dir, configPath, { auditName: 'audit.jsonl', env: { OWNER_PASSWORD } });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -16,13 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTokenKey } from '../../src/auth/upstream/token-key.js';
 import { clientKey, tokensKey, TokenStore } from '../../src/auth/upstream/token-store.js';
 import { createMetrics } from '../../src/observability/metrics.js';
+import { freePort, launchChromium } from '../helpers/browser.js';
+import { readJsonLines } from '../helpers/lines.js';
 import { GATEWAY_MAIN } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { textOf } from './access-helpers.js';
 import { type InProcessGateway, startInProcessGateway } from './oauth-helpers.js';
 import {
-  launchChromium,
   type ProtectedMcpServer,
   signInWithBrowser,
   startProtectedMcpServer,
@@ -53,14 +53,6 @@ const clients: Client[] = [];
 const elicited: ElicitRequestURLParams[] = [];
 const completed: string[] = [];
 let aliceSignIns: Promise<unknown>[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function signIn(url: string, login: string): Promise<string> {
   const result = await signInWithBrowser(browser, url, login);
@@ -94,12 +86,8 @@ async function whoami(client: Client, server = 'notes'): Promise<{ server: strin
   }
 }
 
-async function auditLines(): Promise<Record<string, unknown>[]> {
-  const text = await readFile(dir.resolve('audit.jsonl'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+function auditLines(): Promise<Record<string, unknown>[]> {
+  return readJsonLines(dir.resolve('audit.jsonl'));
 }
 
 async function upstreamEvents(event: string, credential: string | null): Promise<Record<string, unknown>[]> {
