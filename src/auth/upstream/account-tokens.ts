@@ -58,11 +58,6 @@ export class AccountTokens {
     return this.options.store().has(discoveryKey(server.name));
   }
 
-  /** What the server's last 401 said (where its metadata is, which scopes it wants). */
-  challenge(server: string): Challenge | undefined {
-    return this.challenges.get(server);
-  }
-
   target(server: ServerConfig, account: string, slot: ClientSlot, redirectUrl: string): FlowTarget {
     const challenge = this.challenges.get(server.name);
     return {
@@ -80,7 +75,7 @@ export class AccountTokens {
     const server = this.server(serverName);
     // A server never known to ask for OAuth gets no header, and costs no look-up.
     if (!server || !this.requiresOAuth(server)) return undefined;
-    const entry = this.tokens(server, account);
+    const entry = this.current(server, account);
     if (!entry) throw signInRequired(serverName, account);
     const expiresAt = expiresAtOf(entry);
     if (expiresAt === undefined || this.options.now() < expiresAt - refreshMarginMs(entry)) return bearer(entry);
@@ -97,7 +92,7 @@ export class AccountTokens {
     const server = this.server(serverName);
     if (!challenge || !server) return false;
     this.challenges.set(serverName, challenge);
-    const entry = this.tokens(server, account);
+    const entry = this.current(server, account);
     if (!entry) throw signInRequired(serverName, account);
     // Another request refreshed (or someone signed in) since this one was sent: just send it again.
     if (sent !== bearer(entry)) return true;
@@ -124,7 +119,7 @@ export class AccountTokens {
         `cannot refresh the sign-in to server "${server.name}": ${errorMessage(error)}`,
       );
     }
-    const fresh = outcome === 'refreshed' ? this.tokens(server, account) : undefined;
+    const fresh = outcome === 'refreshed' ? this.current(server, account) : undefined;
     if (!fresh) throw signInRequired(server.name, account);
     return bearer(fresh);
   }
@@ -153,10 +148,15 @@ export class AccountTokens {
     return running;
   }
 
-  private tokens(server: ServerConfig, account: string): TokenEntry | undefined {
+  /** The account's tokens at the server, if it has usable ones (needs the key). */
+  current(server: ServerConfig, account: string): TokenEntry | undefined {
     if (!this.has(server.name, account)) return undefined;
-    const entry = this.options.store().get<TokenEntry>(tokensKey(server.name, account));
-    return entry?.serverUrl === server.url ? entry : undefined;
+    const key = tokensKey(server.name, account);
+    const entry = this.options.store().get<TokenEntry>(key);
+    if (entry?.serverUrl === server.url) return entry;
+    // Tokens for the URL the server had before a reload: a new sign-in replaces them.
+    if (entry) this.options.store().set(key, undefined);
+    return undefined;
   }
 
   private server(name: string): ServerConfig | undefined {

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { GatewayError } from '../../errors.js';
-import { tokensKey,TokenStore } from './token-store.js';
+import { tokensKey, TokenStore } from './token-store.js';
 
 let dir: string;
 let path: string;

@@ -16,8 +16,6 @@ import { UPSTREAM_CALLBACK_PATH, UPSTREAM_SIGN_IN_PATH } from './sign-in-paths.j
 import { tokenKeyFrom } from './token-key.js';
 import { parseTokensKey, stateFileOf, tokensKey, TokenStore } from './token-store.js';
 
-export type { SignInLink, SignInOrigin } from './sign-in-gate.js';
-
 export interface UpstreamOAuthOptions {
   config: () => GatewayConfig;
   log: Logger;
@@ -103,7 +101,7 @@ export class UpstreamOAuth {
     if (!server || !handles(server, this.ownIdentity(serverName, origin.owner.group))) return undefined;
     if (!this.tokens.requiresOAuth(server)) return undefined;
     const account = accountFor(server.scope, origin.owner.group);
-    if (this.tokens.has(serverName, account)) return undefined;
+    if (this.tokens.current(server, account)) return undefined;
     return this.gateSignIn(server, account, origin, signal);
   }
 
