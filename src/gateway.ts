@@ -1,5 +1,6 @@
 import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 
+import { UpstreamOAuth, type UpstreamOAuthOptions } from './auth/upstream/upstream-oauth.js';
 import { Catalog } from './catalog/catalog.js';
 import type { GlobalSection } from './config/diff.js';
 import { diffConfigs } from './config/diff.js';
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   metrics?: Metrics;
   /** Builds the tool surface of a session in code or meta mode (wired by the Code Mode feature). */
   toolSurfaceFactory?: (gateway: Gateway, session: ClientSession) => ToolSurface | undefined;
+  /** Where upstream sign-ins read their key and are audited, and their clock (tests move it). */
+  upstreamOAuth?: Pick<UpstreamOAuthOptions, 'env' | 'now' | 'audit'>;
 }
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 4_000;
@@ -63,6 +66,8 @@ export class Gateway implements RelayContext {
   readonly startedAt = Date.now();
   state: GatewayState = 'idle';
   config: GatewayConfig;
+  /** Sign-ins to OAuth-protected servers, the gateway's own and each credential's (src/auth/upstream). */
+  readonly upstreamOAuth: UpstreamOAuth;
 
   private readonly servers = new Map<string, UpstreamServer>();
   private readonly messages: ServerMessages;
@@ -95,6 +100,16 @@ export class Gateway implements RelayContext {
       log: this.log,
     });
     this.logLevels = new UpstreamLogLevels((server, instance) => this.messages.logAudience(server, instance));
+    this.upstreamOAuth = new UpstreamOAuth({
+      config: () => this.config,
+      log: this.log,
+      ...options.upstreamOAuth,
+      // A new sign-in: instances that failed for want of it start again, and those made before it are replaced.
+      onSignedIn: (name) => {
+        this.servers.get(name)?.refreshIdentities();
+        this.servers.get(name)?.retry();
+      },
+    });
     this.serverMetrics = new ServerMetricsRecorder(this.metrics);
     this.pinning = new ToolPinning({
       settings: () => this.config.pinning,
@@ -282,6 +297,10 @@ export class Gateway implements RelayContext {
     return server.instanceFor({ owner: origin.owner, capabilities: origin.capabilities });
   }
 
+  signInGate(server: string, origin: CallOrigin, signal: AbortSignal): Promise<void> | undefined {
+    return this.upstreamOAuth.gate(server, origin, signal);
+  }
+
   catalogFor(sessionId: string): Catalog {
     return this.sessionCatalogs.catalogFor(sessionId, this.catalog);
   }
@@ -363,9 +382,13 @@ export class Gateway implements RelayContext {
   // Internals
 
   private identityOf(server: string, group: string): UpstreamIdentity | undefined {
-    if (!group.startsWith('credential:')) return undefined;
-    const id = group.slice('credential:'.length);
-    return this.config.auth?.tokens.find((credential) => credential.id === id)?.upstreams[server];
+    const id = group.startsWith('credential:') ? group.slice('credential:'.length) : undefined;
+    const own =
+      id === undefined
+        ? undefined
+        : this.config.auth?.tokens.find((credential) => credential.id === id)?.upstreams[server];
+    const config = this.config.servers.find((entry) => entry.name === server);
+    return config ? this.upstreamOAuth.identityFor(config, group, own) : own;
   }
 
   /**
@@ -467,6 +490,7 @@ export class Gateway implements RelayContext {
       for (const server of servers) server.kill();
     }
     await this.pinning.close();
+    await this.upstreamOAuth.close();
     this.state = 'stopped';
   }
 }

@@ -4,6 +4,7 @@ import { runApproveCommand } from './cli/commands/approve.js';
 import { runCheckCommand } from './cli/commands/check.js';
 import { runClientConfigCommand } from './cli/commands/client-config.js';
 import { runInitCommand } from './cli/commands/init.js';
+import { runLoginCommand } from './cli/commands/login.js';
 import { runSchemaCommand } from './cli/commands/schema.js';
 import { runStubsCommand } from './cli/commands/stubs.js';
 import { findConfigPath } from './cli/config-path.js';
@@ -62,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
   }
   loadWorkingDirEnv(configPath);
   switch (args.command) {
+    case 'login':
+      return runLoginCommand(configPath, args.login!, io);
     case 'approve':
       return runApproveCommand(args.target, configPath, io, args.pins === undefined ? {} : { pinsFile: args.pins });
     case 'check':

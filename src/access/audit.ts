@@ -23,14 +23,21 @@ export interface AuditRecord {
 }
 
 /**
- * A sign-in event of the built-in authorization server, as a line of the audit log. Names the credential and
- * the OAuth client; never holds a token, a code or a password.
+ * A sign-in event, as a line of the audit log: of the built-in authorization server (`oauth:*`), or of the
+ * gateway at an upstream server's (`upstream:*`). Names the credential and the OAuth client; never holds a
+ * token, a code or a password.
  */
 export interface AuthAuditRecord {
   time: string;
-  /** `oauth:register`, `oauth:sign-in`, `oauth:sign-in-refused`, `oauth:token`, `oauth:refresh`, `oauth:revoke`, `oauth:reuse-detected`. */
+  /**
+   * `oauth:register`, `oauth:sign-in`, `oauth:sign-in-refused`, `oauth:token`, `oauth:refresh`, `oauth:revoke`,
+   * `oauth:reuse-detected`; `upstream:sign-in`, `upstream:sign-in-refused`, `upstream:refresh`,
+   * `upstream:refresh-refused`, `upstream:revoke`.
+   */
   event: string;
-  /** The credential the tokens stand for (`mcproxy:owner`); null when nobody signed in. */
+  /** The upstream server, for `upstream:*` events. */
+  server?: string;
+  /** The credential the tokens stand for (`mcproxy:owner`); null when nobody signed in, or for the gateway's own upstream sign-in. */
   credential: string | null;
   client_id: string;
   client_name?: string;

@@ -32,6 +32,15 @@ describe('parseCliArgs', () => {
     });
   });
 
+  it('reads login with its server and options', () => {
+    expect(parseCliArgs(['login', 'github', '--callback-port', '4567', '--no-browser'])).toMatchObject({
+      command: 'login',
+      login: { server: 'github', callbackPort: 4567, browser: false, signOut: false },
+    });
+    expect(() => parseCliArgs(['login'])).toThrow(/needs a server/);
+    expect(() => parseCliArgs(['login', 'github', '--callback-port', 'x'])).toThrow(/--callback-port/);
+  });
+
   it('refuses unknown flags, commands and bad values with a usage error', () => {
     expect(() => parseCliArgs(['--prot', '1'])).toThrow(UsageError);
     expect(() => parseCliArgs(['serv'])).toThrow(/unknown command/);

@@ -9,7 +9,7 @@ export const DEFAULT_PORT = 12010;
 export const DEFAULT_HOST = '127.0.0.1';
 
 export type Command =
-  'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'client-config' | 'approve' | 'help' | 'version';
+  'serve' | 'check' | 'schema' | 'stubs' | 'init' | 'client-config' | 'approve' | 'login' | 'help' | 'version';
 type NamedCommand = Exclude<Command, 'help' | 'version'>;
 
 export interface CliArgs {
@@ -43,6 +43,8 @@ export interface CliArgs {
   /** `approve`: the tool (SERVER/TOOL) and the pins file named with --pins. */
   target?: string;
   pins?: string;
+  /** `mcproxy login SERVER`: the server, the loopback callback's port, whether to open a browser, or sign out. */
+  login?: { server: string; callbackPort: number; browser: boolean; signOut: boolean };
 }
 
 const OPTIONS = {
@@ -66,6 +68,9 @@ const OPTIONS = {
   name: { type: 'string' },
   write: { type: 'boolean' },
   pins: { type: 'string' },
+  'callback-port': { type: 'string' },
+  'no-browser': { type: 'boolean' },
+  'sign-out': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -183,6 +188,21 @@ Options:
   --out FILE         merge it into FILE instead
 `,
   },
+  login: {
+    brief: 'mcproxy login SERVER',
+    usage: 'mcproxy login SERVER [--callback-port PORT] [--no-browser] [--sign-out] [--config PATH]',
+    summary: 'sign the gateway in to an OAuth-protected server',
+    options: ['config', 'callback-port', 'no-browser', 'sign-out'],
+    help: `Signs the gateway (its shared instances, and its own listing of per-user servers) in to SERVER: a
+browser opens on the server's sign-in page and a loopback callback takes the code. The tokens are kept
+encrypted with MCPROXY_TOKEN_KEY in the upstream_oauth.state_file; a running gateway picks them up.
+
+Options:
+  --callback-port PORT  the loopback callback's port (default: one the system picks)
+  --no-browser          print the link instead of opening a browser
+  --sign-out            forget the gateway's sign-in to SERVER
+`,
+  },
   approve: {
     brief: 'mcproxy approve [SERVER/TOOL]',
     usage: 'mcproxy approve [SERVER/TOOL] [--config PATH] [--pins FILE]',
@@ -261,6 +281,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (values.namespace !== undefined && values.stdio !== true) {
     throw new UsageError('--namespace needs --stdio; HTTP clients choose a namespace by path (/ns/NAME/mcp)');
   }
+  const callbackPort = Number(values['callback-port'] ?? 0);
+  if (!Number.isInteger(callbackPort) || callbackPort < 0 || callbackPort > 65535)
+    throw new UsageError(`--callback-port must be 0–65535, got "${String(values['callback-port'])}"`);
+  if (command === 'login' && positionals[1] === undefined) throw new UsageError('login needs a server name');
   if (command === 'client-config') {
     if (positionals[1] === undefined) throw new UsageError(`client-config needs a client: ${CLIENT_IDS.join(', ')}`);
     if (values.url !== undefined && values.stdio === true) throw new UsageError('--url and --stdio exclude each other');
@@ -292,6 +316,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     write: values.write === true,
     ...optional('target', command === 'approve' ? positionals[1] : undefined),
     ...optional('pins', stringValue(values.pins)),
+    ...(command === 'login'
+      ? {
+          login: {
+            server: positionals[1]!,
+            callbackPort,
+            browser: values['no-browser'] !== true,
+            signOut: values['sign-out'] === true,
+          },
+        }
+      : {}),
   };
 }
 

@@ -77,7 +77,13 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
 
   const metrics = createMetrics({ version: GATEWAY_VERSION });
   const surfaces = createToolSurfaces();
-  const gateway = new Gateway({ config, logger: log, metrics, toolSurfaceFactory: surfaces.factory });
+  const gateway = new Gateway({
+    config,
+    logger: log,
+    metrics,
+    toolSurfaceFactory: surfaces.factory,
+    ...(audit ? { upstreamOAuth: { audit } } : {}),
+  });
   const http = args.stdio
     ? undefined
     : new GatewayHttpServer(gateway, { host: args.host, port: args.port, jsonResponse: args.jsonResponse, tls, audit });

@@ -284,3 +284,11 @@ describe('shipped examples', () => {
     }
   });
 });
+
+describe('parseConfigText: oauth of a server', () => {
+  it('refuses a client secret without a client id, naming the field', () => {
+    expect(() =>
+      parse(JSON.stringify({ servers: { wiki: { url: 'https://h/mcp', oauth: { client_secret: 'x' } } } })),
+    ).toThrow(/servers\.wiki\.oauth\.client_secret: client_secret needs client_id/);
+  });
+});

@@ -28,10 +28,35 @@ export const DEFAULT_TOOL_NAMING: NamingPolicy = { maxLength: 48, allowDots: fal
 /** How many instances of a server run: one for all clients, one per client session, or one per credential. */
 export type ServerScope = Scope;
 
+/**
+ * Supplies the `Authorization` header of every request to a remote server, for a sign-in the gateway holds
+ * (src/auth/upstream): a string when a token is at hand, a promise when it must be refreshed first.
+ */
+export interface UpstreamAuthorization {
+  header(): string | undefined | Promise<string | undefined>;
+  /**
+   * The server answered 401 to a request sent with `sent`: resolves true once a new token is at hand (the
+   * request is sent once more), false when the answer is no OAuth challenge; rejects with
+   * UPSTREAM_AUTH_REQUIRED when someone must sign in.
+   */
+  unauthorized(response: Response, sent: string | undefined): Promise<boolean>;
+}
+
 /** Values laid over a server's `env` and `headers` in the instances started for one credential. */
 export interface UpstreamIdentity {
   env: Record<string, string>;
   headers: Record<string, string>;
+  /** The sign-in whose tokens this instance sends (a remote server that asks for OAuth). */
+  authorization?: UpstreamAuthorization;
+}
+
+/** A server entry's `oauth`: how the gateway signs in to it. */
+export interface UpstreamOAuthConfig {
+  /** false: never sign in (a 401 is an error like any other). */
+  enabled: boolean;
+  clientId?: string;
+  clientSecret?: string;
+  scopes?: string[];
 }
 
 export interface ServerRoot {
@@ -67,6 +92,8 @@ export interface ServerConfig {
   maxInstances: number;
   /** Roots given to a shared server that asks outside any client's call. */
   roots: ServerRoot[];
+  /** How to sign in to a remote server; absent: once it answers 401 with a Bearer challenge. */
+  oauth?: UpstreamOAuthConfig;
 }
 
 /** One credential of `auth.tokens`. `token` is the secret itself, read from the environment. */
@@ -156,6 +183,8 @@ export interface GatewayConfig {
   tls?: { certPath: string; keyPath: string };
   /** Audit log of tool calls; the path is absolute. */
   audit?: { path: string };
+  /** Upstream sign-ins: where they are kept (absolute), and the URL browsers reach the gateway at. */
+  upstreamOAuth?: { stateFile?: string; publicUrl?: string };
   /** Default rate limit per client and namespace, in requests per minute. */
   rateLimitPerMinute?: number;
   /** Origins accepted besides loopback and the addressed host (entries are origins or host names). */

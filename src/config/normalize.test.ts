@@ -185,3 +185,44 @@ describe('checkConfigSemantics', () => {
     }
   });
 });
+
+describe('oauth of a server', () => {
+  it('is absent unless written, and normalised when it is', () => {
+    const config = normalizeConfig(
+      {
+        upstream_oauth: { state_file: 'state/tokens.json', public_url: 'https://mcp.example.com/' },
+        servers: {
+          auto: { url: 'https://h/mcp' },
+          on: { url: 'https://h/mcp', oauth: true },
+          off: { url: 'https://h/mcp', oauth: false },
+          own: {
+            url: 'https://h/mcp',
+            oauth: { client_id: 'mcproxy', client_secret: 's3cret-value', scopes: ['read'] },
+          },
+        },
+      },
+      '/etc/mcproxy/config.json',
+    );
+    expect(Object.fromEntries(config.servers.map((server) => [server.name, server.oauth]))).toEqual({
+      auto: undefined,
+      on: { enabled: true },
+      off: { enabled: false },
+      own: { enabled: true, clientId: 'mcproxy', clientSecret: 's3cret-value', scopes: ['read'] },
+    });
+    expect(config.upstreamOAuth).toEqual({
+      stateFile: '/etc/mcproxy/state/tokens.json',
+      publicUrl: 'https://mcp.example.com',
+    });
+  });
+
+  it('is refused on a stdio server and on an SSE server', () => {
+    const issues = checkConfigSemantics({
+      servers: {
+        local: { command: 'x', oauth: true },
+        old: { url: 'https://h/sse', oauth: {} },
+        fine: { url: 'https://h/sse', oauth: false },
+      },
+    });
+    expect(issues.map((issue) => issue.path)).toEqual(['servers.local.oauth', 'servers.old.oauth']);
+  });
+});

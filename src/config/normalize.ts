@@ -20,6 +20,7 @@ import {
   type ServerConfig,
   type ServerScope,
   type ServerTransport,
+  type UpstreamOAuthConfig,
 } from './model.js';
 import { type ConfigFileSchema, NamedServerEntrySchema, type ServerEntry } from './schema.js';
 
@@ -81,6 +82,13 @@ export function checkConfigSemantics(data: unknown): ConfigIssue[] {
       at([...ref.segments, 'type'], 'type "stdio" needs "command", not "url"');
     } else if (typeof type === 'string' && type !== 'stdio' && hasCommand) {
       at([...ref.segments, 'type'], `type "${type}" needs "url", not "command"`);
+    } else if (ref.entry['oauth'] !== undefined && ref.entry['oauth'] !== false && hasUrl) {
+      if (inferTransport(ref.entry as ServerEntry) === 'sse') {
+        at([...ref.segments, 'oauth'], 'OAuth sign-in needs a Streamable HTTP server; this one speaks SSE');
+      }
+    }
+    if (ref.entry['oauth'] !== undefined && hasCommand && !hasUrl) {
+      at([...ref.segments, 'oauth'], 'oauth is for remote servers (url); a stdio server gets its tokens from env');
     }
   }
   issues.push(...checkAccessSemantics(data, listServerEntries(data)));
@@ -123,6 +131,7 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
     config.tls = { certPath: besideConfig(file.tls.cert, path), keyPath: besideConfig(file.tls.key, path) };
   }
   if (file.audit !== undefined) config.audit = { path: besideConfig(file.audit.path, path) };
+  if (file.upstream_oauth !== undefined) config.upstreamOAuth = toUpstreamOAuthSettings(file.upstream_oauth, path);
   if (file.rate_limit !== undefined) config.rateLimitPerMinute = file.rate_limit.requests_per_minute;
   if (file.allowed_origins !== undefined) config.allowedOrigins = file.allowed_origins;
   if (file.allowed_hosts !== undefined) config.allowedHosts = file.allowed_hosts;
@@ -253,7 +262,28 @@ function toServerConfig(
       allowDots: naming.allow_dots ?? DEFAULT_TOOL_NAMING.allowDots,
     };
   }
+  if (entry.oauth !== undefined) server.oauth = toUpstreamOAuth(entry.oauth);
   return server;
+}
+
+function toUpstreamOAuth(oauth: NonNullable<ServerEntry['oauth']>): UpstreamOAuthConfig {
+  if (typeof oauth === 'boolean') return { enabled: oauth };
+  return {
+    enabled: true,
+    ...(oauth.client_id === undefined ? {} : { clientId: oauth.client_id }),
+    ...(oauth.client_secret === undefined ? {} : { clientSecret: oauth.client_secret }),
+    ...(oauth.scopes === undefined ? {} : { scopes: oauth.scopes }),
+  };
+}
+
+function toUpstreamOAuthSettings(
+  settings: NonNullable<ParsedConfigFile['upstream_oauth']>,
+  path: string | undefined,
+): NonNullable<GatewayConfig['upstreamOAuth']> {
+  return {
+    ...(settings.state_file === undefined ? {} : { stateFile: besideConfig(settings.state_file, path) }),
+    ...(settings.public_url === undefined ? {} : { publicUrl: new URL(settings.public_url).origin }),
+  };
 }
 
 /** `command` means stdio; a url means Streamable HTTP unless the type says SSE or the path ends in `/sse`. */

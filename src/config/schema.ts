@@ -52,6 +52,37 @@ export const UpstreamIdentitySchema = z.strictObject({
   headers: stringMap.optional().describe("HTTP headers of this user's instances, over the server's headers."),
 });
 
+/** An https URL, or http on loopback only (OAuth metadata and tokens must not cross a network in clear text). */
+const secureUrl = z.url({ protocol: /^https?$/ }).refine(
+  (value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  },
+  { message: 'must be an https URL (http only for localhost or 127.0.0.1)' },
+);
+const scopeName = z
+  .string()
+  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope is one word of printable ASCII, no quotes or backslashes');
+
+/** How the gateway signs in to a remote server that asks for OAuth (see docs/security.md, "Upstream sign-in"). */
+export const UpstreamOAuthSchema = z
+  .strictObject({
+    client_id: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A client registered at its authorization server; registered dynamically (RFC 7591) when absent.'),
+    client_secret: z.string().min(1).optional().describe('Its secret, for a confidential client; use "${VAR}".'),
+    scopes: z
+      .array(scopeName)
+      .optional()
+      .describe("Scopes to ask for; those of the server's 401 challenge or its metadata when absent."),
+  })
+  .refine((value) => value.client_secret === undefined || value.client_id !== undefined, {
+    message: 'client_secret needs client_id',
+    path: ['client_secret'],
+  });
+
 export const ServerEntrySchema = z.strictObject({
   command: z.string().min(1).optional().describe('Executable of a local stdio server.'),
   args: z.array(z.string()).optional().describe('Arguments of the command.'),
@@ -102,6 +133,12 @@ export const ServerEntrySchema = z.strictObject({
     .array(RootSchema)
     .optional()
     .describe('Roots a shared server is given when it asks outside a client call (none).'),
+  oauth: z
+    .union([z.boolean(), UpstreamOAuthSchema])
+    .optional()
+    .describe(
+      'OAuth sign-in to this remote server: false never; true or an object when it needs one from the start; when absent, once it answers 401 with a Bearer challenge.',
+    ),
 });
 
 /** The seeds' v1 entry: the same fields plus its name. */
@@ -226,18 +263,6 @@ export const CredentialSchema = z.strictObject({
       "This user's own env and headers per server (e.g. their own API token), used by the session- and credential-scoped instances started for them.",
     ),
 });
-
-/** An https URL, or http on loopback only (OAuth metadata and tokens must not cross a network in clear text). */
-const secureUrl = z.url({ protocol: /^https?$/ }).refine(
-  (value) => {
-    const url = new URL(value);
-    return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  },
-  { message: 'must be an https URL (http only for localhost or 127.0.0.1)' },
-);
-const scopeName = z
-  .string()
-  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope is one word of printable ASCII, no quotes or backslashes');
 
 export const OAuthIssuerSchema = z.strictObject({
   issuer: secureUrl.describe('Issuer identifier of an external authorization server (the `iss` of its tokens).'),
@@ -385,6 +410,22 @@ export const PinningSchema = z.union([
   }),
 ]);
 
+export const UpstreamOAuthSettingsSchema = z.strictObject({
+  state_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'File (mode 0600) keeping upstream sign-ins, encrypted with the key in MCPROXY_TOKEN_KEY; upstream-tokens.json beside the config when absent.',
+    ),
+  public_url: secureUrl
+    .refine((value) => ['', '/'].includes(new URL(value).pathname), { message: 'must be an origin, with no path' })
+    .optional()
+    .describe(
+      'The URL browsers reach the gateway at, for sign-in callbacks; auth.oauth.public_url, else the listening URL.',
+    ),
+});
+
 export const ConfigFileSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -421,6 +462,9 @@ export const ConfigFileSchema = z
     tracing: TracingSchema.optional().describe('OpenTelemetry traces of client requests and upstream calls (off).'),
     pinning: PinningSchema.optional().describe(
       "Tool pinning: each tool's definition is remembered when first seen, and a changed one is flagged (warn).",
+    ),
+    upstream_oauth: UpstreamOAuthSettingsSchema.optional().describe(
+      'Where the sign-ins of the gateway and its users to OAuth-protected remote servers are kept.',
     ),
     rate_limit: RateLimitSchema.optional().describe('Default rate limit per client and namespace (none).'),
     allowed_origins: originList.optional(),

@@ -25,16 +25,21 @@ describe('secretValues', () => {
     expect(secretValues(config)).toBe(secretValues(config));
   });
 
-  it('holds the tokens of auth and the credentials in server URLs', () => {
+  it('holds the tokens of auth, the credentials in server URLs and OAuth client secrets', () => {
     const withAuth = parseConfigText(
       JSON.stringify({
-        servers: { r: { url: 'https://user:pa55word@h/mcp?api_key=url-key-1234&page=2' } },
+        servers: {
+          r: { url: 'https://user:pa55word@h/mcp?api_key=url-key-1234&page=2' },
+          o: { url: 'https://o/mcp', oauth: { client_id: 'mcproxy', client_secret: 'oauth-client-secret-42' } },
+        },
         auth: { tokens: [{ id: 'alice', token: 'alice-token-0123456789' }] },
       }),
       { env: {} },
     );
     const values = secretValues(withAuth);
-    expect(values).toEqual(expect.arrayContaining(['alice-token-0123456789', 'pa55word', 'url-key-1234']));
+    expect(values).toEqual(
+      expect.arrayContaining(['alice-token-0123456789', 'pa55word', 'url-key-1234', 'oauth-client-secret-42']),
+    );
     expect(values).not.toContain('2');
   });
 });

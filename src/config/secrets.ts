@@ -11,9 +11,9 @@ const cache = new WeakMap<GatewayConfig, readonly string[]>();
 /**
  * The values that must never appear in logs, health or errors: every header value, every env value whose
  * name says it is a secret, and every other env value long enough to be one; the password and credential-like
- * query values of server URLs; the tokens of `auth`, each credential's own env and header values, and the
- * owner password and introspection secrets of `auth.oauth`. Short ordinary values ("true", a server's own name) are
- * left alone, or the log would mask words it needs.
+ * query values of server URLs and their OAuth client secrets; the tokens of `auth`, each credential's own env
+ * and header values, and the owner password and introspection secrets of `auth.oauth`. Short ordinary values
+ * ("true", a server's own name) are left alone, or the log would mask words it needs.
  * The same array is returned for the same config, so maskers can cache their work.
  */
 export function secretValues(config: GatewayConfig): readonly string[] {
@@ -28,6 +28,7 @@ export function secretValues(config: GatewayConfig): readonly string[] {
     for (const [key, value] of Object.entries(server.env)) add(key, value, false);
     for (const [key, value] of Object.entries(server.headers)) add(key, value, true);
     if (server.url !== undefined) for (const value of urlSecrets(server.url)) add('url', value, true);
+    if (server.oauth?.clientSecret !== undefined) add('secret', server.oauth.clientSecret, true);
   }
   for (const credential of config.auth?.tokens ?? []) {
     add('token', credential.token, true);

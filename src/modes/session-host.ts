@@ -51,6 +51,8 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
         throw unknownTool(view.toolEntries(), server, tool, options.namespace);
       }
       const origin = session.origin;
+      const signIn = gateway.signInGate(server, origin, options.signal ?? new AbortController().signal);
+      if (signIn) await signIn;
       const instance = gateway.instanceFor(server, origin);
       const record = { metrics: gateway.metrics, scope: session.scope, server, tool };
       return recordedToolCall(record, async () => {

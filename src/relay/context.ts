@@ -26,6 +26,8 @@ export interface RelayContext {
    * first use). Throws UPSTREAM_UNAVAILABLE for a server that is gone, INSTANCE_LIMIT at `max_instances`.
    */
   instanceFor(server: string, origin: CallOrigin): UpstreamInstance;
+  /** Before a call: undefined, or a wait for its owner to sign in to the server first (upstream OAuth). */
+  signInGate?(server: string, origin: CallOrigin, signal: AbortSignal): Promise<void> | undefined;
   /** The catalog one session sees (its own instances' lists in place of the shared ones). */
   catalogFor(sessionId: string): Catalog;
   /**

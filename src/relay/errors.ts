@@ -10,6 +10,7 @@ const JSON_RPC_CODES: Partial<Record<GatewayErrorCode, number>> = {
   INVALID_PARAMS: ErrorCode.InvalidParams,
   RESOURCE_NOT_FOUND: -32002,
   ACCESS_DENIED: -32001,
+  UPSTREAM_AUTH_REQUIRED: -32001,
   RATE_LIMITED: -32029,
   INSTANCE_LIMIT: -32000,
   CAPABILITY_MISSING: ErrorCode.MethodNotFound,

@@ -93,6 +93,8 @@ export async function forward(
             .catch(() => {});
         };
   const origin = originOf(caller, extra);
+  const signIn = context.signInGate?.(server, origin, extra.signal);
+  if (signIn) await signIn;
   const instance = context.instanceFor(server, origin);
   const result = await requestWithInput(instance, method, params, {
     signal: extra.signal,

@@ -46,6 +46,9 @@ export function holderOf(owner: Owner): string {
   return owner.instanceSession ?? owner.sessionId;
 }
 
+/** The group a shared instance (and a scoped server's probe) is made for: no client is behind it. */
+export const SHARED_GROUP = 'shared';
+
 /** The key of the instance of a server with this scope that serves this owner. */
 export function instanceKey(scope: ServerScope, owner: Owner): string {
   if (scope === 'shared') return 'shared';

@@ -16,6 +16,7 @@ import {
 import { RateLimiter } from '../access/rate-limit.js';
 import { guardSession } from '../access/session-guard.js';
 import { OAuthService } from '../auth/oauth-service.js';
+import { upstreamSignInRoute } from '../auth/upstream/sign-in-routes.js';
 import type { GatewayConfig } from '../config/model.js';
 import { secretValues } from '../config/secrets.js';
 import { errorMessage } from '../errors.js';
@@ -105,7 +106,7 @@ export class GatewayHttpServer {
       ...(options.audit ? { audit: options.audit } : {}),
       ...(options.clock ? { now: options.clock } : {}),
     });
-    this.routes.push(this.oauth.route);
+    this.routes.push(this.oauth.route, upstreamSignInRoute(gateway.upstreamOAuth));
     const handle = (req: IncomingMessage, res: ServerResponse): void => {
       this.route(req, res).catch((error: unknown) => {
         // The path only: a query string may hold what must not be logged.
@@ -138,6 +139,7 @@ export class GatewayHttpServer {
         const url = `${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`;
         try {
           this.oauth.bind(url);
+          this.gateway.upstreamOAuth.bind(url);
         } catch (error) {
           this.server.close();
           return reject(error as Error);

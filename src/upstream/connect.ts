@@ -10,7 +10,7 @@ import { StdioProcessTransport } from './stdio-process.js';
 const GARBAGE_LOG_LIMIT = 20;
 
 export interface UpstreamTransportOptions {
-  /** A credential's own env and headers, laid over the server's. */
+  /** A credential's own env and headers, laid over the server's, and the sign-in whose tokens it sends. */
   identity?: UpstreamIdentity;
   onStderrLine?: (line: string) => void;
 }
@@ -56,7 +56,11 @@ export function createUpstreamTransport(
     });
   }
   // Our own Streamable HTTP client: it tells which call's response stream each message arrived on.
-  return new HttpUpstreamTransport(url, { headers }) as unknown as Transport;
+  const authorization = identity?.authorization;
+  return new HttpUpstreamTransport(url, {
+    headers,
+    ...(authorization ? { authorization } : {}),
+  }) as unknown as Transport;
 }
 
 /** Ends the upstream MCP session of a Streamable HTTP transport (DELETE), so that the server can free it. */

@@ -1,7 +1,8 @@
 import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
-import { errorMessage, GatewayError } from '../errors.js';
+import type { UpstreamAuthorization } from '../config/model.js';
+import { errorMessage, GatewayError, isGatewayError } from '../errors.js';
 import { traceHeadersOf } from '../tracing/trace-context.js';
 import { MAX_MESSAGE_BYTES } from '../transport/ndjson.js';
 import type { AttributingTransport } from './json-rpc-peer.js';
@@ -9,6 +10,8 @@ import type { AttributingTransport } from './json-rpc-peer.js';
 export interface HttpUpstreamOptions {
   /** Sent with every request (the server's configured headers plus a credential's own). */
   headers: Record<string, string>;
+  /** Gives each request its Authorization header, and a new token after a 401 (an upstream OAuth sign-in). */
+  authorization?: UpstreamAuthorization;
   /** Upper bound of the DELETE that ends the session on close. */
   terminateTimeoutMs?: number;
 }
@@ -151,7 +154,7 @@ export class HttpUpstreamTransport implements AttributingTransport {
     // Redirects are followed within the server's origin only: its headers may carry credentials.
     let url = this.url;
     for (let hop = 0; ; hop++) {
-      const response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
+      const response = await this.authorizedFetch(url, { method, headers, body, signal, redirect: 'manual' });
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || location === null) return response;
       await response.body?.cancel().catch(() => {});
@@ -176,6 +179,26 @@ export class HttpUpstreamTransport implements AttributingTransport {
     if (data?.jsonrpc !== '2.0' || data.id !== requestId || typeof data.error !== 'object') return false;
     this.onmessage?.(data as JSONRPCMessage, { relatedRequestId: requestId });
     return true;
+  }
+
+  /**
+   * One fetch with the sign-in's Authorization header, when the server has one. A 401 to it is answered with a
+   * new token if one can be had (a refresh), and the request is sent once more.
+   */
+  private async authorizedFetch(url: URL, init: RequestInit & { headers: Record<string, string> }): Promise<Response> {
+    const authorization = this.options.authorization;
+    if (!authorization) return fetch(url, init);
+    for (let attempt = 0; ; attempt++) {
+      const value = authorization.header();
+      const sent = typeof value === 'string' || value === undefined ? value : await value;
+      const headers = { ...init.headers };
+      if (sent !== undefined) headers.authorization = sent;
+      const response = await fetch(url, { ...init, headers });
+      if (response.status !== 401 || attempt > 0 || !(await authorization.unauthorized(response, sent))) {
+        return response;
+      }
+      await response.body?.cancel().catch(() => {});
+    }
   }
 
   private deliverJson(text: string, relatedRequestId: RequestId): void {
@@ -275,7 +298,8 @@ export class HttpUpstreamTransport implements AttributingTransport {
         seen = result.lastEventId ?? seen;
         attempt = 0;
       } catch (error) {
-        if (this.closed) return;
+        // Without a sign-in the stream stays closed; the next POST reports it to its caller.
+        if (this.closed || isGatewayError(error, 'UPSTREAM_AUTH_REQUIRED')) return;
         this.onerror?.(new Error(`the server's event stream failed: ${errorMessage(error)}`));
       }
       if (this.closed || attempt >= MAX_RECONNECT_ATTEMPTS) return;

@@ -7,7 +7,7 @@ import type {
   RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 
-import { errorMessage, GatewayError, UpstreamRpcError } from '../errors.js';
+import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 
 export interface PeerRequestOptions<T = unknown> {
   signal?: AbortSignal;
@@ -132,6 +132,8 @@ export class JsonRpcPeer<T = unknown> {
         const entry = this.pending.get(id);
         if (!entry) return;
         entry.cleanup();
+        // A missing sign-in is not a lost connection: it reaches the caller as it is.
+        if (isGatewayError(error, 'UPSTREAM_AUTH_REQUIRED')) return reject(error);
         reject(new GatewayError('UPSTREAM_UNAVAILABLE', `cannot send to the server: ${errorMessage(error)}`));
       });
     });

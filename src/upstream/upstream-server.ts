@@ -8,7 +8,14 @@ import type {
 import type { ServerConfig, ServerScope, UpstreamIdentity } from '../config/model.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
-import { type CallOrigin, describeInstanceKey, holderOf, instanceKey, type Owner } from '../relay/owner.js';
+import {
+  type CallOrigin,
+  describeInstanceKey,
+  holderOf,
+  instanceKey,
+  type Owner,
+  SHARED_GROUP,
+} from '../relay/owner.js';
 import { ownCapabilities, ROUTABLE_CAPABILITIES } from './client-capabilities.js';
 import { type InstanceState, type ListKind, UpstreamInstance, type UpstreamLists } from './instance.js';
 import { EMPTY_LISTS } from './instance-lists.js';
@@ -50,7 +57,10 @@ export { ROUTABLE_CAPABILITIES } from './client-capabilities.js';
 export interface UpstreamServerOptions {
   events: UpstreamServerEvents;
   log: Logger;
-  /** A credential group's own env and headers for this server, read from the config in force. */
+  /**
+   * A credential group's own env and headers for this server, read from the config in force, and the sign-in
+   * it sends; `shared` for the shared instance and the probe.
+   */
   identityOf(group: string): UpstreamIdentity | undefined;
 }
 
@@ -98,7 +108,9 @@ export class UpstreamServer {
   ) {
     this.config = config;
     this.scope = config.scope;
-    if (this.scope === 'shared') this.shared = this.createInstance('shared', ROUTABLE_CAPABILITIES);
+    if (this.scope === 'shared') {
+      this.shared = this.createInstance('shared', ROUTABLE_CAPABILITIES, options.identityOf(SHARED_GROUP));
+    }
   }
 
   get name(): string {
@@ -365,7 +377,7 @@ export class UpstreamServer {
 
   /** Starts an instance with no client behind it, takes what it lists, and stops it. */
   private async probe(): Promise<void> {
-    const probe = this.createInstance('probe', ROUTABLE_CAPABILITIES, undefined, {
+    const probe = this.createInstance('probe', ROUTABLE_CAPABILITIES, this.options.identityOf(SHARED_GROUP), {
       ...this.config,
       restart: { ...this.config.restart, maxAttempts: 0 },
       idleTimeoutMs: undefined,

@@ -1,17 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 
+export { freePort } from './ports.js';
 import { EVERYTHING_MAIN } from './real-servers.js';
 import { waitFor } from './wait-for.js';
-
-/** A port that was free a moment ago (server-everything takes its port from PORT and cannot be given 0). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface EverythingHttp {
   readonly child: ChildProcess;

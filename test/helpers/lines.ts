@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+
 /**
  * Appends each complete line of `stream` to `lines` (live), calling `onLine` for each; flushes the last
  * partial line at end.
@@ -26,4 +28,13 @@ export function collectLines(
     if (partial) push(partial);
     partial = '';
   });
+}
+
+/** The JSON lines of a file (an audit log), parsed; none when the file does not exist yet. */
+export async function readJsonLines(path: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -7,6 +7,7 @@ import { type AuditLog, openAuditLog } from '../../src/access/audit.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/log.js';
+import type { Metrics } from '../../src/observability/metrics.js';
 import { GatewayHttpServer } from '../../src/serve/http-server.js';
 import type { TempDir } from '../helpers/temp-dir.js';
 import { ACCESS_ENV } from './access-helpers.js';
@@ -101,27 +102,41 @@ export interface InProcessGateway {
   url: string;
   gateway: Gateway;
   http: GatewayHttpServer;
-  /** Moves the gateway's clock (token expiry) forward. */
+  /** Moves the gateway's clock (token expiry, its own and its upstream sign-ins') forward. */
   advance(ms: number): void;
   close(): Promise<void>;
 }
 
-/** A gateway in this process (so its clock can be moved), serving `configPath` on a loopback port. */
+/**
+ * A gateway in this process (so its clock can be moved), serving `configPath` on a loopback port. With
+ * `logLines`, every log line (debug and up) is collected there.
+ */
 export async function startInProcessGateway(
   dir: TempDir,
   configPath: string,
-  options: { auditName?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { auditName?: string; env?: NodeJS.ProcessEnv; logLines?: string[]; metrics?: Metrics } = {},
 ): Promise<InProcessGateway> {
   let offset = 0;
-  const { auditName } = options;
-  const config = await loadConfig(configPath, { env: { ...process.env, ...ACCESS_ENV, ...options.env } });
-  const log = createLogger({ level: 'error', destination: 'stderr' });
+  const { auditName, logLines } = options;
+  const env = { ...process.env, ...ACCESS_ENV, ...options.env };
+  const config = await loadConfig(configPath, { env });
+  const log = createLogger({
+    level: logLines ? 'debug' : 'error',
+    destination: 'stderr',
+    ...(logLines ? { stream: { write: (line: string) => logLines.push(line) } } : {}),
+  });
   const audit: AuditLog | undefined = auditName ? openAuditLog(dir.resolve(auditName)) : undefined;
-  const gateway = new Gateway({ config, logger: log });
+  const clock = () => Date.now() + offset;
+  const gateway = new Gateway({
+    config,
+    logger: log,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    upstreamOAuth: { env, now: clock, ...(audit ? { audit } : {}) },
+  });
   const http = new GatewayHttpServer(gateway, {
     host: '127.0.0.1',
     port: 0,
-    clock: () => Date.now() + offset,
+    clock,
     ...(audit ? { audit } : {}),
   });
   const url = await http.listen();

@@ -1,5 +1,4 @@
 import { chmod, readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -8,7 +7,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { launchChromium } from '../helpers/chromium.js';
+import { readJsonLines } from '../helpers/lines.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { freePort } from '../helpers/ports.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { bearer, expectNoSecrets, householdConfig, INITIALIZE, rawRequest, textOf } from './access-helpers.js';
@@ -37,14 +38,6 @@ async function urlsOpened(): Promise<string[]> {
   return text.split('\n').filter(Boolean);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** The owner's part, in a real browser: open the page mcp-remote asked for, sign in, allow. */
 async function consent(url: string): Promise<void> {
   const page = await browser.newPage();
@@ -71,12 +64,8 @@ async function consent(url: string): Promise<void> {
   }
 }
 
-async function auditLines(): Promise<Record<string, unknown>[]> {
-  const text = await readFile(dir.resolve('audit.jsonl'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+function auditLines(): Promise<Record<string, unknown>[]> {
+  return readJsonLines(dir.resolve('audit.jsonl'));
 }
 
 async function storedTokens(): Promise<{ access_token: string; refresh_token: string }> {

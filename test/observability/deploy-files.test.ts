@@ -1,6 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -8,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 
 import { parseCliArgs } from '../../src/cli/args.js';
+import { freePort } from '../helpers/ports.js';
 
 // What this machine allows: systemd-analyze verifies the unit; the Quadlet file, Containerfile and compose file
 // are parsed and checked. No container engine runs here, so no image is built and no container started.
@@ -70,14 +70,6 @@ function expectGatewayArgs(args: string[]): void {
   expect(parsed.host).toBe('0.0.0.0');
   expect(parsed.port).toBe(12010);
   expect(parsed.stdio).toBe(false);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
