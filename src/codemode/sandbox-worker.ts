@@ -353,13 +353,17 @@ class Execution implements InstanceUser {
     if (this.timers.size >= MAX_TIMERS) throw new RangeError(`more than ${MAX_TIMERS} timers pending`);
     const id = this.nextTimerId++;
     // Clamped to the deadline: a timer can never keep an execution (or this worker) alive past it.
-    const ms = Math.min(Math.max(0, context.getNumber(msHandle) || 0), Math.max(0, this.deadline - Date.now()));
+    const requested = Math.max(0, context.getNumber(msHandle) || 0);
+    const remaining = Math.max(0, this.deadline - Date.now());
+    const clamped = requested >= remaining;
+    const ms = Math.min(requested, remaining);
     this.timers.set(
       id,
       setTimeout(() => {
         this.timers.delete(id);
-        // A timer clamped to the deadline may fire a moment before the deadline's own timer: it is over then.
-        if (Date.now() >= this.deadline) this.timedOut = true;
+        // A clamped timer is the deadline itself, even when it fires a millisecond before the deadline's own
+        // timer (Node's timers run on a monotonic clock that Date.now() can trail): the execution is over.
+        if (clamped || Date.now() >= this.deadline) this.timedOut = true;
         this.events.push({ kind: 'timer', id });
         this.wake?.();
       }, ms),

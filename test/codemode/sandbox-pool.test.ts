@@ -43,7 +43,9 @@ describe('a spinning guest does not stall the gateway', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
       lateness.push(Date.now() - planned - 10);
     }
-    expect(Math.max(...lateness)).toBeLessThan(100);
+    // A guest spinning on the event loop's thread would hold every timer for its whole 2 s; load on a shared
+    // machine delays one by tens of milliseconds at most.
+    expect(Math.max(...lateness)).toBeLessThan(1000);
 
     const direct = await host.callTool('math', 'add', { a: 2, b: 3 }, {});
     expect(direct.content).toEqual([{ type: 'text', text: '5' }]);
