@@ -24,6 +24,7 @@ export type GlobalSection =
   | 'tls'
   | 'audit'
   | 'rateLimitPerMinute'
+  | 'sessions'
   | 'allowedOrigins'
   | 'allowedHosts';
 
@@ -36,6 +37,7 @@ const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'tls',
   'audit',
   'rateLimitPerMinute',
+  'sessions',
   'allowedOrigins',
   'allowedHosts',
 ];

@@ -181,6 +181,19 @@ export const AuthSchema = z.strictObject({
     .describe('Default of require_auth for namespaces and servers in none (true when tokens are configured).'),
 });
 
+export const SessionsSchema = z.strictObject({
+  max: z.number().int().positive().optional().describe('HTTP sessions (/mcp and /sse) open at once, all clients together (1000).'),
+  max_per_client: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('HTTP sessions one credential, or one address without a credential, may hold open (100).'),
+  idle_timeout: seconds
+    .optional()
+    .describe('Seconds after which a session with no request in flight and no open stream is ended (600).'),
+});
+
 export const TlsSchema = z.strictObject({
   cert: z.string().min(1).describe('PEM certificate (chain) file; relative to the config file.'),
   key: z.string().min(1).describe('PEM private key file; relative to the config file.'),
@@ -213,6 +226,7 @@ export const ConfigFileSchema = z
     tls: TlsSchema.optional().describe('Serve HTTPS instead of HTTP.'),
     audit: AuditSchema.optional().describe('Audit log of tool calls.'),
     rate_limit: RateLimitSchema.optional().describe('Default rate limit per client and namespace (none).'),
+    sessions: SessionsSchema.optional().describe('Limits of client sessions over HTTP.'),
     allowed_origins: originList.optional(),
     allowed_hosts: z
       .array(z.string().min(1))

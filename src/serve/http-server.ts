@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 import type { AuditLog } from '../access/audit.js';
 import { type AccessGrant, describeGrant, grantAccess } from '../access/policy.js';
@@ -13,6 +12,7 @@ import { secretValues } from '../config/secrets.js';
 import { errorMessage } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { createSecretMasker } from '../observability/redact.js';
+import { screenBody } from '../relay/bounds.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { answerBarePost, countRequests } from './bare-post.js';
 import { type EndpointPath, parseEndpointPath } from './endpoint-path.js';
@@ -33,6 +33,8 @@ import {
   isOriginAllowedByDefault,
   isOriginListed,
 } from './request-guard.js';
+import { hasRefusal, sendRefusals } from './refusals.js';
+import { sessionLimits, SessionSlots } from './session-slots.js';
 import { SseEndpoint } from './sse.js';
 import { StreamableHttpEndpoint } from './streamable-http.js';
 import type { TlsFiles } from './tls.js';
@@ -51,6 +53,8 @@ export interface HttpServerOptions {
   tls?: TlsFiles;
   /** Where every tool call of an HTTP client is recorded. */
   audit?: AuditLog;
+  /** A connection that has not sent its request headers within this long is closed (slow-header clients). */
+  headersTimeoutMs?: number;
 }
 
 /** Extra routes other features mount (status page, metrics), answered before the MCP endpoints. */
@@ -58,6 +62,9 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL)
 
 /** Headers beyond this many bytes are refused with 431 before any handler runs. */
 const MAX_HEADER_BYTES = 16 * 1024;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** A request body must have arrived this long after its headers. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 const CORS_HEADERS = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
@@ -74,6 +81,8 @@ export class GatewayHttpServer {
   readonly streamable: StreamableHttpEndpoint;
   readonly sse: SseEndpoint;
   readonly limiter = new RateLimiter();
+  /** Every HTTP session (Streamable HTTP and SSE alike) holds one of these; the config's `sessions` bounds them. */
+  readonly sessionSlots: SessionSlots;
   private readonly server: Server | HttpsServer;
   private readonly routes: RouteHandler[] = [];
   private readonly mask = createSecretMasker(() => secretValues(this.gateway.config));
@@ -82,8 +91,9 @@ export class GatewayHttpServer {
     private readonly gateway: Gateway,
     private readonly options: HttpServerOptions,
   ) {
-    this.streamable = new StreamableHttpEndpoint(gateway, { jsonResponse: options.jsonResponse });
-    this.sse = new SseEndpoint(gateway, { heartbeatMs: options.sseHeartbeatMs });
+    this.sessionSlots = new SessionSlots(() => sessionLimits(gateway.config));
+    this.streamable = new StreamableHttpEndpoint(gateway, this.sessionSlots, { jsonResponse: options.jsonResponse });
+    this.sse = new SseEndpoint(gateway, this.sessionSlots, { heartbeatMs: options.sseHeartbeatMs });
     const handle = (req: IncomingMessage, res: ServerResponse): void => {
       this.route(req, res).catch((error: unknown) => {
         // The path only: a query string may hold what must not be logged.
@@ -91,13 +101,28 @@ export class GatewayHttpServer {
         sendRpcError(res, 500, -32603, this.mask(`Internal error: ${errorMessage(error)}`));
       });
     };
+    const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    const limits = {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout,
+      requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout),
+      // Node checks both timeouts this often (30 s by default, which would let slow clients stay three times longer).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+    };
     this.server = options.tls
-      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, maxHeaderSize: MAX_HEADER_BYTES }, handle)
-      : createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handle);
+      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...limits }, handle)
+      : createServer(limits, handle);
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return;
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      // Whatever the client does next, the socket ends here: a slow or broken client must not keep it.
+      if (!socket.writable) return void socket.destroy();
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      (socket as Socket).destroySoon();
     });
   }
 
@@ -240,42 +265,55 @@ export class GatewayHttpServer {
     }
     const { grant } = result;
     const owner = grant.owner;
+    // Whose share of the session limits a new session takes: the credential, else the client's address.
+    const client = grant.credential ? owner : `address:${req.socket.remoteAddress ?? 'unknown'}`;
     const setup = (session: ClientSession): void => {
       guardSession(session, { grant, limiter: this.limiter, config: () => this.gateway.config });
       this.gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
     };
 
-    if (transport === 'mcp') {
-      if (method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
-      const body = await this.body(req, res);
-      if (body === undefined) return;
-      const opening = req.headers['mcp-session-id'] === undefined && isInitializeRequest(body);
-      if (opening && !this.admit(res, grant, 1)) return;
-      return this.streamable.handle(req, res, body, { path, owner, scope: grant.scope, setup });
-    }
+    if (transport === 'mcp' && method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
     if (transport === 'sse' && method === 'GET') {
       if (!this.admit(res, grant, 1)) return;
-      return this.sse.open(req, res, { messagePath, owner, scope: grant.scope, setup });
+      return this.sse.open(req, res, { messagePath, owner, client, scope: grant.scope, setup });
     }
-    const sessionId = transport === 'message' ? url.searchParams.get('sessionId') : null;
     const body = await this.body(req, res);
     if (body === undefined) return;
-    if (sessionId !== null) return this.sse.post(req, res, sessionId, body, { messagePath, owner });
+    const sessionId = transport === 'message' ? url.searchParams.get('sessionId') : null;
+    const inSession = transport === 'mcp' ? req.headers['mcp-session-id'] !== undefined : sessionId !== null;
+    if (!this.charge(res, grant, body, inSession)) return;
+    // The one place every POSTed message is bounded, before any work is done on it.
+    const screened = screenBody(body);
+
+    if (transport === 'mcp') {
+      if (hasRefusal(screened)) return sendRefusals(res, screened);
+      return this.streamable.handle(req, res, body, { path, owner, client, scope: grant.scope, setup });
+    }
+    if (sessionId !== null) return this.sse.post(req, res, sessionId, screened, { messagePath, owner });
     // A bare POST: its session lives for this one exchange, and its requests were counted here already.
-    const requests = countRequests(body);
-    if (requests > 0 && !this.admit(res, grant, requests)) return;
     const bareSetup = (session: ClientSession): void =>
       guardSession(session, { grant, config: () => this.gateway.config });
-    await answerBarePost(this.gateway, body, res, { scope: grant.scope, setup: bareSetup });
+    await answerBarePost(this.gateway, screened, res, { scope: grant.scope, setup: bareSetup });
   }
 
-  /** Takes `count` requests from the grant's rate limit, or answers 429 with Retry-After. */
-  private admit(res: ServerResponse, grant: AccessGrant, count: number): boolean {
+  /**
+   * Charges a POST's requests to the grant's rate limit, or answers 429 with Retry-After. Requests outside a
+   * session (a bare POST, an initialize) are taken here, all of a batch or none; inside a session each request is
+   * taken as the session answers it, and a batch that could not fit as a whole is refused here.
+   */
+  private charge(res: ServerResponse, grant: AccessGrant, body: unknown, inSession: boolean): boolean {
+    const count = countRequests(body);
+    if (count === 0 || (inSession && count === 1)) return true;
+    return this.admit(res, grant, count, inSession ? 'check' : 'take');
+  }
+
+  /** Takes (or only checks) `count` requests of the grant's rate limit, or answers 429 with Retry-After. */
+  private admit(res: ServerResponse, grant: AccessGrant, count: number, how: 'take' | 'check' = 'take'): boolean {
     const limit = grant.rateLimit;
     if (!limit) return true;
-    const decision = this.limiter.take(limit.key, limit.perMinute, count);
+    const decision = this.limiter[how](limit.key, limit.perMinute, count);
     if (decision.ok) return true;
-    sendRateLimited(res, limit.perMinute, decision.retryAfterSeconds);
+    sendRateLimited(res, limit.perMinute, decision, count);
     return false;
   }
 
