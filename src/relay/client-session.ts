@@ -80,6 +80,8 @@ export class ClientSession {
         instructions: context.instructions(),
       },
     );
+    // SDK v1 peers ignore a cancellation of request id 0: the gateway's requests to its client start at 1.
+    (this.server as unknown as { _requestMessageId: number })._requestMessageId = 1;
     this.server.fallbackRequestHandler = (request, extra) => {
       const answer = this.dispatch(request as JSONRPCRequest, extra).catch((error: unknown) => {
         throw toWireError(error);
