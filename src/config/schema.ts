@@ -182,7 +182,12 @@ export const AuthSchema = z.strictObject({
 });
 
 export const SessionsSchema = z.strictObject({
-  max: z.number().int().positive().optional().describe('HTTP sessions (/mcp and /sse) open at once, all clients together (1000).'),
+  max: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('HTTP sessions (/mcp and /sse) open at once, all clients together (1000).'),
   max_per_client: z
     .number()
     .int()

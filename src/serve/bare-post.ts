@@ -57,7 +57,8 @@ class OneShotTransport implements Transport {
     // The SDK answers nothing for a request cancelled before it finished; the exchange still needs an answer.
     if ('method' in message && message.method === 'notifications/cancelled') {
       const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
-      if (requestId !== undefined) this.answer(requestId, errorAnswer(requestId, REQUEST_CANCELLED, 'Request cancelled'));
+      if (requestId !== undefined)
+        this.answer(requestId, errorAnswer(requestId, REQUEST_CANCELLED, 'Request cancelled'));
     }
     return undefined;
   }

@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
-
 import type { AuditLog } from '../access/audit.js';
 import { type AccessGrant, describeGrant, grantAccess } from '../access/policy.js';
 import { RateLimiter } from '../access/rate-limit.js';
@@ -26,6 +25,7 @@ import {
   sendUnauthorized,
 } from './http-access.js';
 import { DEFAULT_MAX_BODY_BYTES, HttpError, readJsonBody, sendJson, sendRpcError } from './http-body.js';
+import { hasRefusal, sendRefusals } from './refusals.js';
 import {
   checkRequest,
   type GuardOptions,
@@ -33,7 +33,6 @@ import {
   isOriginAllowedByDefault,
   isOriginListed,
 } from './request-guard.js';
-import { hasRefusal, sendRefusals } from './refusals.js';
 import { sessionLimits, SessionSlots } from './session-slots.js';
 import { SseEndpoint } from './sse.js';
 import { StreamableHttpEndpoint } from './streamable-http.js';

@@ -1,5 +1,3 @@
-import type { ServerResponse } from 'node:http';
-
 import type { GatewayConfig } from '../config/model.js';
 
 export const DEFAULT_MAX_SESSIONS = 1_000;
@@ -36,6 +34,8 @@ export interface SlotRefusal {
  * exchange comes first.
  */
 export class SessionSlot {
+  /** Ends the session; called once it has been idle for the idle timeout. */
+  onIdle?: () => void;
   private open = 0;
   private timer?: NodeJS.Timeout;
   private released = false;
@@ -43,13 +43,12 @@ export class SessionSlot {
   constructor(
     private readonly owner: SessionSlots,
     readonly client: string,
-    private readonly onIdle: () => void,
   ) {
     this.armIdleTimer();
   }
 
-  /** Counts `res` as an open exchange of the session until it closes. */
-  during(res: Pick<ServerResponse, 'once'>): void {
+  /** Counts `res` (an HTTP response) as an open exchange of the session until it closes. */
+  during(res: { once(event: 'close', listener: () => void): unknown }): void {
     if (this.released) return;
     this.open++;
     clearTimeout(this.timer);
@@ -70,7 +69,7 @@ export class SessionSlot {
   private armIdleTimer(): void {
     if (this.released) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(this.onIdle, this.owner.limits().idleTimeoutMs);
+    this.timer = setTimeout(() => this.onIdle?.(), this.owner.limits().idleTimeoutMs);
     this.timer.unref();
   }
 }
@@ -80,8 +79,9 @@ export class SessionSlot {
  * and no crowd can open sessions without bound; the limits are read at every claim, so a reload applies at once.
  *
  * @example
- * const slot = slots.claim('credential:alice', () => void session.close());
+ * const slot = slots.claim('credential:alice');
  * if (!(slot instanceof SessionSlot)) return refuse(res, slot);
+ * slot.onIdle = () => void session.close();
  */
 export class SessionSlots {
   private readonly perClient = new Map<string, number>();
@@ -93,8 +93,8 @@ export class SessionSlots {
     return this.total;
   }
 
-  /** A place for a new session of `client`, or why there is none. `onIdle` ends the session. */
-  claim(client: string, onIdle: () => void): SessionSlot | SlotRefusal {
+  /** A place for a new session of `client`, or why there is none. */
+  claim(client: string): SessionSlot | SlotRefusal {
     const { max, maxPerClient, idleTimeoutMs } = this.limits();
     const retryAfterSeconds = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, Math.ceil(idleTimeoutMs / 1000)));
     if (this.total >= max) {
@@ -114,7 +114,7 @@ export class SessionSlots {
     }
     this.total++;
     this.perClient.set(client, held + 1);
-    return new SessionSlot(this, client, onIdle);
+    return new SessionSlot(this, client);
   }
 
   /** @internal Called by a slot once, when its session ends. */

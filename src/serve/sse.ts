@@ -52,12 +52,11 @@ export class SseEndpoint {
   }
 
   async open(_req: IncomingMessage, res: ServerResponse, route: SseRoute = { messagePath: '/message' }): Promise<void> {
-    let session: ClientSession | undefined;
-    const slot = this.slots.claim(route.client ?? 'anonymous', () => void session?.close());
+    const slot = this.slots.claim(route.client ?? 'anonymous');
     if (!(slot instanceof SessionSlot)) return sendSessionLimit(res, slot);
     const transport = new SSEServerTransport(route.messagePath, res);
-    session = this.gateway.createSession('sse', route.scope);
-    const opened = session;
+    const opened = this.gateway.createSession('sse', route.scope);
+    slot.onIdle = () => void opened.close();
     route.setup?.(opened);
     const owner = route.owner ?? 'anonymous';
     this.entries.set(transport.sessionId, { transport, session: opened, slot, messagePath: route.messagePath, owner });

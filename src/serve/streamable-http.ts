@@ -66,11 +66,10 @@ export class StreamableHttpEndpoint {
     // The SDK refuses these only once a session exists; refused here first, they leave nothing behind.
     const unacceptable = refusedHeaders(req);
     if (unacceptable) return sendRpcError(res, unacceptable.status, -32000, unacceptable.message);
-    let session: ClientSession | undefined;
-    const slot = this.slots.claim(route.client ?? 'anonymous', () => void session?.close());
+    const slot = this.slots.claim(route.client ?? 'anonymous');
     if (!(slot instanceof SessionSlot)) return sendSessionLimit(res, slot);
-    session = this.gateway.createSession('streamable-http', route.scope);
-    const opened = session;
+    const opened = this.gateway.createSession('streamable-http', route.scope);
+    slot.onIdle = () => void opened.close();
     route.setup?.(opened);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => opened.id,

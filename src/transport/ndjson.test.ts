@@ -56,7 +56,7 @@ describe('NdjsonDecoder', () => {
       expect(messages).toEqual([{ jsonrpc: '2.0', id: 9, result: {} }]);
     });
 
-    it("reads the id of a response whose id trails, as the TypeScript SDK writes it", () => {
+    it('reads the id of a response whose id trails, as the TypeScript SDK writes it', () => {
       for (const chunkSize of [1, 7, 4096, 100_000]) {
         const { oversized } = decodeSmall(`{"result":${big},"jsonrpc":"2.0","id":"req-7"}\r`, chunkSize);
         expect(oversized).toEqual([{ bytes: expect.any(Number), id: 'req-7', kind: 'response' }]);

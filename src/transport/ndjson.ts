@@ -117,7 +117,9 @@ function lastBytes(buffer: Buffer): Buffer {
 const ID = String.raw`(-?\d{1,16}|"(?:[^"\\]|\\.){0,256}")`;
 const VERSION = String.raw`"jsonrpc"\s*:\s*"2\.0"\s*,\s*`;
 /** `{"jsonrpc":"2.0","id":5,"result":` or `{"id":5,...`: the id leads (most JSON-RPC libraries). */
-const LEADING_ID = new RegExp(String.raw`^\s*\{\s*(?:${VERSION})?"id"\s*:\s*${ID}\s*,\s*(?:${VERSION})?"(result|error|method)"\s*:`);
+const LEADING_ID = new RegExp(
+  String.raw`^\s*\{\s*(?:${VERSION})?"id"\s*:\s*${ID}\s*,\s*(?:${VERSION})?"(result|error|method)"\s*:`,
+);
 /** `{"result":…,"jsonrpc":"2.0","id":5}`: the id trails (the TypeScript SDK writes its answers this way). */
 const LEADING_BODY = new RegExp(String.raw`^\s*\{\s*(?:${VERSION})?"(result|error|method)"\s*:`);
 const TRAILING_ID = new RegExp(String.raw`,\s*"id"\s*:\s*${ID}\s*\}\s*$`);

@@ -15,7 +15,8 @@ export type FixtureName =
   | 'ignores-sigterm'
   | 'spawns-child'
   | 'many-tools'
-  | 'conformance';
+  | 'conformance'
+  | 'edge-answers';
 
 /**
  * Absolute path of a fixture server under test/fixtures/servers.
