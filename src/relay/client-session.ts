@@ -26,6 +26,7 @@ import {
   subscribe,
   unsubscribe,
 } from './forward.js';
+import { sharedSchemaValidator } from './schema-validator.js';
 
 export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post';
 
@@ -78,6 +79,7 @@ export class ClientSession {
           completions: {},
         },
         instructions: context.instructions(),
+        jsonSchemaValidator: sharedSchemaValidator,
       },
     );
     // SDK v1 peers ignore a cancellation of request id 0: the gateway's requests to its client start at 1.

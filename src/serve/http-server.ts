@@ -114,13 +114,16 @@ export class GatewayHttpServer {
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       // Whatever the client does next, the socket ends here: a slow or broken client must not keep it.
       if (!socket.writable) return void socket.destroy();
-      const status =
+      const [status, reason] =
         error.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
+          ? ['431 Request Header Fields Too Large', `Request headers exceed ${MAX_HEADER_BYTES} bytes`]
           : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? '408 Request Timeout'
-            : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+            ? ['408 Request Timeout', 'Request Timeout: the request did not arrive in time']
+            : ['400 Bad Request', 'Bad Request: not a valid HTTP request'];
+      const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: reason } });
+      socket.end(
+        `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       (socket as Socket).destroySoon();
     });
   }
@@ -266,10 +269,7 @@ export class GatewayHttpServer {
     const owner = grant.owner;
     // Whose share of the session limits a new session takes: the credential, else the client's address.
     const client = grant.credential ? owner : `address:${req.socket.remoteAddress ?? 'unknown'}`;
-    const setup = (session: ClientSession): void => {
-      guardSession(session, { grant, limiter: this.limiter, config: () => this.gateway.config });
-      this.gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
-    };
+    const setup = this.sessionSetup(grant, path, this.limiter);
 
     if (transport === 'mcp' && method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
     if (transport === 'sse' && method === 'GET') {
@@ -290,9 +290,20 @@ export class GatewayHttpServer {
     }
     if (sessionId !== null) return this.sse.post(req, res, sessionId, screened, { messagePath, owner });
     // A bare POST: its session lives for this one exchange, and its requests were counted here already.
-    const bareSetup = (session: ClientSession): void =>
-      guardSession(session, { grant, config: () => this.gateway.config });
+    const bareSetup = this.sessionSetup(grant, path);
     await answerBarePost(this.gateway, screened, res, { scope: grant.scope, setup: bareSetup });
+  }
+
+  /**
+   * What is done to each new session: the guard of its requests, and a log line. Made apart from the request
+   * handler so that what a session keeps (the guard's closures) cannot keep the request and its body alive.
+   */
+  private sessionSetup(grant: AccessGrant, path: string, limiter?: RateLimiter): (session: ClientSession) => void {
+    const gateway = this.gateway;
+    return function setupSession(session) {
+      guardSession(session, { grant, ...(limiter ? { limiter } : {}), config: () => gateway.config });
+      if (limiter) gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
+    };
   }
 
   /**

@@ -9,7 +9,9 @@ const LIMITS: SessionLimits = { max: 3, maxPerClient: 2, idleTimeoutMs: 1_000 };
 /** What a slot watches of a response: its `close` event. */
 const exchange = () => new EventEmitter();
 
-beforeEach(() => vi.useFakeTimers());
+// Only the idle timers are faked: the queue of expiries is worked off in real turns of the event loop.
+beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }));
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 afterEach(() => vi.useRealTimers());
 
 describe('SessionSlots', () => {
@@ -36,7 +38,7 @@ describe('SessionSlots', () => {
     expect(slots.claim('a')).toMatchObject({ status: 429 });
   });
 
-  it('ends a session idle for the timeout, never one with an exchange open', () => {
+  it('ends a session idle for the timeout, never one with an exchange open', async () => {
     const slots = new SessionSlots(() => LIMITS);
     const idle = vi.fn();
     const slot = slots.claim('a') as SessionSlot;
@@ -51,11 +53,26 @@ describe('SessionSlots', () => {
     slot.during(post); // a request just in time starts the wait over
     post.emit('close');
     vi.advanceTimersByTime(999);
+    await nextTurn();
     expect(idle).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
+    await nextTurn();
     expect(idle).toHaveBeenCalledOnce();
     slot.release();
     vi.advanceTimersByTime(10_000);
+    await nextTurn();
     expect(idle).toHaveBeenCalledOnce();
+  });
+
+  it('ends thousands of sessions idle at once a few per turn of the event loop', async () => {
+    const slots = new SessionSlots(() => ({ ...LIMITS, max: 10_000, maxPerClient: 10_000 }));
+    let ended = 0;
+    for (let i = 0; i < 1_000; i++) (slots.claim('a') as SessionSlot).onIdle = () => ended++;
+    vi.advanceTimersByTime(1_000);
+    await nextTurn();
+    expect(ended).toBeGreaterThan(0);
+    expect(ended).toBeLessThan(1_000);
+    for (let turn = 0; turn < 1_000 && ended < 1_000; turn++) await nextTurn();
+    expect(ended).toBe(1_000);
   });
 });

@@ -5,6 +5,8 @@ export const DEFAULT_MAX_SESSIONS_PER_CLIENT = 100;
 export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 10 * 60_000;
 /** The longest Retry-After a full gateway suggests: sessions free up as clients leave or idle out. */
 const MAX_RETRY_AFTER_SECONDS = 60;
+/** Idle sessions ended per turn of the event loop: thousands falling idle together must not stall it. */
+const EXPIRED_PER_TURN = 25;
 
 export interface SessionLimits {
   max: number;
@@ -58,6 +60,11 @@ export class SessionSlot {
     });
   }
 
+  /** @internal Whether the session is still idle, so that its expiry may go ahead. */
+  get idle(): boolean {
+    return !this.released && this.open === 0;
+  }
+
   /** The session has ended: its place is free. Idempotent. */
   release(): void {
     if (this.released) return;
@@ -69,7 +76,7 @@ export class SessionSlot {
   private armIdleTimer(): void {
     if (this.released) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.onIdle?.(), this.owner.limits().idleTimeoutMs);
+    this.timer = setTimeout(() => this.owner.expire(this), this.owner.limits().idleTimeoutMs);
     this.timer.unref();
   }
 }
@@ -86,6 +93,8 @@ export class SessionSlot {
 export class SessionSlots {
   private readonly perClient = new Map<string, number>();
   private total = 0;
+  private readonly expiring = new Set<SessionSlot>();
+  private draining = false;
 
   constructor(readonly limits: () => SessionLimits) {}
 
@@ -116,6 +125,25 @@ export class SessionSlots {
     this.perClient.set(client, held + 1);
     return new SessionSlot(this, client);
   }
+
+  /** @internal Queues the end of an idle session; the queue is worked off a few at a time. */
+  expire(slot: SessionSlot): void {
+    this.expiring.add(slot);
+    if (this.draining) return;
+    this.draining = true;
+    setImmediate(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    let ended = 0;
+    for (const slot of this.expiring) {
+      this.expiring.delete(slot);
+      if (slot.idle) slot.onIdle?.();
+      if (++ended === EXPIRED_PER_TURN) break;
+    }
+    if (this.expiring.size > 0) setImmediate(this.drain);
+    else this.draining = false;
+  };
 
   /** @internal Called by a slot once, when its session ends. */
   free(client: string): void {
