@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  jsonNestsDeeperThan,
   MAX_BATCH_MESSAGES,
   MAX_CURSOR_LENGTH,
   MAX_ID_LENGTH,
@@ -122,5 +123,17 @@ describe('screenBody', () => {
         error: { code: -32602, message: expect.stringMatching(/"name" is longer/) },
       });
     }
+  });
+});
+
+describe('jsonNestsDeeperThan', () => {
+  it('counts the nesting of arrays and objects, not brackets inside strings', () => {
+    expect(jsonNestsDeeperThan(Buffer.from('[[[]]]'), 3)).toBe(false);
+    expect(jsonNestsDeeperThan(Buffer.from('[[[]]]'), 2)).toBe(true);
+    expect(jsonNestsDeeperThan(Buffer.from('{"a":{"b":[1]}}'), 2)).toBe(true);
+    expect(jsonNestsDeeperThan(Buffer.from(`{"s":"${'['.repeat(500)}"}`), 2)).toBe(false);
+    expect(jsonNestsDeeperThan(Buffer.from(JSON.stringify({ s: '\\"[[[[' })), 1)).toBe(false);
+    expect(jsonNestsDeeperThan(Buffer.from('['.repeat(500_000) + ']'.repeat(500_000)))).toBe(true);
+    expect(jsonNestsDeeperThan(Buffer.from(JSON.stringify({ a: [[[{ b: 1 }]]] })))).toBe(false);
   });
 });

@@ -15,6 +15,8 @@ export const MAX_METHOD_LENGTH = 128;
 export const MAX_ID_LENGTH = 256;
 export const MAX_URI_LENGTH = 8 * 1024;
 export const MAX_CURSOR_LENGTH = 4 * 1024;
+/** Arrays and objects nested deeper than this are refused before parsing: a megabyte of `[` costs far more. */
+export const MAX_JSON_DEPTH = 128;
 
 const INVALID_REQUEST = -32600;
 const INVALID_PARAMS = -32602;
@@ -131,6 +133,30 @@ export function screenBody(body: unknown): ScreenedBody {
   });
   return { batch: true, messages };
 }
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `max`, found by one pass over its bytes (strings skipped)
+ * before any parsing, so that a body of a million brackets is refused for the cost of reading it.
+ *
+ * @example jsonNestsDeeperThan(Buffer.from('[[[]]]'), 2) // true
+ */
+export function jsonNestsDeeperThan(text: Uint8Array, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const byte = text[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
+      if (++depth > max) return true;
+    } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) depth--;
+  }
+  return false;
+}
+
+const [QUOTE, BACKSLASH, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE] = [0x22, 0x5c, 0x5b, 0x5d, 0x7b, 0x7d];
 
 /** A refusal as the JSON-RPC error response that answers it. */
 export function refusalResponse(refusal: Refusal) {

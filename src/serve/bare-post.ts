@@ -74,13 +74,16 @@ function errorAnswer(id: RequestId, code: number, message: string): JSONRPCMessa
   return { jsonrpc: '2.0', id, error: { code, message } };
 }
 
-/** The JSON-RPC requests of a body (one message or a batch) that a rate limit counts: all but `ping`. */
+/** Requests a rate limit does not count, as inside a session (where the SDK answers them itself). */
+const UNCOUNTED_METHODS = new Set(['ping', 'logging/setLevel']);
+
+/** The JSON-RPC requests of a body (one message or a batch) that a rate limit counts. */
 export function countRequests(body: unknown): number {
   let count = 0;
   for (const value of Array.isArray(body) ? body : [body]) {
     const candidate = value as { id?: unknown; method?: unknown } | null;
     if (typeof candidate !== 'object' || candidate === null || typeof candidate.method !== 'string') continue;
-    if (candidate.id !== undefined && candidate.method !== 'ping') count++;
+    if (candidate.id !== undefined && !UNCOUNTED_METHODS.has(candidate.method)) count++;
   }
   return count;
 }
