@@ -269,7 +269,7 @@ export class GatewayHttpServer {
     const owner = grant.owner;
     // Whose share of the session limits a new session takes: the credential, else the client's address.
     const client = grant.credential ? owner : `address:${req.socket.remoteAddress ?? 'unknown'}`;
-    const setup = this.sessionSetup(grant, path, this.limiter);
+    const setup = this.sessionSetup(grant, path, 'session');
 
     if (transport === 'mcp' && method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
     if (transport === 'sse' && method === 'GET') {
@@ -290,19 +290,21 @@ export class GatewayHttpServer {
     }
     if (sessionId !== null) return this.sse.post(req, res, sessionId, screened, { messagePath, owner });
     // A bare POST: its session lives for this one exchange, and its requests were counted here already.
-    const bareSetup = this.sessionSetup(grant, path);
+    const bareSetup = this.sessionSetup(grant, path, 'bare');
     await answerBarePost(this.gateway, screened, res, { scope: grant.scope, setup: bareSetup });
   }
 
   /**
-   * What is done to each new session: the guard of its requests, and a log line. Made apart from the request
-   * handler so that what a session keeps (the guard's closures) cannot keep the request and its body alive.
+   * What is done to each new session: the guard of its requests and a log line; a bare POST's one-exchange
+   * session gets the guard without the rate limit, since its requests were counted as they came in. Made apart
+   * from the request handler, so that what a session keeps (the guard's closures) cannot keep a request alive.
    */
-  private sessionSetup(grant: AccessGrant, path: string, limiter?: RateLimiter): (session: ClientSession) => void {
-    const gateway = this.gateway;
+  private sessionSetup(grant: AccessGrant, path: string, kind: 'session' | 'bare'): (session: ClientSession) => void {
+    const { gateway, limiter } = this;
+    if (kind === 'bare') return (session) => guardSession(session, { grant, config: () => gateway.config });
     return function setupSession(session) {
-      guardSession(session, { grant, ...(limiter ? { limiter } : {}), config: () => gateway.config });
-      if (limiter) gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
+      guardSession(session, { grant, limiter, config: () => gateway.config });
+      gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
     };
   }
 

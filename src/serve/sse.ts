@@ -55,11 +55,11 @@ export class SseEndpoint {
     const slot = this.slots.claim(route.client ?? 'anonymous');
     if (!(slot instanceof SessionSlot)) return sendSessionLimit(res, slot);
     const transport = new SSEServerTransport(route.messagePath, res);
-    const opened = this.gateway.createSession('sse', route.scope);
-    slot.onIdle = () => void opened.close();
-    route.setup?.(opened);
+    const session = this.gateway.createSession('sse', route.scope);
+    slot.onIdle = () => void session.close();
+    route.setup?.(session);
     const owner = route.owner ?? 'anonymous';
-    this.entries.set(transport.sessionId, { transport, session: opened, slot, messagePath: route.messagePath, owner });
+    this.entries.set(transport.sessionId, { transport, session, slot, messagePath: route.messagePath, owner });
     slot.during(res);
     // Proxies and clients drop streams that stay silent; an SSE comment keeps it open and is ignored by parsers.
     const heartbeat = setInterval(() => {
@@ -70,11 +70,11 @@ export class SseEndpoint {
       clearInterval(heartbeat);
       this.entries.delete(transport.sessionId);
       slot.release();
-      void opened.close();
+      void session.close();
     };
     res.on('close', end);
-    void opened.whenClosed.then(end);
-    await opened.connect(transport);
+    void session.whenClosed.then(end);
+    await session.connect(transport);
   }
 
   /**

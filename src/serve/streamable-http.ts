@@ -68,25 +68,25 @@ export class StreamableHttpEndpoint {
     if (unacceptable) return sendRpcError(res, unacceptable.status, -32000, unacceptable.message);
     const slot = this.slots.claim(route.client ?? 'anonymous');
     if (!(slot instanceof SessionSlot)) return sendSessionLimit(res, slot);
-    const opened = this.gateway.createSession('streamable-http', route.scope);
-    slot.onIdle = () => void opened.close();
-    route.setup?.(opened);
+    const session = this.gateway.createSession('streamable-http', route.scope);
+    slot.onIdle = () => void session.close();
+    route.setup?.(session);
     const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => opened.id,
+      sessionIdGenerator: () => session.id,
       enableJsonResponse: this.options.jsonResponse ?? false,
       onsessioninitialized: (id) => {
-        this.entries.set(id, { transport, session: opened, slot, path: route.path, owner: route.owner ?? 'anonymous' });
+        this.entries.set(id, { transport, session, slot, path: route.path, owner: route.owner ?? 'anonymous' });
       },
     });
-    void opened.whenClosed.then(() => {
-      this.entries.delete(opened.id);
+    void session.whenClosed.then(() => {
+      this.entries.delete(session.id);
       slot.release();
     });
     slot.during(res);
-    await opened.connect(transport);
+    await session.connect(transport);
     await transport.handleRequest(req, res, body);
     // Whatever else the SDK refused (a second initialize in a batch, say) must not leave a session either.
-    if (transport.sessionId === undefined) await opened.close();
+    if (transport.sessionId === undefined) await session.close();
   }
 
   async closeAll(): Promise<void> {
