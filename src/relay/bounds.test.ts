@@ -135,5 +135,9 @@ describe('jsonNestsDeeperThan', () => {
     expect(jsonNestsDeeperThan(Buffer.from(JSON.stringify({ s: '\\"[[[[' })), 1)).toBe(false);
     expect(jsonNestsDeeperThan(Buffer.from('['.repeat(500_000) + ']'.repeat(500_000)))).toBe(true);
     expect(jsonNestsDeeperThan(Buffer.from(JSON.stringify({ a: [[[{ b: 1 }]]] })))).toBe(false);
+    // A string that ends in an escaped backslash ends there: what follows is counted again.
+    expect(jsonNestsDeeperThan(Buffer.from(JSON.stringify({ s: 'a\\', t: [[1]] })), 2)).toBe(true);
+    expect(jsonNestsDeeperThan(Buffer.from(JSON.stringify({ s: 'a\\"[[[', t: 1 })), 1)).toBe(false);
+    expect(jsonNestsDeeperThan(Buffer.from('{"unterminated": "[[[['), 1)).toBe(false);
   });
 });

@@ -136,24 +136,34 @@ export function screenBody(body: unknown): ScreenedBody {
 
 /**
  * Whether JSON text nests arrays and objects deeper than `max`, found by one pass over its bytes (strings skipped)
- * before any parsing, so that a body of a million brackets is refused for the cost of reading it.
+ * before any parsing, so that a body of a million brackets is refused for the cost of reading it, not of parsing.
  *
  * @example jsonNestsDeeperThan(Buffer.from('[[[]]]'), 2) // true
  */
-export function jsonNestsDeeperThan(text: Uint8Array, max = MAX_JSON_DEPTH): boolean {
+export function jsonNestsDeeperThan(text: Buffer, max = MAX_JSON_DEPTH): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const byte = text[i];
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) inString = true;
-    else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
+    if (byte === QUOTE) {
+      i = endOfString(text, i);
+      if (i === -1) return false; // unterminated: JSON.parse will say so
+    } else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
       if (++depth > max) return true;
     } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) depth--;
   }
   return false;
+}
+
+/** The index of the quote that ends the string opened at `start`, found natively: strings are most of a big body. */
+function endOfString(text: Buffer, start: number): number {
+  let at = text.indexOf(QUOTE, start + 1);
+  while (at !== -1) {
+    let backslashes = 0;
+    while (text[at - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return at;
+    at = text.indexOf(QUOTE, at + 1);
+  }
+  return -1;
 }
 
 const [QUOTE, BACKSLASH, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE] = [0x22, 0x5c, 0x5b, 0x5d, 0x7b, 0x7d];

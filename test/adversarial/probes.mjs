@@ -16,151 +16,76 @@ const errorCode = (result) => {
 };
 const answers = (status, code) => (result) => result.status === status && errorCode(result) === code;
 
-/** Each probe: where it goes, what it sends, and what a contained answer is. `session` probes use a live session. */
+/** A probe: its name, its body, what a contained answer is, and where it goes (a bare POST unless told). */
+const probe = (name, body, ok, where = {}) => ({ name, body, ok, path: '/message', ...where });
+const MCP_SESSION = { path: '/mcp', session: 'mcp' };
+const batchOf = (count, message) => JSON.stringify(Array.from({ length: count }, (_, i) => JSON.parse(message(i))));
+
 function probes() {
+  const tooLong = answers(200, -32602);
+  const invalid = answers(400, -32600);
   const deep = `{"message":${'['.repeat(500_000)}${']'.repeat(500_000)}}`;
-  const nested = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ok__echo","arguments":${deep}}}`;
-  const longestName = 'z'.repeat(128);
+  const echo = (message, id = 1) => rpc('tools/call', { name: 'ok__echo', arguments: { message } }, id);
   return [
-    {
-      name: 'tools/call, 3.5 MB name, bare POST /message',
-      path: '/message',
-      body: rpc('tools/call', { name: HUGE }),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'tools/call, 3.5 MB name, bare POST /sse',
-      path: '/sse',
-      body: rpc('tools/call', { name: HUGE }),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'tools/call, 3.5 MB name, /mcp session',
-      path: '/mcp',
-      session: 'mcp',
-      body: rpc('tools/call', { name: HUGE }),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'tools/call, 3.5 MB name, /message?sessionId=',
-      path: 'sse',
+    probe('tools/call, 3.5 MB name, bare POST /message', rpc('tools/call', { name: HUGE }), tooLong),
+    probe('tools/call, 3.5 MB name, bare POST /sse', rpc('tools/call', { name: HUGE }), tooLong, { path: '/sse' }),
+    probe('tools/call, 3.5 MB name, /mcp session', rpc('tools/call', { name: HUGE }), tooLong, MCP_SESSION),
+    probe('tools/call, 3.5 MB name, /message?sessionId=', rpc('tools/call', { name: HUGE }), (r) => r.status === 202, {
       session: 'sse',
-      body: rpc('tools/call', { name: HUGE }),
-      ok: (r) => r.status === 202,
-    },
-    {
-      name: 'prompts/get, 3.5 MB name',
-      path: '/message',
-      body: rpc('prompts/get', { name: HUGE }),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'resources/read, 3.5 MB URI',
-      path: '/message',
-      body: rpc('resources/read', { uri: `test://${HUGE}` }),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'resources/subscribe, 3.5 MB URI, /mcp session',
-      path: '/mcp',
-      session: 'mcp',
-      body: rpc('resources/subscribe', { uri: HUGE }),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'tools/list, 3.5 MB cursor',
-      path: '/message',
-      body: rpc('tools/list', { cursor: HUGE }),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'completion/complete, 3.5 MB prompt name',
-      path: '/message',
-      body: rpc('completion/complete', {
-        ref: { type: 'ref/prompt', name: HUGE },
-        argument: { name: 'a', value: 'b' },
-      }),
-      ok: answers(200, -32602),
-    },
-    { name: '3.5 MB method name', path: '/message', body: rpc(HUGE), ok: answers(400, -32600) },
-    {
-      name: '3.5 MB string id',
-      path: '/message',
-      body: JSON.stringify({ jsonrpc: '2.0', id: HUGE, method: 'ping' }),
-      ok: answers(400, -32600),
-    },
-    {
-      name: '3.5 MB member name',
-      path: '/message',
-      body: `{"jsonrpc":"2.0","id":1,"method":"ping","${HUGE}":1}`,
-      ok: answers(400, -32600),
-    },
-    {
-      name: '3.5 MB progress token',
-      path: '/message',
-      body: rpc('tools/list', { _meta: { progressToken: HUGE } }),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'batch of 100 unknown 128-character tool names (100 suggestions)',
-      path: '/message',
-      body: JSON.stringify(
-        Array.from({ length: 100 }, (_, i) =>
-          JSON.parse(rpc('tools/call', { name: `${longestName.slice(0, 120)}${String(i).padStart(8, '0')}` }, i + 1)),
-        ),
-      ),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'batch of 100 unknown names of 35 KB each',
-      path: '/message',
-      body: JSON.stringify(
-        Array.from({ length: 100 }, (_, i) => JSON.parse(rpc('tools/call', { name: 'q'.repeat(35_000) }, i + 1))),
-      ),
-      ok: answers(200, -32602),
-    },
-    {
-      name: 'batch of 100 tool calls',
-      path: '/message',
-      body: JSON.stringify(
-        Array.from({ length: 100 }, (_, i) =>
-          JSON.parse(rpc('tools/call', { name: 'ok__echo', arguments: { message: `m${i}` } }, i + 1)),
-        ),
-      ),
-      ok: (r) => r.status === 200 && JSON.parse(r.body).length === 100,
-    },
-    {
-      name: 'batch of 101 messages',
-      path: '/message',
-      body: JSON.stringify(Array.from({ length: 101 }, (_, i) => JSON.parse(rpc('ping', undefined, i)))),
-      ok: answers(400, -32600),
-    },
-    {
-      name: 'a 3.9 MB argument, echoed by the server',
-      path: '/message',
-      body: rpc('tools/call', { name: 'ok__echo', arguments: { message: 'e'.repeat(3_900_000) } }),
-      ok: (r) => r.status === 200 && r.body.length > 3_900_000,
-    },
-    { name: 'arguments nested 500,000 deep', path: '/message', body: nested, ok: answers(400, -32600) },
-    {
-      name: 'a body over 4 MiB',
-      path: '/message',
-      body: rpc('tools/call', { name: 'ok__echo', arguments: { message: 'o'.repeat(4_300_000) } }),
-      ok: (r) => r.status === 413 && judge(r) === 'contained',
-    },
-    {
-      name: 'an upstream answer of 17 MiB',
-      path: '/message',
-      body: rpc('tools/call', { name: 'edge__huge' }),
-      ok: answers(200, -32603),
-    },
-    {
-      name: '20 KB of request headers',
-      path: '/message',
+    }),
+    probe('prompts/get, 3.5 MB name', rpc('prompts/get', { name: HUGE }), tooLong),
+    probe('resources/read, 3.5 MB URI', rpc('resources/read', { uri: `test://${HUGE}` }), tooLong),
+    probe(
+      'resources/subscribe, 3.5 MB URI, /mcp session',
+      rpc('resources/subscribe', { uri: HUGE }),
+      tooLong,
+      MCP_SESSION,
+    ),
+    probe('tools/list, 3.5 MB cursor', rpc('tools/list', { cursor: HUGE }), tooLong),
+    probe(
+      'completion/complete, 3.5 MB prompt name',
+      rpc('completion/complete', { ref: { type: 'ref/prompt', name: HUGE }, argument: { name: 'a', value: 'b' } }),
+      tooLong,
+    ),
+    probe('3.5 MB method name', rpc(HUGE), invalid),
+    probe('3.5 MB string id', JSON.stringify({ jsonrpc: '2.0', id: HUGE, method: 'ping' }), invalid),
+    probe('3.5 MB member name', `{"jsonrpc":"2.0","id":1,"method":"ping","${HUGE}":1}`, invalid),
+    probe('3.5 MB progress token', rpc('tools/list', { _meta: { progressToken: HUGE } }), tooLong),
+    probe(
+      'batch of 100 unknown 128-character tool names (100 suggestions)',
+      batchOf(100, (i) => rpc('tools/call', { name: `${'z'.repeat(120)}${String(i).padStart(8, '0')}` }, i + 1)),
+      tooLong,
+    ),
+    probe(
+      'batch of 100 unknown names of 35 KB each',
+      batchOf(100, (i) => rpc('tools/call', { name: 'q'.repeat(35_000) }, i + 1)),
+      tooLong,
+    ),
+    probe(
+      'batch of 100 tool calls',
+      batchOf(100, (i) => echo(`m${i}`, i + 1)),
+      (r) => r.status === 200 && JSON.parse(r.body).length === 100,
+    ),
+    probe(
+      'batch of 101 messages',
+      batchOf(101, (i) => rpc('ping', undefined, i)),
+      invalid,
+    ),
+    probe(
+      'a 3.9 MB argument, echoed by the server',
+      echo('e'.repeat(3_900_000)),
+      (r) => r.status === 200 && r.body.length > 3_900_000,
+    ),
+    probe(
+      'arguments nested 500,000 deep',
+      `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ok__echo","arguments":${deep}}}`,
+      invalid,
+    ),
+    probe('a body over 4 MiB', echo('o'.repeat(4_300_000)), (r) => r.status === 413 && judge(r) === 'contained'),
+    probe('an upstream answer of 17 MiB', rpc('tools/call', { name: 'edge__huge' }), answers(200, -32603)),
+    probe('20 KB of request headers', rpc('ping'), (r) => r.status === 431 && judge(r) === 'contained', {
       headers: { 'x-padding': 'p'.repeat(20_000) },
-      body: rpc('ping'),
-      ok: (r) => r.status === 431 && judge(r) === 'contained',
-    },
+    }),
   ];
 }
 
