@@ -121,7 +121,7 @@ export async function runProbes(gateway, live) {
     await new Promise((resolve) => setTimeout(resolve, 25));
     polling.abort();
     const healthMaxMs = await health;
-    const { delayMaxMs, delayP99Ms } = await gateway.ask('stats');
+    const { delayMaxMs, delayP99Ms, cpuMs } = await gateway.ask('stats');
     const verdict = judge(result);
     results.push({
       name: probe.name,
@@ -132,6 +132,7 @@ export async function runProbes(gateway, live) {
       elapsedMs,
       delayMaxMs,
       delayP99Ms,
+      cpuMs,
       healthMaxMs,
     });
   }

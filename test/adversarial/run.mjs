@@ -91,6 +91,7 @@ try {
   log(`fuzz: ${fuzz.contained} of ${fuzz.tried} contained`);
 
   healthy.enter(AREAS.probes);
+  const loadAtProbes = loadavg()[0];
   const results = await runProbes(gateway, live);
   const probes = {
     results,
@@ -138,7 +139,7 @@ try {
   log(`sockets: ${sockets.contained} of ${sockets.tried} closed by the gateway`);
 
   healthyStats = await healthy.stop();
-  const load = { start: loadAtStart, end: loadavg()[0] };
+  const load = { start: loadAtStart, probes: loadAtProbes, end: loadavg()[0] };
   const run = {
     date: new Date().toISOString().slice(0, 10),
     durationMs: Date.now() - started,
