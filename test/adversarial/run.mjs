@@ -10,6 +10,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { format, resolveConfig } from 'prettier';
+
 import { runSessionExhaustion, runSocketExhaustion } from './exhaustion.mjs';
 import { runFuzz } from './fuzz.mjs';
 import { startGateway } from './gateway.mjs';
@@ -152,7 +154,11 @@ try {
     healthy: healthyStats,
   };
   const checks = verdicts(run, LIMITS);
-  writeFileSync(REPORT, renderReport(run, checks));
+  // Formatted as the project formats its docs, so that `npm run format` leaves it as written.
+  writeFileSync(
+    REPORT,
+    await format(renderReport(run, checks), { ...(await resolveConfig(REPORT)), filepath: REPORT }),
+  );
   for (const { check, value, holds } of checks) log(`${holds ? 'holds' : 'FAILS'}: ${check}: ${value}`);
   process.exitCode = checks.every((entry) => entry.holds) ? 0 : 1;
 } catch (error) {
