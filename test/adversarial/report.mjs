@@ -34,6 +34,8 @@ export function verdicts(run, limits) {
       check: 'event-loop delay max during the large-input probes',
       value: `${ms(probeDelayMaxMs)} (limit ${limits.delayMaxMs} ms)`,
       holds: probeDelayMaxMs < limits.delayMaxMs,
+      // Wall-clock time: reported, never a reason to fail the run (a busy machine would fail it, not the gateway).
+      timing: true,
     },
     {
       check: `RSS after ${count(run.sessions.abandoned)} abandoned sessions, against before`,
@@ -87,6 +89,9 @@ export function renderReport(run, checks) {
     '| check | this run | holds |',
     '|---|---|---|',
     ...checks.map(({ check, value, holds }) => `| ${check} | ${value} | ${holds ? 'yes' : '**no**'} |`),
+    '',
+    'The suite fails (exit 1) when any of these does not hold, except the event-loop delay: that is wall-clock time,',
+    'which a busy machine lengthens whatever the gateway does, so it is reported and not enforced.',
     '',
     '## Per area',
     '',
