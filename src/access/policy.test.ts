@@ -103,12 +103,14 @@ describe('grantAccess', () => {
     expect(result.ok && result.grant.scope).toMatchObject({ single: 'covalent', mode: 'direct' });
   });
 
-  it('takes the mode of the namespace and the strictest rate limit, keyed by credential and endpoint', () => {
+  it('takes the mode of the namespace and the strictest rate limit, one budget per credential whatever the endpoint', () => {
     const crypto = grant(principal(TOKENS.BOB), { kind: 'namespace', name: 'crypto' });
     expect(crypto.ok && crypto.grant.scope.mode).toBe('code');
-    expect(crypto.ok && crypto.grant.rateLimit).toEqual({ key: 'credential:bob|namespace:crypto', perMinute: 60 });
+    expect(crypto.ok && crypto.grant.rateLimit).toEqual({ key: 'credential:bob', perMinute: 60 });
     const root = grant(principal(TOKENS.ROOT));
-    expect(root.ok && root.grant.rateLimit).toEqual({ key: 'credential:root|*', perMinute: 5 });
+    expect(root.ok && root.grant.rateLimit).toEqual({ key: 'credential:root', perMinute: 5 });
+    const bobEverywhere = grant(principal(TOKENS.BOB));
+    expect(bobEverywhere.ok && bobEverywhere.grant.rateLimit?.key).toBe('credential:bob');
     const anonymous = grant(principal());
     expect(anonymous.ok && anonymous.grant.rateLimit).toBeUndefined();
     expect(anonymous.ok && anonymous.grant.scope.mode).toBeUndefined();

@@ -102,9 +102,9 @@ export function grantAccess(config: GatewayConfig, request: GrantRequest): Grant
   };
   const perMinute = minimum([credential?.config.rateLimitPerMinute, ...granted.map((ns) => ns.rateLimitPerMinute)]);
   if (perMinute !== undefined && principal.kind !== 'local') {
+    // One budget per credential (or client address) across every endpoint: more endpoints give no more requests.
     const who = credential ? `credential:${credential.id}` : `address:${principal.address ?? 'unknown'}`;
-    const where = endpoint.kind === 'gateway' ? '*' : `${endpoint.kind}:${endpoint.name}`;
-    grant.rateLimit = { key: `${who}|${where}`, perMinute };
+    grant.rateLimit = { key: who, perMinute };
   }
   return { ok: true, grant };
 }

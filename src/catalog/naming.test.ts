@@ -4,6 +4,7 @@ import { DEFAULT_TOOL_NAMING } from '../config/model.js';
 import {
   assignNames,
   closestNames,
+  editDistance,
   MAX_NAME_LENGTH,
   type NameClaim,
   ORIGINAL_NAME_META_KEY,
@@ -141,5 +142,42 @@ describe('closestNames', () => {
 
   it('suggests nothing when nothing is close', () => {
     expect(closestNames('zzzzzz', ['everything__echo'])).toEqual([]);
+  });
+});
+
+describe('closestNames, bounded in cost', () => {
+  it('agrees with the full edit distance within its band', () => {
+    const words = ['everything__echo', 'everything__add', 'memory__read_graph', 'echo', 'ech', 'xecho_', 'abcdefgh'];
+    for (const name of ['everything__ecko', 'ecoh', 'memroy__read_grahp', 'abcdefgh', 'qqqq']) {
+      const expected = words
+        .map((candidate) => ({ candidate, distance: editDistance(name, candidate) }))
+        .map((entry) =>
+          entry.candidate.includes(name) || name.includes(entry.candidate) ? { ...entry, distance: 1 } : entry,
+        )
+        .filter((entry) => entry.distance <= Math.min(8, Math.max(3, Math.floor(name.length / 2))))
+        .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
+        .slice(0, 3)
+        .map((entry) => entry.candidate);
+      expect(closestNames(name, words)).toEqual(expected);
+    }
+  });
+
+  it('suggests nothing for a name longer than any valid name (issue 11: a 3.5 MB name froze the gateway)', () => {
+    expect(closestNames('x'.repeat(3_500_000), ['x'.repeat(128), 'everything__echo'])).toEqual([]);
+    expect(closestNames('e'.repeat(MAX_NAME_LENGTH + 1), ['e'.repeat(MAX_NAME_LENGTH)])).toEqual([]);
+  });
+
+  it('does a bounded amount of work over a huge catalog of near-length names', () => {
+    // 200,000 candidates of the same length as the name: without a budget this is 200,000 full tables.
+    const candidates = Array.from({ length: 200_000 }, (_, i) => `tool_${String(i).padStart(123, '0')}`);
+    let visited = 0;
+    const counting = (function* () {
+      for (const candidate of candidates) {
+        visited++;
+        yield candidate;
+      }
+    })();
+    closestNames(`zzzz_${'9'.repeat(123)}`, counting);
+    expect(visited).toBeLessThan(candidates.length);
   });
 });

@@ -114,16 +114,78 @@ function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, HASH_CHARS);
 }
 
-/** Names of `candidates` closest to `name` (edit distance), best first, for "did you mean" messages. */
+/** A name further than this from a candidate is no typo of it. */
+const MAX_SUGGESTION_DISTANCE = 8;
+/** Distance-table cells one suggestion may fill, whatever the input or the catalog: a few milliseconds. */
+const SUGGESTION_BUDGET_CELLS = 500_000;
+
+/**
+ * Names of `candidates` closest to `name` (edit distance), best first, for "did you mean" messages. Bounded in
+ * cost: a name longer than any valid one gets no suggestions, each distance is computed only within the band it
+ * could matter in, and the whole search stops after a fixed amount of work.
+ */
 export function closestNames(name: string, candidates: Iterable<string>, max = 3): string[] {
-  const scored: { candidate: string; distance: number }[] = [];
-  const limit = Math.max(3, Math.floor(name.length / 2));
+  if (name === '' || name.length > MAX_NAME_LENGTH) return [];
+  const best: Scored[] = [];
+  const limit = Math.min(MAX_SUGGESTION_DISTANCE, Math.max(3, Math.floor(name.length / 2)));
+  let budget = SUGGESTION_BUDGET_CELLS;
   for (const candidate of candidates) {
-    const distance = candidate.includes(name) || name.includes(candidate) ? 1 : editDistance(name, candidate);
-    if (distance <= limit) scored.push({ candidate, distance });
+    if (budget <= 0) break;
+    if (candidate.length > MAX_NAME_LENGTH) continue;
+    let distance: number;
+    if (candidate.includes(name) || name.includes(candidate)) distance = 1;
+    else if (Math.abs(candidate.length - name.length) > limit) continue;
+    else {
+      budget -= name.length * (2 * limit + 1);
+      distance = boundedEditDistance(name, candidate, limit);
+    }
+    if (distance <= limit) keepBest(best, { candidate, distance }, max);
   }
-  scored.sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate));
-  return scored.slice(0, max).map((entry) => entry.candidate);
+  return best.map((entry) => entry.candidate);
+}
+
+interface Scored {
+  candidate: string;
+  distance: number;
+}
+
+/** Inserts `entry` into the sorted `best` if it ranks among the first `max`: no sort of every near name. */
+function keepBest(best: Scored[], entry: Scored, max: number): void {
+  const ranksBefore = (other: Scored) =>
+    entry.distance < other.distance ||
+    (entry.distance === other.distance && entry.candidate.localeCompare(other.candidate) < 0);
+  let at = best.length;
+  while (at > 0 && ranksBefore(best[at - 1]!)) at--;
+  if (at >= max) return;
+  best.splice(at, 0, entry);
+  if (best.length > max) best.pop();
+}
+
+/** Edit distance of `a` and `b` if it is at most `limit`, else `limit + 1`; fills only the band |i - j| <= limit. */
+function boundedEditDistance(a: string, b: string, limit: number): number {
+  const over = limit + 1;
+  let previous = new Int32Array(b.length + 1).fill(over);
+  let current = new Int32Array(b.length + 1);
+  for (let j = 0; j <= Math.min(b.length, limit); j++) previous[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    current.fill(over);
+    if (i <= limit) current[0] = i;
+    let best = current[0]!;
+    const code = a.charCodeAt(i - 1);
+    for (let j = Math.max(1, i - limit); j <= Math.min(b.length, i + limit); j++) {
+      let value = previous[j - 1]! + (code === b.charCodeAt(j - 1) ? 0 : 1);
+      const deletion = previous[j]! + 1;
+      const insertion = current[j - 1]! + 1;
+      if (deletion < value) value = deletion;
+      if (insertion < value) value = insertion;
+      if (value > over) value = over;
+      current[j] = value;
+      if (value < best) best = value;
+    }
+    if (best > limit) return over;
+    [previous, current] = [current, previous];
+  }
+  return previous[b.length]!;
 }
 
 export function editDistance(a: string, b: string): number {

@@ -24,6 +24,7 @@ export type GlobalSection =
   | 'tls'
   | 'audit'
   | 'rateLimitPerMinute'
+  | 'sessions'
   | 'allowedOrigins'
   | 'allowedHosts'
   | 'pageSize'
@@ -39,6 +40,7 @@ const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'tls',
   'audit',
   'rateLimitPerMinute',
+  'sessions',
   'allowedOrigins',
   'allowedHosts',
   'pageSize',

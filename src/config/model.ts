@@ -187,6 +187,8 @@ export interface GatewayConfig {
   upstreamOAuth?: { stateFile?: string; publicUrl?: string };
   /** Default rate limit per client and namespace, in requests per minute. */
   rateLimitPerMinute?: number;
+  /** Limits of HTTP client sessions; defaults where absent. */
+  sessions?: { max?: number; maxPerClient?: number; idleTimeoutMs?: number };
   /** Origins accepted besides loopback and the addressed host (entries are origins or host names). */
   allowedOrigins?: string[];
   /** Host header names accepted besides loopback. */

@@ -133,6 +133,7 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
   if (file.audit !== undefined) config.audit = { path: besideConfig(file.audit.path, path) };
   if (file.upstream_oauth !== undefined) config.upstreamOAuth = toUpstreamOAuthSettings(file.upstream_oauth, path);
   if (file.rate_limit !== undefined) config.rateLimitPerMinute = file.rate_limit.requests_per_minute;
+  if (file.sessions !== undefined) config.sessions = toSessionLimits(file.sessions);
   if (file.allowed_origins !== undefined) config.allowedOrigins = file.allowed_origins;
   if (file.allowed_hosts !== undefined) config.allowedHosts = file.allowed_hosts;
   if (file.tracing !== undefined) {
@@ -174,6 +175,14 @@ function resolveScopes(config: GatewayConfig, own: (ServerScope | undefined)[], 
       .sort((a, b) => SEPARATION[b] - SEPARATION[a])[0];
     server.scope = fromNamespaces ?? top ?? (server.transport === 'stdio' ? 'shared' : 'session');
   });
+}
+
+function toSessionLimits(sessions: NonNullable<ParsedConfigFile['sessions']>): NonNullable<GatewayConfig['sessions']> {
+  return {
+    ...(sessions.max === undefined ? {} : { max: sessions.max }),
+    ...(sessions.max_per_client === undefined ? {} : { maxPerClient: sessions.max_per_client }),
+    ...(sessions.idle_timeout === undefined ? {} : { idleTimeoutMs: sessions.idle_timeout * 1000 }),
+  };
 }
 
 function toAuthConfig(auth: NonNullable<ParsedConfigFile['auth']>, path: string | undefined): AuthConfig {

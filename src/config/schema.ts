@@ -371,6 +371,24 @@ export const AuthSchema = z.strictObject({
   ),
 });
 
+export const SessionsSchema = z.strictObject({
+  max: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('HTTP sessions (/mcp and /sse) open at once, all clients together (1000).'),
+  max_per_client: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('HTTP sessions one credential, or one address without a credential, may hold open (100).'),
+  idle_timeout: seconds
+    .optional()
+    .describe('Seconds after which a session with no request in flight and no open stream is ended (600).'),
+});
+
 export const TlsSchema = z.strictObject({
   cert: z.string().min(1).describe('PEM certificate (chain) file; relative to the config file.'),
   key: z.string().min(1).describe('PEM private key file; relative to the config file.'),
@@ -467,6 +485,7 @@ export const ConfigFileSchema = z
       'Where the sign-ins of the gateway and its users to OAuth-protected remote servers are kept.',
     ),
     rate_limit: RateLimitSchema.optional().describe('Default rate limit per client and namespace (none).'),
+    sessions: SessionsSchema.optional().describe('Limits of client sessions over HTTP.'),
     allowed_origins: originList.optional(),
     allowed_hosts: z
       .array(z.string().min(1))

@@ -10,6 +10,7 @@ import { errorMessage, isGatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { LogTail } from '../observability/log-tail.js';
 import { createSecretMasker } from '../observability/redact.js';
+import { screenBody } from '../relay/bounds.js';
 import { answerBarePost } from '../serve/bare-post.js';
 import { HttpError, readJsonBody } from '../serve/http-body.js';
 import { identifyViewer, type Viewer } from './console-access.js';
@@ -153,7 +154,7 @@ export function createConsole(options: ConsoleOptions): OperatorConsole {
     if (!granted.ok) return refuse(res, granted.status, granted.message);
     const { grant } = granted;
     const request = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: args ?? {} } };
-    await answerBarePost(gateway, request, res, {
+    await answerBarePost(gateway, screenBody(request), res, {
       scope: grant.scope,
       owner: grant.owner,
       setup: (session) =>

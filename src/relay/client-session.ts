@@ -37,6 +37,7 @@ import {
 import { DEFAULT_SESSION_LOG_LEVEL, LOG_LEVELS, passesLevel } from './log-levels.js';
 import type { CallOrigin, Owner } from './owner.js';
 import { paginate } from './pagination.js';
+import { sharedSchemaValidator } from './schema-validator.js';
 
 export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-post' | 'stateless-http';
 
@@ -91,8 +92,11 @@ export class ClientSession {
           tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
         },
         instructions: context.instructions(this),
+        jsonSchemaValidator: sharedSchemaValidator,
       },
     );
+    // SDK v1 peers ignore a cancellation of request id 0: the gateway's requests to its client start at 1.
+    (this.server as unknown as { _requestMessageId: number })._requestMessageId = 1;
     this.server.fallbackRequestHandler = (request, extra) => {
       const run = () =>
         this.dispatch(request as JSONRPCRequest, extra).catch((error: unknown) => {

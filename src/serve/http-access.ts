@@ -6,10 +6,12 @@ import type { Endpoint, Principal } from '../access/policy.js';
 import { scopesFor } from '../auth/credential-rules.js';
 import type { OAuthService } from '../auth/oauth-service.js';
 import { DEFAULT_API_KEY_HEADER, type GatewayConfig } from '../config/model.js';
+import type { SlotRefusal } from './session-slots.js';
 
 const REALM = 'mcproxy';
 const JSON_RPC_UNAUTHORIZED = -32001;
 const JSON_RPC_RATE_LIMITED = -32029;
+const JSON_RPC_SERVER_BUSY = -32000;
 
 /** Query parameters that carry credentials in other products; a token there ends up in access logs and history. */
 const CREDENTIAL_PARAMS = new Set([
@@ -139,15 +141,39 @@ export function sendCredentialInQuery(res: ServerResponse, parameter: string): v
   );
 }
 
-/** 429 with `Retry-After`, and the retry time in the JSON-RPC error's data too. */
-export function sendRateLimited(res: ServerResponse, perMinute: number, retryAfterSeconds: number): void {
+/**
+ * 429 with `Retry-After`, and the retry time in the JSON-RPC error's data too. `count` requests were asked for at
+ * once (a batch); when more than the limit, they can never fit, and the message says so.
+ */
+export function sendRateLimited(
+  res: ServerResponse,
+  perMinute: number,
+  refused: { retryAfterSeconds: number; exceedsLimit: boolean },
+  count = 1,
+): void {
+  const { retryAfterSeconds, exceedsLimit } = refused;
+  const message = exceedsLimit
+    ? `Rate limit of ${perMinute} requests per minute exceeded: a batch of ${count} requests can never fit; send at most ${perMinute} at once`
+    : `Rate limit of ${perMinute} requests per minute exceeded; retry in ${retryAfterSeconds} s`;
   sendError(
     res,
     429,
     JSON_RPC_RATE_LIMITED,
-    `Rate limit of ${perMinute} requests per minute exceeded; retry in ${retryAfterSeconds} s`,
+    message,
     { 'retry-after': String(retryAfterSeconds) },
     { reason: 'RATE_LIMITED', retryAfterSeconds },
+  );
+}
+
+/** A session refused for the session limits: 503 (the gateway is full) or 429 (this client is), with Retry-After. */
+export function sendSessionLimit(res: ServerResponse, refusal: SlotRefusal): void {
+  sendError(
+    res,
+    refusal.status,
+    JSON_RPC_SERVER_BUSY,
+    refusal.message,
+    { 'retry-after': String(refusal.retryAfterSeconds) },
+    { reason: 'SESSION_LIMIT', retryAfterSeconds: refusal.retryAfterSeconds },
   );
 }
 

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../relay/bounds.js';
+
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export class HttpError extends Error {
@@ -29,7 +31,11 @@ export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_MAX_BOD
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  if (jsonNestsDeeperThan(bytes)) {
+    throw new HttpError(400, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  const text = bytes.toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

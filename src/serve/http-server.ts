@@ -1,8 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { AddressInfo, Socket } from 'node:net';
 
 import type { AuditLog } from '../access/audit.js';
 import {
@@ -23,6 +21,7 @@ import { errorMessage } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { createSecretMasker } from '../observability/redact.js';
 import { isModernMessage } from '../protocol/modern.js';
+import { screenBody } from '../relay/bounds.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { answerBarePost, countRequests } from './bare-post.js';
 import { type EndpointPath, parseEndpointPath } from './endpoint-path.js';
@@ -35,6 +34,7 @@ import {
   sendRateLimited,
 } from './http-access.js';
 import { DEFAULT_MAX_BODY_BYTES, HttpError, readJsonBody, sendJson, sendRpcError } from './http-body.js';
+import { hasRefusal, sendRefusals } from './refusals.js';
 import {
   checkRequest,
   type GuardOptions,
@@ -42,6 +42,7 @@ import {
   isOriginAllowedByDefault,
   isOriginListed,
 } from './request-guard.js';
+import { sessionLimits, SessionSlots } from './session-slots.js';
 import { SseEndpoint } from './sse.js';
 import { StatelessEndpoint } from './stateless-http.js';
 import { StreamableHttpEndpoint } from './streamable-http.js';
@@ -63,6 +64,8 @@ export interface HttpServerOptions {
   audit?: AuditLog;
   /** The clock of OAuth token expiry, in ms since the epoch (tests move it). */
   clock?: () => number;
+  /** A connection that has not sent its request headers within this long is closed (slow-header clients). */
+  headersTimeoutMs?: number;
 }
 
 /** Extra routes other features mount (status page, metrics), answered before the MCP endpoints. */
@@ -70,6 +73,9 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL)
 
 /** Headers beyond this many bytes are refused with 431 before any handler runs. */
 const MAX_HEADER_BYTES = 16 * 1024;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** A request body must have arrived this long after its headers. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 const CORS_HEADERS = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
@@ -89,6 +95,8 @@ export class GatewayHttpServer {
   readonly limiter = new RateLimiter();
   /** OAuth: resource metadata, token checks and the built-in authorization server (idle without `auth.oauth`). */
   readonly oauth: OAuthService;
+  /** Every HTTP session (Streamable HTTP and SSE alike) holds one of these; the config's `sessions` bounds them. */
+  readonly sessionSlots: SessionSlots;
   private readonly server: Server | HttpsServer;
   private readonly routes: RouteHandler[] = [];
   private readonly mask = createSecretMasker(() => secretValues(this.gateway.config));
@@ -97,9 +105,10 @@ export class GatewayHttpServer {
     private readonly gateway: Gateway,
     private readonly options: HttpServerOptions,
   ) {
-    this.streamable = new StreamableHttpEndpoint(gateway, { jsonResponse: options.jsonResponse });
+    this.sessionSlots = new SessionSlots(() => sessionLimits(gateway.config));
+    this.streamable = new StreamableHttpEndpoint(gateway, this.sessionSlots, { jsonResponse: options.jsonResponse });
     this.stateless = new StatelessEndpoint(gateway);
-    this.sse = new SseEndpoint(gateway, { heartbeatMs: options.sseHeartbeatMs });
+    this.sse = new SseEndpoint(gateway, this.sessionSlots, { heartbeatMs: options.sseHeartbeatMs });
     this.oauth = new OAuthService({
       config: () => gateway.config,
       log: gateway.log,
@@ -114,13 +123,31 @@ export class GatewayHttpServer {
         sendRpcError(res, 500, -32603, this.mask(`Internal error: ${errorMessage(error)}`));
       });
     };
+    const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    const limits = {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout,
+      requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout),
+      // Node checks both timeouts this often (30 s by default, which would let slow clients stay three times longer).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+    };
     this.server = options.tls
-      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, maxHeaderSize: MAX_HEADER_BYTES }, handle)
-      : createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handle);
+      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...limits }, handle)
+      : createServer(limits, handle);
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return;
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      // Whatever the client does next, the socket ends here: a slow or broken client must not keep it.
+      if (!socket.writable) return void socket.destroy();
+      const [status, reason] =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? ['431 Request Header Fields Too Large', `Request headers exceed ${MAX_HEADER_BYTES} bytes`]
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? ['408 Request Timeout', 'Request Timeout: the request did not arrive in time']
+            : ['400 Bad Request', 'Bad Request: not a valid HTTP request'];
+      const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: reason } });
+      socket.end(
+        `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      (socket as Socket).destroySoon();
     });
   }
 
@@ -270,48 +297,74 @@ export class GatewayHttpServer {
     }
     const { grant } = result;
     const owner = grant.owner;
-    const setup = (session: ClientSession): void => {
-      guardSession(session, { grant, limiter: this.limiter, config: () => this.gateway.config });
-      session.reauthorize = (next) => reauthorization(regrantAccess(next, grantRequest));
-      this.gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
-    };
+    // Whose share of the session limits a new session takes: the credential, else the client's address.
+    const client = grant.credential ? owner : `address:${req.socket.remoteAddress ?? 'unknown'}`;
+    const setup = this.sessionSetup(grant, grantRequest, path, 'session');
 
-    if (transport === 'mcp') {
-      if (method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
-      const body = await this.body(req, res);
-      if (body === undefined) return;
-      // The 2026-07-28 era on the same URL: a session-less request that carries its version in _meta.
-      if (req.headers['mcp-session-id'] === undefined && isModernMessage(body)) {
-        if (!this.admit(res, grant, 1)) return;
-        return this.stateless.handle(req, res, body, { path, grant });
-      }
-      const opening = req.headers['mcp-session-id'] === undefined && isInitializeRequest(body);
-      if (opening && !this.admit(res, grant, 1)) return;
-      return this.streamable.handle(req, res, body, { path, owner, scope: grant.scope, setup });
-    }
+    if (transport === 'mcp' && method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
     if (transport === 'sse' && method === 'GET') {
       if (!this.admit(res, grant, 1)) return;
-      return this.sse.open(req, res, { messagePath, owner, scope: grant.scope, setup });
+      return this.sse.open(req, res, { messagePath, owner, client, scope: grant.scope, setup });
     }
-    const sessionId = transport === 'message' ? url.searchParams.get('sessionId') : null;
     const body = await this.body(req, res);
     if (body === undefined) return;
-    if (sessionId !== null) return this.sse.post(req, res, sessionId, body, { messagePath, owner });
+    const sessionId = transport === 'message' ? url.searchParams.get('sessionId') : null;
+    const inSession = transport === 'mcp' ? req.headers['mcp-session-id'] !== undefined : sessionId !== null;
+    if (!this.charge(res, grant, body, inSession)) return;
+    // The one place every POSTed message is bounded, before any work is done on it.
+    const screened = screenBody(body);
+
+    if (transport === 'mcp') {
+      if (hasRefusal(screened)) return sendRefusals(res, screened);
+      // The 2026-07-28 era on the same URL: a session-less request that carries its version in _meta.
+      if (!inSession && isModernMessage(body)) return this.stateless.handle(req, res, body, { path, grant });
+      return this.streamable.handle(req, res, body, { path, owner, client, scope: grant.scope, setup });
+    }
+    if (sessionId !== null) return this.sse.post(req, res, sessionId, screened, { messagePath, owner });
     // A bare POST: its session lives for this one exchange, and its requests were counted here already.
-    const requests = countRequests(body);
-    if (requests > 0 && !this.admit(res, grant, requests)) return;
-    const bareSetup = (session: ClientSession): void =>
-      guardSession(session, { grant, config: () => this.gateway.config });
-    await answerBarePost(this.gateway, body, res, { scope: grant.scope, owner, setup: bareSetup });
+    const bareSetup = this.sessionSetup(grant, grantRequest, path, 'bare');
+    await answerBarePost(this.gateway, screened, res, { scope: grant.scope, owner, setup: bareSetup });
   }
 
-  /** Takes `count` requests from the grant's rate limit, or answers 429 with Retry-After. */
-  private admit(res: ServerResponse, grant: AccessGrant, count: number): boolean {
+  /**
+   * What is done to each new session: the guard of its requests and a log line; a bare POST's one-exchange
+   * session gets the guard without the rate limit, since its requests were counted as they came in. Made apart
+   * from the request handler, so that what a session keeps (the guard's closures) cannot keep a request alive.
+   */
+  private sessionSetup(
+    grant: AccessGrant,
+    grantRequest: GrantRequest,
+    path: string,
+    kind: 'session' | 'bare',
+  ): (session: ClientSession) => void {
+    const { gateway, limiter } = this;
+    if (kind === 'bare') return (session) => guardSession(session, { grant, config: () => gateway.config });
+    return function setupSession(session) {
+      guardSession(session, { grant, limiter, config: () => gateway.config });
+      // A reload judges the session again, by the request that opened it.
+      session.reauthorize = (next) => reauthorization(regrantAccess(next, grantRequest));
+      gateway.log.debug(`Session ${session.id} on ${path}: ${describeGrant(grant)}`);
+    };
+  }
+
+  /**
+   * Charges a POST's requests to the grant's rate limit, or answers 429 with Retry-After. Requests outside a
+   * session (a bare POST, an initialize) are taken here, all of a batch or none; inside a session each request is
+   * taken as the session answers it, and a batch that could not fit as a whole is refused here.
+   */
+  private charge(res: ServerResponse, grant: AccessGrant, body: unknown, inSession: boolean): boolean {
+    const count = countRequests(body);
+    if (count === 0 || (inSession && count === 1)) return true;
+    return this.admit(res, grant, count, inSession ? 'check' : 'take');
+  }
+
+  /** Takes (or only checks) `count` requests of the grant's rate limit, or answers 429 with Retry-After. */
+  private admit(res: ServerResponse, grant: AccessGrant, count: number, how: 'take' | 'check' = 'take'): boolean {
     const limit = grant.rateLimit;
     if (!limit) return true;
-    const decision = this.limiter.take(limit.key, limit.perMinute, count);
+    const decision = this.limiter[how](limit.key, limit.perMinute, count);
     if (decision.ok) return true;
-    sendRateLimited(res, limit.perMinute, decision.retryAfterSeconds);
+    sendRateLimited(res, limit.perMinute, decision, count);
     return false;
   }
 

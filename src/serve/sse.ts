@@ -1,17 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
+import { refusalResponse, type ScreenedBody } from '../relay/bounds.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
+import { sendSessionLimit } from './http-access.js';
 import { sendRpcError } from './http-body.js';
+import { hasEnvelopeRefusal, sendRefusals } from './refusals.js';
+import { SessionSlot, type SessionSlots } from './session-slots.js';
 
 export const SSE_HEARTBEAT_MS = 30_000;
 
 interface Entry {
   transport: SSEServerTransport;
   session: ClientSession;
+  slot: SessionSlot;
   /** The message path announced to the client; posts elsewhere do not find the session. */
   messagePath: string;
   owner: string;
@@ -22,6 +29,8 @@ export interface SseRoute {
   messagePath: string;
   scope?: SessionScope;
   owner?: string;
+  /** Whose share of the session limit the session takes: a credential, or the client's address. */
+  client?: string;
   setup?: (session: ClientSession) => void;
 }
 
@@ -34,6 +43,7 @@ export class SseEndpoint {
 
   constructor(
     private readonly gateway: Gateway,
+    private readonly slots: SessionSlots,
     private readonly options: { heartbeatMs?: number } = {},
   ) {}
 
@@ -42,11 +52,15 @@ export class SseEndpoint {
   }
 
   async open(_req: IncomingMessage, res: ServerResponse, route: SseRoute = { messagePath: '/message' }): Promise<void> {
+    const slot = this.slots.claim(route.client ?? 'anonymous');
+    if (!(slot instanceof SessionSlot)) return sendSessionLimit(res, slot);
     const transport = new SSEServerTransport(route.messagePath, res);
     const session = this.gateway.createSession('sse', route.scope, route.owner);
+    slot.onIdle = () => void session.close();
     route.setup?.(session);
     const owner = route.owner ?? 'anonymous';
-    this.entries.set(transport.sessionId, { transport, session, messagePath: route.messagePath, owner });
+    this.entries.set(transport.sessionId, { transport, session, slot, messagePath: route.messagePath, owner });
+    slot.during(res);
     // Proxies and clients drop streams that stay silent; an SSE comment keeps it open and is ignored by parsers.
     const heartbeat = setInterval(() => {
       if (!res.writableEnded) res.write(': heartbeat\n\n');
@@ -55,6 +69,7 @@ export class SseEndpoint {
     const end = () => {
       clearInterval(heartbeat);
       this.entries.delete(transport.sessionId);
+      slot.release();
       void session.close();
     };
     res.on('close', end);
@@ -62,18 +77,33 @@ export class SseEndpoint {
     await session.connect(transport);
   }
 
+  /**
+   * A POST of the session's client. Answered here rather than by the SDK transport, whose refusals are plain
+   * text: a message that is not JSON-RPC is refused with 400 and a JSON-RPC error; a request with bad params
+   * gets its JSON-RPC error on the stream, where its answer is awaited; the rest go to the session (202).
+   */
   async post(
     req: IncomingMessage,
     res: ServerResponse,
     sessionId: string,
-    body: unknown,
+    screened: ScreenedBody,
     route: { messagePath: string; owner?: string } = { messagePath: '/message' },
   ): Promise<void> {
     const entry = this.entries.get(sessionId);
     if (!entry || entry.messagePath !== route.messagePath || entry.owner !== (route.owner ?? 'anonymous')) {
       return sendRpcError(res, 404, -32001, 'Session not found');
     }
-    await entry.transport.handlePostMessage(req, res, body);
+    if (!isJsonContentType(req.headers['content-type'])) {
+      return sendRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    }
+    if (hasEnvelopeRefusal(screened)) return sendRefusals(res, screened);
+    entry.slot.during(res);
+    const requestInfo = { headers: req.headers };
+    for (const item of screened.messages) {
+      if (item.ok) await entry.transport.handleMessage(item.message, { requestInfo });
+      else await entry.transport.send(refusalResponse(item.refusal) as JSONRPCMessage).catch(() => {});
+    }
+    res.writeHead(202).end();
   }
 
   async closeAll(): Promise<void> {

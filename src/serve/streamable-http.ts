@@ -1,13 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { SessionEventStore } from './event-store.js';
+import { sendSessionLimit } from './http-access.js';
 import { sendRpcError } from './http-body.js';
+import { SessionSlot, type SessionSlots } from './session-slots.js';
 
 /** How long a client whose SSE stream dropped waits before reconnecting with Last-Event-ID. */
 export const STREAM_RETRY_MS = 1_000;
@@ -15,6 +18,7 @@ export const STREAM_RETRY_MS = 1_000;
 interface Entry {
   transport: StreamableHTTPServerTransport;
   session: ClientSession;
+  slot: SessionSlot;
   /** The endpoint path the session was created on; it is valid there only. */
   path: string;
   /** Whose session it is (`anonymous`, `credential:<id>`); requests from anyone else do not find it. */
@@ -27,6 +31,8 @@ export interface EndpointRoute {
   scope?: SessionScope;
   /** Who is asking; a session answers its owner only. `anonymous` when absent. */
   owner?: string;
+  /** Whose share of the session limit a new session takes: a credential, or the client's address. */
+  client?: string;
   /** Called with each new session before it answers anything (access checks on its requests). */
   setup?: (session: ClientSession) => void;
 }
@@ -37,6 +43,7 @@ export class StreamableHttpEndpoint {
 
   constructor(
     private readonly gateway: Gateway,
+    private readonly slots: SessionSlots,
     private readonly options: { jsonResponse?: boolean } = {},
   ) {}
 
@@ -54,12 +61,19 @@ export class StreamableHttpEndpoint {
       if (!entry || entry.path !== route.path || entry.owner !== (route.owner ?? 'anonymous')) {
         return sendRpcError(res, 404, -32001, 'Session not found');
       }
+      entry.slot.during(res);
       return entry.transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
       return sendRpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id header; start with initialize');
     }
+    // The SDK refuses these only once a session exists; refused here first, they leave nothing behind.
+    const unacceptable = refusedHeaders(req);
+    if (unacceptable) return sendRpcError(res, unacceptable.status, -32000, unacceptable.message);
+    const slot = this.slots.claim(route.client ?? 'anonymous');
+    if (!(slot instanceof SessionSlot)) return sendSessionLimit(res, slot);
     const session = this.gateway.createSession('streamable-http', route.scope, route.owner);
+    slot.onIdle = () => void session.close();
     route.setup?.(session);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => session.id,
@@ -68,15 +82,33 @@ export class StreamableHttpEndpoint {
       eventStore: new SessionEventStore(),
       retryInterval: STREAM_RETRY_MS,
       onsessioninitialized: (id) => {
-        this.entries.set(id, { transport, session, path: route.path, owner: route.owner ?? 'anonymous' });
+        this.entries.set(id, { transport, session, slot, path: route.path, owner: route.owner ?? 'anonymous' });
       },
     });
-    void session.whenClosed.then(() => this.entries.delete(session.id));
+    void session.whenClosed.then(() => {
+      this.entries.delete(session.id);
+      slot.release();
+    });
+    slot.during(res);
     await session.connect(transport);
     await transport.handleRequest(req, res, body);
+    // Whatever else the SDK refused (a second initialize in a batch, say) must not leave a session either.
+    if (transport.sessionId === undefined) await session.close();
   }
 
   async closeAll(): Promise<void> {
     await Promise.allSettled([...this.entries.values()].map((entry) => entry.session.close()));
   }
+}
+
+/** The SDK's own checks of an initialize POST (406, 415), made before a session is created for it. */
+function refusedHeaders(req: IncomingMessage): { status: 406 | 415; message: string } | undefined {
+  const accept = req.headers.accept ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+    return { status: 406, message: 'Not Acceptable: Client must accept both application/json and text/event-stream' };
+  }
+  if (!isJsonContentType(req.headers['content-type'])) {
+    return { status: 415, message: 'Unsupported Media Type: Content-Type must be application/json' };
+  }
+  return undefined;
 }

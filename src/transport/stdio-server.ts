@@ -1,12 +1,15 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
-import { NdjsonDecoder } from './ndjson.js';
+import { type Refusal, refusalResponse, screenMessage } from '../relay/bounds.js';
+import { NdjsonDecoder, type OversizedLine } from './ndjson.js';
 
 /**
  * The gateway's own side of `--stdio`: MCP over stdin/stdout, framed by NdjsonDecoder. It replaces the SDK's
- * StdioServerTransport, which schema-parses every message on the hot path and fails on a stray line;
- * here a line that is not JSON-RPC is reported and skipped. Ends (onclose) when stdin ends.
+ * StdioServerTransport, which schema-parses every message on the hot path and fails on a stray line. Every line
+ * is answered: a message out of bounds or not JSON-RPC gets its JSON-RPC error (the SDK would drop it). Nothing
+ * but answers goes out before the client's `initialize` is answered, so the client hears nothing unasked for.
+ * Ends (onclose) when stdin ends.
  */
 export class StdioServerTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
@@ -14,11 +17,13 @@ export class StdioServerTransport implements Transport {
   onerror?: (error: Error) => void;
 
   private readonly decoder = new NdjsonDecoder({
-    onMessage: (message) => this.onmessage?.(message),
-    onGarbage: (line) => this.onerror?.(new Error(`ignored a stdin line that is not JSON-RPC: ${line.slice(0, 200)}`)),
-    onOversized: (bytes) => this.onerror?.(new Error(`dropped a stdin line of ${bytes} bytes`)),
+    onMessage: (message) => this.receive(message),
+    onGarbage: (line) => this.onGarbage(line),
+    onOversized: (line) => this.onOversized(line),
   });
   private closed = false;
+  /** The id of the client's `initialize` request, until it is answered; then `true`. */
+  private initialized: RequestId | boolean = false;
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream = process.stdin,
@@ -34,6 +39,11 @@ export class StdioServerTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.resolve();
+    if (this.initialized !== true) {
+      const isAnswer = !('method' in message);
+      if (!isAnswer && !('id' in message)) return Promise.resolve(); // a notification before initialize
+      if (isAnswer && 'id' in message && message.id === this.initialized) this.initialized = true;
+    }
     if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
     return new Promise((resolve) => this.stdout.once('drain', () => resolve()));
   }
@@ -48,6 +58,43 @@ export class StdioServerTransport implements Transport {
     // Let go of stdin so the process can exit once everything else is done.
     (this.stdin as NodeJS.ReadStream).pause?.();
     this.onclose?.();
+  }
+
+  private receive(value: unknown): void {
+    if (Array.isArray(value)) {
+      return this.refuse({ id: null, kind: 'envelope', code: -32600, message: 'Invalid Request: no batches on stdio' });
+    }
+    const screened = screenMessage(value);
+    if (!screened.ok) return this.refuse(screened.refusal);
+    const { message } = screened;
+    if (this.initialized === false && 'method' in message && message.method === 'initialize' && 'id' in message) {
+      this.initialized = message.id;
+    }
+    this.onmessage?.(message);
+  }
+
+  private refuse(refusal: Refusal): void {
+    this.onerror?.(new Error(`refused a stdin line: ${refusal.message}`));
+    void this.send(refusalResponse(refusal) as JSONRPCMessage);
+  }
+
+  private onGarbage(line: string): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return this.refuse({ id: null, kind: 'envelope', code: -32700, message: 'Parse error: a line that is not JSON' });
+    }
+    this.receive(value);
+  }
+
+  private onOversized({ bytes, id, kind }: OversizedLine): void {
+    this.refuse({
+      id: kind === 'request' && id !== undefined ? id : null,
+      kind: 'envelope',
+      code: -32600,
+      message: `Invalid Request: a message of ${bytes} bytes exceeds the limit and was dropped`,
+    });
   }
 
   private readonly onData = (chunk: Buffer | string): void => {

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 import { GatewayError } from '../errors.js';
-import { NdjsonDecoder } from '../transport/ndjson.js';
+import { MAX_MESSAGE_BYTES, NdjsonDecoder } from '../transport/ndjson.js';
 import { LineTail, telltaleLine } from './stderr-tail.js';
 
 /** Variables a server inherits from the gateway; everything else must be configured (sudo's list, plus locale). */
@@ -55,8 +55,11 @@ export class StdioProcessTransport implements Transport {
     this.decoder = new NdjsonDecoder({
       onMessage: (message) => this.onmessage?.(message),
       onGarbage: (line) => this.options.onGarbage?.(line),
-      onOversized: (bytes) =>
-        this.onerror?.(new Error(`a stdout line of ${bytes} bytes exceeded the limit and was dropped`)),
+      onOversized: ({ bytes, id, kind }) => {
+        this.onerror?.(new Error(`a stdout line of ${bytes} bytes exceeded the limit and was dropped`));
+        // The request it answered would wait for its timeout: fail it now, with the reason.
+        if (kind === 'response' && id !== undefined) this.onmessage?.(oversizedAnswer(id, bytes));
+      },
     });
   }
 
@@ -151,6 +154,18 @@ export class StdioProcessTransport implements Transport {
   kill(): void {
     if (this.child?.pid !== undefined) killGroup(this.child.pid, 'SIGKILL');
   }
+}
+
+function oversizedAnswer(id: RequestId, bytes: number): JSONRPCMessage {
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: {
+      code: -32603,
+      message: `the server's answer of ${bytes} bytes exceeds the gateway's limit of ${MAX_MESSAGE_BYTES} bytes and was dropped`,
+      data: { reason: 'RESULT_TOO_LARGE', bytes, limitBytes: MAX_MESSAGE_BYTES },
+    },
+  };
 }
 
 function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {

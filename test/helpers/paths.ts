@@ -21,7 +21,8 @@ export type FixtureName =
   | 'modern-only'
   | 'conformance'
   | 'rug-pull'
-  | 'trace-peer';
+  | 'trace-peer'
+  | 'edge-answers';
 
 /**
  * Absolute path of a fixture server under test/fixtures/servers.

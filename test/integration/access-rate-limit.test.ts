@@ -16,6 +16,7 @@ import {
 } from './access-helpers.js';
 
 const CAROL_TOKEN = 'carol-crypto-4d2a8f6c1e9b3a75';
+const DAVE_TOKEN = 'dave-crypto-8e1f3b7a2c9d4f60';
 let dir: TempDir;
 let gateway: GatewayProcess;
 
@@ -28,6 +29,7 @@ beforeAll(async () => {
       tokens: [
         { id: 'bob', token: '${BOB_TOKEN}', namespaces: ['crypto'] },
         { id: 'carol', token: '${CAROL_TOKEN}', namespaces: ['crypto'] },
+        { id: 'dave', token: '${DAVE_TOKEN}', namespaces: ['crypto'] },
       ],
     },
     namespaces: {
@@ -35,12 +37,12 @@ beforeAll(async () => {
       crypto: { extends: 'public', servers: ['covalent'], rate_limit: { requests_per_minute: 3 } },
     },
   });
-  gateway = await startGatewayProcess({ configPath, env: { ...ACCESS_ENV, CAROL_TOKEN } });
+  gateway = await startGatewayProcess({ configPath, env: { ...ACCESS_ENV, CAROL_TOKEN, DAVE_TOKEN } });
 });
 
 afterAll(async () => {
   await gateway?.stop();
-  expectNoSecrets([...gateway.stdout, ...gateway.stderr], [...SECRETS, CAROL_TOKEN]);
+  expectNoSecrets([...gateway.stdout, ...gateway.stderr], [...SECRETS, CAROL_TOKEN, DAVE_TOKEN]);
   await dir?.[Symbol.asyncDispose]();
 });
 
@@ -76,20 +78,20 @@ describe('rate limits', () => {
     const carol = await connectHttp(`${gateway.url}/ns/crypto/mcp`, bearer(CAROL_TOKEN));
     expect((await carol.listTools()).tools.length).toBeGreaterThan(0);
     await carol.close();
-    // And bob's other namespace is counted apart.
+    // And bob's budget is one across endpoints (issue 11): his other namespace gives him no more.
     expect(
       (await rawRequest(`${gateway.url}/ns/public/mcp`, { body: INITIALIZE, headers: bearer(TOKENS.BOB_TOKEN) }))
         .status,
-    ).toBe(200);
+    ).toBe(429);
   });
 
-  it('without a credential, per client address and namespace', async () => {
+  it('without a credential, per client address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++)
       statuses.push((await rawRequest(`${gateway.url}/ns/public/mcp`, { body: INITIALIZE })).status);
     expect(statuses).toEqual([200, 200, 429]);
     expect(
-      (await rawRequest(`${gateway.url}/ns/public/mcp`, { body: INITIALIZE, headers: bearer(CAROL_TOKEN) })).status,
+      (await rawRequest(`${gateway.url}/ns/public/mcp`, { body: INITIALIZE, headers: bearer(DAVE_TOKEN) })).status,
     ).toBe(200);
   });
 });
