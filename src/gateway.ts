@@ -363,7 +363,10 @@ export class Gateway implements RelayContext {
       unsubscribeUpstream(instance, originalUri);
     }
     for (const server of this.servers.values()) server.release(session.owner);
-    this.logLevels.apply(this.servers.values());
+    // Only a session that set a level can make an upstream's level less verbose when it leaves; skipping the
+    // others keeps closing n sessions linear (each apply walks every session). One left too verbose is harmless:
+    // each session is still filtered by its own level.
+    if (session.logLevel !== undefined) this.logLevels.apply(this.servers.values());
   }
 
   onLogLevelChanged(session: ClientSession): void {
