@@ -104,6 +104,14 @@ export class Catalog {
     return this.tools.find((tool) => tool.server === server && tool.originalName === originalName);
   }
 
+  /** A withheld tool by its server and original name (Code Mode calls tools so). */
+  findWithheldByOrigin(server: string, originalName: string): CatalogTool | undefined {
+    for (const tool of this.withheldByName.values()) {
+      if (tool.server === server && tool.originalName === originalName) return tool;
+    }
+    return undefined;
+  }
+
   suggestTools(name: string): string[] {
     return closestNames(name, this.toolsByName.keys());
   }

@@ -153,7 +153,11 @@ export class HostBindings {
       return { ok: false, error: toolError(server, tool, 'args must be an object') };
     }
     const resolved = this.resolve(server, tool);
-    if ('error' in resolved) return { ok: false, error: toolError(server, tool, resolved.error, 'TOOL_NOT_FOUND') };
+    if ('error' in resolved) {
+      const withheld = this.options.host.withheldTool?.(server, tool, this.options.namespace);
+      if (withheld) return { ok: false, error: hostErrorPayload(server, tool, withheld) };
+      return { ok: false, error: toolError(server, tool, resolved.error, 'TOOL_NOT_FOUND') };
+    }
     const callId = this.nextCall++;
     const label = `${server}/${resolved.name}`;
     this.inFlight.set(callId, { label, started: performance.now() });

@@ -27,6 +27,11 @@ export interface CodeModeHost {
       onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
     },
   ): Promise<CallToolResult>;
+  /**
+   * The error for a tool the session could call but that tool pinning withholds (its definition changed since
+   * it was approved), so that a call to it says so rather than "unknown tool"; undefined for any other name.
+   */
+  withheldTool?(server: string, tool: string, namespace?: string): Error | undefined;
   /** Subscribe to catalog changes (to rebuild a search index); returns an unsubscribe function. */
   onCatalogChanged(listener: () => void): () => void;
 }

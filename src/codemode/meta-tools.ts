@@ -126,6 +126,8 @@ export function createMetaTools(host: CodeModeHost): GatewayToolSet {
           const parsed = InvokeArgs.safeParse(args ?? {});
           if (!parsed.success) return invalidArguments(name, parsed.error);
           const { server, tool, namespace } = parsed.data;
+          const withheld = host.withheldTool?.(server, tool, namespace);
+          if (withheld) return textResult(`${server}/${tool} failed: ${withheld.message}`, true);
           const visible = host.listTools(namespace);
           if (!visible.some((t) => t.server === server)) return unknownServer(server, namespace);
           if (!visible.some((t) => t.server === server && t.originalName === tool)) {

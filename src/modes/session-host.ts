@@ -5,6 +5,7 @@ import type { CatalogServer, CatalogTool } from '../catalog/types.js';
 import type { CodeModeHost } from '../codemode/host.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
+import { withheldError } from '../pinning/tool-pinning.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { recordedToolCall } from '../relay/recorded-call.js';
 import { requestWithInput } from '../relay/upstream-call.js';
@@ -19,6 +20,12 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
     if (namespace === undefined || namespace === '') return (server) => view.hasServer(server);
     const members = serversOfNamespace(gateway.config, namespace);
     return (server) => members.has(server) && view.hasServer(server);
+  };
+
+  const withheldTool = (server: string, tool: string, namespace?: string): GatewayError | undefined => {
+    if (!narrowed(namespace)(server)) return undefined;
+    const held = session.view.catalog.findWithheldByOrigin(server, tool);
+    return held ? withheldError(held.publicName, server, tool) : undefined;
   };
 
   return {
@@ -46,6 +53,8 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
       const view = session.view;
       const entry = narrowed(options.namespace)(server) ? view.findToolByOrigin(server, tool) : undefined;
       if (!entry) {
+        const withheld = withheldTool(server, tool, options.namespace);
+        if (withheld) throw withheld;
         // A tool that exists but is hidden from this session: an attempt the audit log should show.
         if (view.catalog.findToolByOrigin(server, tool)) session.scope.onToolCall?.(server, tool)('denied');
         throw unknownTool(view.toolEntries(), server, tool, options.namespace);
@@ -71,6 +80,8 @@ export function createSessionHost(gateway: Gateway, session: ClientSession): Cod
         return result as CallToolResult;
       });
     },
+
+    withheldTool,
 
     onCatalogChanged(listener: () => void): () => void {
       return gateway.onCatalogChanged(listener);

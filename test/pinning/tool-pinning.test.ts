@@ -25,6 +25,8 @@ afterEach(async () => {
 async function writeConfig(dir: TempDir, pinning: string): Promise<string> {
   return dir.write('mcp.json', {
     pinning,
+    // The same server through Code Mode and meta mode, whose calls name tools by server and original name.
+    namespaces: { code: { servers: ['rug'], mode: 'code' }, meta: { servers: ['rug'], mode: 'meta' } },
     mcpServers: {
       rug: {
         command: process.execPath,
@@ -43,11 +45,11 @@ async function startGateway(configPath: string): Promise<GatewayProcess> {
   return gateway;
 }
 
-async function connect(gateway: GatewayProcess): Promise<{ client: Client; listChanges: () => number }> {
+async function connect(gateway: GatewayProcess, path = '/mcp'): Promise<{ client: Client; listChanges: () => number }> {
   const client = new Client({ name: 'pinning-test', version: '0.0.0' });
   let changes = 0;
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}${path}`)));
   cleanups.push(() => client.close());
   return { client, listChanges: () => changes };
 }
@@ -121,6 +123,24 @@ describe('tool pinning', () => {
     expect((refused as Error).message).toContain('tool "rug__echo" is withheld');
     expect((refused as Error).message).toContain('mcproxy approve rug/echo');
     expect((refused as { data?: { reason?: string } }).data?.reason).toBe('TOOL_WITHHELD');
+    // Code Mode and meta mode say the same, not "unknown tool".
+    const { client: coder } = await connect(gateway, '/ns/code/mcp');
+    const executed = await coder.callTool({
+      name: 'execute',
+      arguments: {
+        code: "try { await api.call_tool('rug', 'echo', { message: 'hi' }) } catch (e) { return { ...e, message: e.message } }",
+      },
+    });
+    const thrown = (JSON.parse((executed.content as { text: string }[])[0]!.text) as { result: unknown }).result;
+    expect(thrown).toMatchObject({ name: 'ToolError', code: 'TOOL_WITHHELD', server: 'rug', tool: 'echo' });
+    expect(JSON.stringify(thrown)).toContain('mcproxy approve rug/echo');
+    const { client: meta } = await connect(gateway, '/ns/meta/mcp');
+    const invoked = await meta.callTool({
+      name: 'gateway_invoke',
+      arguments: { server: 'rug', tool: 'echo', arguments: { message: 'hi' } },
+    });
+    expect(invoked.isError).toBe(true);
+    expect(JSON.stringify(invoked.content)).toContain('tool \\"rug__echo\\" is withheld');
     // The unchanged tools keep working, and the server is the restarted one.
     const who = await client.callTool({ name: 'rug__whoami', arguments: {} });
     expect(JSON.stringify(who.content)).toContain('\\"starts\\":2');
