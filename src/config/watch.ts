@@ -101,7 +101,8 @@ export class ConfigWatcher {
   }
 
   private async poll(): Promise<void> {
-    if (this.polling || this.closed) return;
+    // A pending burst is settled by its own timer, which reads the files again.
+    if (this.polling || this.closed || this.debounceTimer) return;
     this.polling = true;
     try {
       for (const file of this.files) {
@@ -116,14 +117,27 @@ export class ConfigWatcher {
   private changed(file: string): void {
     if (this.closed) return;
     this.lastChanged = file;
-    // The stat loop must not report again what an event already reported, so both update the signature.
-    void signature(file).then((now) => this.signatures.set(file, now));
     if (this.debounceTimer) clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = undefined;
-      if (!this.closed) this.options.onChange(this.lastChanged);
-    }, this.debounceMs);
-    this.debounceTimer.unref();
+    const timer = setTimeout(() => void this.settle(timer), this.debounceMs);
+    timer.unref();
+    this.debounceTimer = timer;
+  }
+
+  /**
+   * The end of a burst: reads every file again and reports one change if any differs from what was last
+   * reported. Reading here, not at each event, means a late event or a stat that saw a write half done cannot
+   * make the same burst count twice.
+   */
+  private async settle(timer: NodeJS.Timeout): Promise<void> {
+    const differing: string[] = [];
+    for (const file of this.files) {
+      const now = await signature(file);
+      if (now !== this.signatures.get(file)) differing.push(file);
+      this.signatures.set(file, now);
+    }
+    if (this.debounceTimer === timer) this.debounceTimer = undefined;
+    if (this.closed || differing.length === 0) return;
+    this.options.onChange(differing.includes(this.lastChanged) ? this.lastChanged : differing[0]!);
   }
 }
 

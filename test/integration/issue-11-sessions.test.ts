@@ -135,8 +135,9 @@ describe('idle expiry (issue 11: 300 clients that left were still there 30 min l
     const abandoned = await Promise.all(Array.from({ length: 300 }, () => initialize(idling)));
     expect(abandoned.every((response) => response.status === 200)).toBe(true);
     const streaming = await openRawSse(`${idling.url}/sse`);
-    await waitFor(async () => (await openSessions(idling)) === 1, {
-      message: () => 'the abandoned sessions to end',
+    let open = -1;
+    await waitFor(async () => (open = await openSessions(idling)) === 1, {
+      message: () => `the abandoned sessions to end (${open} sessions open, 1 expected)`,
     });
     const gone = await rawRequest(`${idling.url}/mcp`, {
       headers: sessionHeaders(abandoned[0]!),
@@ -148,7 +149,9 @@ describe('idle expiry (issue 11: 300 clients that left were still there 30 min l
       body: { jsonrpc: '2.0', id: 5, method: 'ping' },
     });
     expect(ping.status).toBe(202);
-    await waitFor(() => streaming.messages.length === 1);
+    await waitFor(async () => streaming.messages.length === 1 || ((open = await openSessions(idling)), false), {
+      message: () => `the ping's answer on the stream (${open} sessions open)`,
+    });
     streaming.close();
     await waitFor(async () => (await openSessions(idling)) === 0);
   });
