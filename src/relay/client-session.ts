@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  CancelledNotificationSchema,
   type ClientCapabilities,
   ErrorCode,
   type JSONRPCRequest,
   type LoggingLevel,
   type Progress,
+  type RequestId,
   RootsListChangedNotificationSchema,
   type ServerNotification,
   type ServerRequest,
@@ -44,6 +46,9 @@ export type SessionTransportKind = 'streamable-http' | 'sse' | 'stdio' | 'bare-p
 export { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
 type Params = Record<string, unknown>;
+
+/** JSON-RPC code of the answer to a cancelled request (as the Python SDK and our bare POST answer it). */
+const REQUEST_CANCELLED = -32800;
 
 /**
  * One connected client: an SDK protocol server on the client's transport whose every request is answered
@@ -113,6 +118,32 @@ export class ClientSession {
     this.server.removeRequestHandler('logging/setLevel');
     this.server.setNotificationHandler(RootsListChangedNotificationSchema, () => this.context.onRootsChanged(this));
     this.server.onclose = () => this.onClosed();
+    if (transportKind === 'streamable-http') {
+      this.server.setNotificationHandler(CancelledNotificationSchema, ({ params }) =>
+        this.answerCancelled(params.requestId, params.reason),
+      );
+    }
+  }
+
+  /**
+   * A cancelled request over Streamable HTTP: its POST (a JSON answer or an SSE stream) stays open until the
+   * request is answered, and the SDK answers nothing once a request is cancelled, so the exchange, the socket
+   * and the session's busy state would last until the client hung up. The request is aborted as the SDK would,
+   * then answered as cancelled (a client ignores an answer that arrives after its cancellation).
+   */
+  private answerCancelled(requestId: RequestId | undefined, reason: string | undefined): void {
+    if (requestId === undefined) return;
+    const running = (this.server as unknown as { _requestHandlerAbortControllers: Map<RequestId, AbortController> })
+      ._requestHandlerAbortControllers;
+    const controller = running.get(requestId);
+    if (!controller) return;
+    controller.abort(reason);
+    const answer = {
+      jsonrpc: '2.0' as const,
+      id: requestId,
+      error: { code: REQUEST_CANCELLED, message: 'Request cancelled' },
+    };
+    this.server.transport?.send(answer, { relatedRequestId: requestId }).catch(() => {});
   }
 
   /** The catalog as this session may see it; built per use, since the catalog is swapped on every change. */

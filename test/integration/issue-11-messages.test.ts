@@ -223,4 +223,26 @@ describe('JSON-RPC error bodies everywhere (issue 11: /message answered plain te
     ]);
     expect((await rawRequest(`${gateway.url}/mcp`, { method: 'DELETE', headers })).status).toBe(200);
   });
+
+  it('answers a request cancelled on /mcp, so its stream ends instead of waiting for the client to hang up', async () => {
+    const opened = await rawRequest(`${gateway.url}/mcp`, { body: INITIALIZE });
+    const headers = {
+      'mcp-session-id': opened.headers['mcp-session-id'] as string,
+      'mcp-protocol-version': '2025-06-18',
+    };
+    await rawRequest(`${gateway.url}/mcp`, { headers, body: { jsonrpc: '2.0', method: 'notifications/initialized' } });
+    // In one POST, so that the call is running when its cancellation is read: the SDK answers nothing for it,
+    // and without the gateway's answer this stream would stay open for the call's whole minute.
+    const response = await rawRequest(`${gateway.url}/mcp`, {
+      headers,
+      body: [
+        { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'ok__slow', arguments: { ms: 60_000 } } },
+        { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'changed my mind' } },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const answers = [...response.body.matchAll(/^data: (.+)$/gm)].map((match) => JSON.parse(match[1]!) as Answer);
+    expect(answers).toEqual([{ jsonrpc: '2.0', id: 7, error: { code: -32800, message: 'Request cancelled' } }]);
+    expect((await rawRequest(`${gateway.url}/mcp`, { method: 'DELETE', headers })).status).toBe(200);
+  }, 30_000);
 });
