@@ -21,13 +21,12 @@ export interface ActionContext {
  * whether it applies now), so a feature adds a button by registering an action; no console code changes.
  *
  * @example
- * // Upstream OAuth: a "Sign in" button on servers that wait for their user's authorization.
+ * // Forget the gateway's sign-in at a server; its next use asks for a new one.
  * actions.register({
- *   id: 'sign-in',
- *   label: 'Sign in',
- *   role: 'reader',
- *   applies: (server) => upstreamAuth.needsSignIn(server.name),
- *   run: async ({ server, viewer }) => ({ message: 'Opened the sign-in page', open: upstreamAuth.start(server.name, viewer) }),
+ *   id: 'sign-out',
+ *   label: 'Sign out',
+ *   applies: (server) => gateway.upstreamOAuth.signedIn(server.name).includes('gateway'),
+ *   run: async ({ server }) => ({ message: gateway.upstreamOAuth.signOut(server.name) ? 'Signed out' : 'Was not signed in' }),
  * });
  */
 export interface ConsoleAction {

@@ -14,11 +14,12 @@ import { screenBody } from '../relay/bounds.js';
 import { answerBarePost } from '../serve/bare-post.js';
 import { HttpError, readJsonBody } from '../serve/http-body.js';
 import { identifyViewer, type Viewer } from './console-access.js';
-import { ConsoleActions } from './console-actions.js';
+import { BUILT_IN_ACTIONS, ConsoleActions } from './console-actions.js';
 import { CONSOLE_ASSETS, CONSOLE_CSP, CONSOLE_HTML } from './console-page.js';
 import { consoleCatalog, consoleState } from './console-state.js';
 import { ConsoleStreams, MAX_CONSOLE_STREAMS } from './console-stream.js';
 import type { ReloadHistory } from './reload-history.js';
+import { signInAction } from './sign-in-action.js';
 
 export interface ConsoleOptions {
   gateway: Gateway;
@@ -72,7 +73,7 @@ const SECURITY_HEADERS = {
  */
 export function createConsole(options: ConsoleOptions): OperatorConsole {
   const { gateway } = options;
-  const actions = options.actions ?? new ConsoleActions();
+  const actions = options.actions ?? new ConsoleActions([...BUILT_IN_ACTIONS, signInAction(gateway.upstreamOAuth)]);
   const mask = createSecretMasker(() => secretValues(gateway.config));
   const sources = { gateway, actions, ...(options.history ? { history: options.history } : {}) };
   const streams = new ConsoleStreams({ ...sources, ...(options.tail ? { tail: options.tail } : {}), mask });

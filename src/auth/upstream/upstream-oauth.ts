@@ -134,6 +134,16 @@ export class UpstreamOAuth {
     return linkOf(base, await started);
   }
 
+  /**
+   * Whether `server` is a remote server known to ask for OAuth that `account` (the gateway's own by default)
+   * has not signed in to: the console then offers "Sign in".
+   */
+  needsSignIn(serverName: string, account: string = GATEWAY_ACCOUNT): boolean {
+    const server = this.server(serverName);
+    if (!server?.url || !handles(server, undefined) || !this.tokens.requiresOAuth(server)) return false;
+    return !this.tokens.has(server.name, account);
+  }
+
   /** A sign-in waiting for its callback (the sign-in page shows it). */
   pendingSignIn(state: string): PendingSignIn | undefined {
     return this.pending.find(state);
