@@ -21,12 +21,13 @@ import { openLiveSessions } from './live.mjs';
 import { runProbes } from './probes.mjs';
 import { LIMIT_PER_MINUTE, runRateLimits } from './rate-limits.mjs';
 import { renderReport, verdicts } from './report.mjs';
+import { runSandboxShares } from './sandbox-shares.mjs';
 
 const SUITE_LIMIT_MS = Number(process.env.ADVERSARIAL_SUITE_LIMIT_MS ?? 240_000);
 // CI writes its report aside (ADVERSARIAL_REPORT): docs/reliability.md holds a quiet machine's run.
 const REPORT = process.env.ADVERSARIAL_REPORT ?? fileURLToPath(new URL('../../docs/reliability.md', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/servers/', import.meta.url));
-const LIMITS = { delayMaxMs: 50, rssDeltaMb: 20 };
+const LIMITS = { delayMaxMs: 50, rssDeltaMb: 20, sandboxAnswerMs: 1_000 };
 const SIZES = {
   fuzz: Number(process.env.ADVERSARIAL_FUZZ_CASES ?? 2_400),
   abandoned: Number(process.env.ADVERSARIAL_SESSIONS ?? 20_000),
@@ -142,6 +143,8 @@ try {
   log(`sockets: ${sockets.contained} of ${sockets.tried} closed by the gateway`);
 
   healthyStats = await healthy.stop();
+  const sandbox = await runSandboxShares(dir, FIXTURES);
+  log(`sandbox: ${sandbox.busy} of ${sandbox.spinners} spinners refused, return 1 in ${sandbox.tookMs.toFixed(0)} ms`);
   const load = { start: loadAtStart, probes: loadAtProbes, end: loadavg()[0] };
   const run = {
     date: new Date().toISOString().slice(0, 10),
@@ -152,6 +155,7 @@ try {
     rateLimits,
     sessions,
     sockets,
+    sandbox,
     healthy: healthyStats,
   };
   const checks = verdicts(run, LIMITS);
