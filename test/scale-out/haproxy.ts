@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 
 import { collectLines } from '../helpers/lines.js';
+import { freePort } from '../helpers/ports.js';
 import type { TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -14,7 +15,7 @@ export interface Backend {
 
 export interface HaProxy {
   url: string;
-  /** Points a server at a new port (a replica restarted on another one) and waits until HAProxy checks it up. */
+  /** Points a server at a replica's port (a replica started, or restarted on another one); waits until it is up. */
   moveServer(name: string, port: number): Promise<void>;
   /** `UP`, `DOWN`... as HAProxy's health checks see the server now. */
   serverStatus(name: string): Promise<string>;
@@ -36,6 +37,7 @@ export function haproxyConfig(frontendPort: number, backends: Backend[], socketP
     '  timeout connect 2s',
     '  timeout client 60s',
     '  timeout server 60s',
+    '  timeout check 2s',
     '  retries 3',
     '  option redispatch 1',
     'frontend mcp',
@@ -47,17 +49,35 @@ export function haproxyConfig(frontendPort: number, backends: Backend[], socketP
     '  option httpchk',
     '  http-check send meth GET uri /ready ver HTTP/1.1 hdr host localhost',
     '  http-check expect status 200',
-    '  default-server check inter 250ms fall 1 rise 1',
+    // Three failed checks in a row before a replica is down: one slow answer on a loaded machine is not death.
+    // Until then, a refused connection is redispatched to a live replica anyway.
+    '  default-server check inter 300ms fall 3 rise 1',
     ...backends.map(({ name }) => `  use-server ${name} if { req.hdr(mcp-session-id) -m beg ${name}. }`),
     ...backends.map(({ name, port }) => `  server ${name} 127.0.0.1:${port}`),
     '',
   ].join('\n');
 }
 
-/** Debian's haproxy in the foreground on `frontendPort`, with its runtime API on a socket in `dir`. */
-export async function startHaProxy(dir: TempDir, frontendPort: number, backends: Backend[]): Promise<HaProxy> {
+/**
+ * Debian's haproxy in the foreground on a free loopback port, with its runtime API on a socket in `dir`. Its
+ * servers start out pointing nowhere (port 1, so checked down): `moveServer` gives each its replica's port.
+ * Bound before the replicas start, so that its port is known to their config and taken by nothing else.
+ */
+export async function startHaProxy(dir: TempDir, names: string[]): Promise<HaProxy> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(dir, await freePort(), names);
+    } catch (error) {
+      // Another process took the port between freePort() and the bind: try another.
+      if (attempt === 3 || !/Address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function launch(dir: TempDir, frontendPort: number, names: string[]): Promise<HaProxy> {
   const socketPath = dir.resolve('haproxy.sock');
   const configPath = dir.resolve('haproxy.cfg');
+  const backends = names.map((name) => ({ name, port: 1 }));
   await writeFile(configPath, haproxyConfig(frontendPort, backends, socketPath));
   const child = spawn('haproxy', ['-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
@@ -89,11 +109,9 @@ export async function startHaProxy(dir: TempDir, frontendPort: number, backends:
     const row = rows.map((line) => line.split(',')).find((cells) => cells[0] === 'replicas' && cells[1] === name);
     return row?.[status] ?? 'missing';
   };
-  const allUp = async () => {
-    for (const { name } of backends) if ((await serverStatus(name)) !== 'UP') return false;
-    return true;
-  };
-  await waitFor(() => exited || allUp(), { message: () => `haproxy and its servers up:\n${lines.join('\n')}` });
+  await waitFor(async () => exited || (await serverStatus(names[0]!)) !== 'missing', {
+    message: () => `haproxy's runtime API:\n${lines.join('\n')}`,
+  });
   if (exited) throw new Error(`haproxy exited:\n${lines.join('\n')}`);
   return {
     url: `http://127.0.0.1:${frontendPort}`,
@@ -101,7 +119,7 @@ export async function startHaProxy(dir: TempDir, frontendPort: number, backends:
     async moveServer(name, port) {
       const answer = await command(`set server replicas/${name} addr 127.0.0.1 port ${port}`);
       if (!/changed|no need to change/i.test(answer)) throw new Error(`haproxy refused the new address: ${answer}`);
-      await waitFor(async () => (await serverStatus(name)) === 'UP', { message: `${name} up again in haproxy` });
+      await waitFor(async () => (await serverStatus(name)) === 'UP', { message: `${name} up in haproxy` });
     },
     async stop() {
       if (!exited) child.kill('SIGTERM');

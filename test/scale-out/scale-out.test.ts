@@ -14,7 +14,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
-import { freePort } from '../helpers/ports.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { type HaProxy, startHaProxy } from './haproxy.js';
@@ -101,9 +100,9 @@ async function modernCall(baseUrl: string, message: string, headers: Record<stri
 beforeAll(async () => {
   dir = await createTempDir();
   redis = await startRedisServer();
-  // The public URL is HAProxy's, and must be known before the replicas start: tokens are issued for it.
-  const frontendPort = await freePort();
-  publicUrl = `http://127.0.0.1:${frontendPort}`;
+  // HAProxy first: its URL is the gateway's public URL, which tokens are issued for.
+  haproxy = await startHaProxy(dir, [...REPLICAS]);
+  publicUrl = haproxy.url;
   const configPath = await dir.write('mcp.json', {
     servers: {
       ledger: {
@@ -127,11 +126,7 @@ beforeAll(async () => {
   });
   await dir.write('ledger.txt', '');
   for (const name of REPLICAS) replicas.set(name, await startReplica(name, configPath));
-  haproxy = await startHaProxy(
-    dir,
-    frontendPort,
-    REPLICAS.map((name) => ({ name, port: portOf(replicas.get(name)!) })),
-  );
+  for (const name of REPLICAS) await haproxy.moveServer(name, portOf(replicas.get(name)!));
 });
 
 afterAll(async () => {
@@ -338,7 +333,13 @@ describe('a replica SIGKILLed and restarted under load', () => {
 
     const legacyNames = Array.from({ length: LEGACY_CLIENTS }, (_, n) => `legacy${n}`);
     const modernNames = Array.from({ length: MODERN_CLIENTS }, (_, n) => `modern${n}`);
-    const clients = [...legacyNames.map(runLegacy), ...modernNames.map(runModern)];
+    const clientErrors: string[] = [];
+    const clients = [...legacyNames.map(runLegacy), ...modernNames.map(runModern)].map((run) =>
+      run.catch((error: unknown) => {
+        clientErrors.push(String(error));
+        throw error;
+      }),
+    );
     const finished = Promise.allSettled(clients);
     const everyone = [...legacyNames, ...modernNames];
     const callsIn = (at: Phase) => (name: string) => counts.get(name)?.[at] ?? 0;
@@ -349,7 +350,9 @@ describe('a replica SIGKILLed and restarted under load', () => {
       // The victim: the replica that holds the first legacy client's session, so some sessions are surely on it.
       await waitFor(() => everyone.every((name) => callsIn('running')(name) >= CALLS_BEFORE_KILL), {
         timeoutMs: 60_000,
-        message: () => `every client past ${CALLS_BEFORE_KILL} calls: ${JSON.stringify([...counts])}`,
+        message: () =>
+          `every client past ${CALLS_BEFORE_KILL} calls: ${JSON.stringify([...counts])}; errors: ${clientErrors.join('; ')}; ` +
+          `last attempts: ${JSON.stringify(attempts.slice(-5))}`,
       });
       victim = attempts.find((attempt) => attempt.client === 'legacy0')!.sessionReplica!;
       expect(REPLICAS).toContain(victim);
