@@ -466,7 +466,7 @@ describe('a replica SIGKILLed and restarted under load', () => {
     console.log(
       [
         `victim: ${victim}; legacy sessions on it: ${[...victimSessions].join(', ')}`,
-        '| clients | n | calls | answered | answered after the kill | failed in flight at the kill | of those, executed | 404 | re-initialised | executed twice | lost | answered by r1 / r2 / r3 |',
+        '| era | clients | calls | answered | answered after the kill | failed in flight at the kill | of those, executed | 404 | re-initialised | executed twice | lost | answered by r1 / r2 / r3 |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|',
         `| ${row('legacy')} |`,
         `| ${row('modern')} |`,
