@@ -41,96 +41,89 @@ export async function createAuthorizationServer(
   const app = express();
   app.disable('x-powered-by');
 
-  app.post(
-    CONSENT_PATH,
-    express.urlencoded({ extended: false, limit: '16kb' }),
-    async (req: Request, res: Response) => {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const requestId = typeof body['request'] === 'string' ? body['request'] : '';
-      const pending = await store.peekPending(requestId);
-      const client = pending ? await store.client(pending.clientId) : undefined;
-      if (!pending || !client) {
-        res
-          .status(400)
-          .set(CONSENT_HEADERS)
-          .send('<!doctype html><p>This sign-in request has expired. Start again from the app.</p>');
-        return;
-      }
-      const address = req.socket.remoteAddress;
-      const refuse = (detail: string) =>
-        audit({
-          event: 'oauth:sign-in-refused',
-          credential: null,
-          client_id: client.client_id,
-          detail,
-          ...(address === undefined ? {} : { address }),
-        });
-      if (body['action'] !== 'allow') {
-        await store.takePending(requestId);
-        refuse('denied by the owner');
-        res.redirect(
-          302,
-          redirectWith(pending, { error: 'access_denied', error_description: 'the owner denied access' }, issuer),
-        );
-        return;
-      }
-      const page = (error: string) =>
-        res
-          .status(403)
-          .set(CONSENT_HEADERS)
-          .send(
-            renderConsentPage({
-              requestId,
-              clientName: client.client_name ?? client.client_id,
-              redirectOrigin: new URL(pending.redirectUri).origin,
-              resource: pending.resource,
-              scopes: pending.scopes,
-              error,
-            }),
-          );
-      const verdict = gate.check(
-        typeof body['password'] === 'string' ? body['password'] : '',
-        settings().ownerPassword,
-      );
-      if (verdict !== 'ok') {
-        refuse(verdict === 'locked' ? 'too many failed sign-ins' : 'wrong owner password');
-        page(verdict === 'locked' ? 'Too many failed sign-ins. Try again in 15 minutes.' : 'Wrong password.');
-        return;
-      }
-      const chosen = [body['scope'] ?? []].flat().filter((scope): scope is string => typeof scope === 'string');
-      const scopes = pending.scopes.filter((scope) => chosen.includes(scope));
-      if (pending.scopes.length > 0 && scopes.length === 0) {
-        page('Choose at least one scope.');
-        return;
-      }
-      // Taken, not peeked: a consent form posted twice (or to two replicas) gives one code.
-      if (!(await store.takePending(requestId))) {
-        res
-          .status(400)
-          .set(CONSENT_HEADERS)
-          .send('<!doctype html><p>This sign-in request has expired. Start again from the app.</p>');
-        return;
-      }
-      const code = await store.addCode({
-        clientId: client.client_id,
-        grantSubject: OWNER_SUBJECT,
-        codeChallenge: pending.codeChallenge,
-        redirectUri: pending.redirectUri,
-        scopes,
-        resource: pending.resource,
-      });
+  app.post(CONSENT_PATH, express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const requestId = typeof body['request'] === 'string' ? body['request'] : '';
+    const pending = await store.peekPending(requestId);
+    const client = pending ? await store.client(pending.clientId) : undefined;
+    if (!pending || !client) {
+      res
+        .status(400)
+        .set(CONSENT_HEADERS)
+        .send('<!doctype html><p>This sign-in request has expired. Start again from the app.</p>');
+      return;
+    }
+    const address = req.socket.remoteAddress;
+    const refuse = (detail: string) =>
       audit({
-        event: 'oauth:sign-in',
-        credential: `mcproxy:${OWNER_SUBJECT}`,
+        event: 'oauth:sign-in-refused',
+        credential: null,
         client_id: client.client_id,
-        scopes,
-        resource: pending.resource,
-        ...(client.client_name ? { client_name: client.client_name } : {}),
+        detail,
         ...(address === undefined ? {} : { address }),
       });
-      res.redirect(302, redirectWith(pending, { code }, issuer));
-    },
-  );
+    if (body['action'] !== 'allow') {
+      await store.takePending(requestId);
+      refuse('denied by the owner');
+      res.redirect(
+        302,
+        redirectWith(pending, { error: 'access_denied', error_description: 'the owner denied access' }, issuer),
+      );
+      return;
+    }
+    const page = (error: string) =>
+      res
+        .status(403)
+        .set(CONSENT_HEADERS)
+        .send(
+          renderConsentPage({
+            requestId,
+            clientName: client.client_name ?? client.client_id,
+            redirectOrigin: new URL(pending.redirectUri).origin,
+            resource: pending.resource,
+            scopes: pending.scopes,
+            error,
+          }),
+        );
+    const verdict = gate.check(typeof body['password'] === 'string' ? body['password'] : '', settings().ownerPassword);
+    if (verdict !== 'ok') {
+      refuse(verdict === 'locked' ? 'too many failed sign-ins' : 'wrong owner password');
+      page(verdict === 'locked' ? 'Too many failed sign-ins. Try again in 15 minutes.' : 'Wrong password.');
+      return;
+    }
+    const chosen = [body['scope'] ?? []].flat().filter((scope): scope is string => typeof scope === 'string');
+    const scopes = pending.scopes.filter((scope) => chosen.includes(scope));
+    if (pending.scopes.length > 0 && scopes.length === 0) {
+      page('Choose at least one scope.');
+      return;
+    }
+    // Taken, not peeked: a consent form posted twice (or to two replicas) gives one code.
+    if (!(await store.takePending(requestId))) {
+      res
+        .status(400)
+        .set(CONSENT_HEADERS)
+        .send('<!doctype html><p>This sign-in request has expired. Start again from the app.</p>');
+      return;
+    }
+    const code = await store.addCode({
+      clientId: client.client_id,
+      grantSubject: OWNER_SUBJECT,
+      codeChallenge: pending.codeChallenge,
+      redirectUri: pending.redirectUri,
+      scopes,
+      resource: pending.resource,
+    });
+    audit({
+      event: 'oauth:sign-in',
+      credential: `mcproxy:${OWNER_SUBJECT}`,
+      client_id: client.client_id,
+      scopes,
+      resource: pending.resource,
+      ...(client.client_name ? { client_name: client.client_name } : {}),
+      ...(address === undefined ? {} : { address }),
+    });
+    res.redirect(302, redirectWith(pending, { code }, issuer));
+  });
 
   app.use(
     mcpAuthRouter({
