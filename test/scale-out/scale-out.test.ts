@@ -65,7 +65,7 @@ function textOf(result: unknown): string {
 }
 
 /** One 2026-07-28 tools/call as raw HTTP, to see the status a load balancer or a client would see. */
-async function modernCall(baseUrl: string, message: string, headers: Record<string, string> = {}) {
+async function modernCall(baseUrl: string, message: string, headers: Record<string, string> = {}, tool = ECHO) {
   const response = await fetch(`${baseUrl}/mcp`, {
     method: 'POST',
     headers: {
@@ -73,7 +73,7 @@ async function modernCall(baseUrl: string, message: string, headers: Record<stri
       accept: 'application/json, text/event-stream',
       'mcp-protocol-version': MODERN,
       'mcp-method': 'tools/call',
-      'mcp-name': ECHO,
+      'mcp-name': tool,
       ...headers,
     },
     body: JSON.stringify({
@@ -81,7 +81,7 @@ async function modernCall(baseUrl: string, message: string, headers: Record<stri
       id: 1,
       method: 'tools/call',
       params: {
-        name: ECHO,
+        name: tool,
         arguments: { message },
         _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} },
       },
@@ -473,6 +473,23 @@ describe('a replica SIGKILLed and restarted under load', () => {
       ].join('\n'),
     );
   }, 240_000);
+
+  it('one config file for all replicas: a change to it is applied by each of them', async () => {
+    const configPath = dir.resolve('mcp.json');
+    const config = JSON.parse(await readFile(configPath, 'utf8')) as { servers: Record<string, unknown> };
+    config.servers['second'] = config.servers['ledger'];
+    await dir.write('mcp.json', config, { atomic: true });
+    for (const name of REPLICAS) {
+      const replica = replicas.get(name)!;
+      await waitFor(
+        async () => {
+          const { status, body } = await modernCall(replica.url, `reloaded-${name}`, {}, 'second__echo');
+          return status === 200 && textOf(body.result ?? {}) === `${name} reloaded-${name}`;
+        },
+        { timeoutMs: 30_000, message: `${name} to serve the server the config gained` },
+      );
+    }
+  });
 
   it('/ready says 503 when the shared store is gone, so a balancer takes the replica out', async () => {
     const replica = replicas.get('r1')!;
