@@ -51,7 +51,7 @@ type Container = {
   ports?: { name: string; containerPort: number }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   readinessProbe?: { httpGet?: { path: string; port: string } };
-  livenessProbe?: { httpGet?: { path: string; port: string } };
+  livenessProbe?: { httpGet?: { path: string; port: string }; tcpSocket?: { port: string } };
   env?: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
 };
 type Workload = Manifest & {
@@ -122,7 +122,7 @@ describe('deploy/kubernetes', () => {
     expect(problems.join('\n')).toMatch(/readinessProb/);
   });
 
-  it('the replicas: stable names for their ids, probes on /ready and /health, limits, a disruption budget', () => {
+  it('the replicas: stable names for their ids, readiness on /ready, liveness on the port, limits, a disruption budget', () => {
     const gateway = find<Workload>('StatefulSet', 'mcproxy');
     expect(gateway.spec.replicas).toBeGreaterThanOrEqual(2);
     expect(gateway.spec.template.metadata.labels).toMatchObject(gateway.spec.selector.matchLabels);
@@ -134,7 +134,8 @@ describe('deploy/kubernetes', () => {
     expect(gateway.spec.template.metadata.labels).toMatchObject(headless.spec.selector);
     const [container] = gateway.spec.template.spec.containers;
     expect(container!.readinessProbe?.httpGet?.path).toBe('/ready');
-    expect(container!.livenessProbe?.httpGet?.path).toBe('/health');
+    // Liveness asks only whether the process answers: /health is 503 while an upstream server is down.
+    expect(container!.livenessProbe?.tcpSocket?.port).toBe(container!.readinessProbe?.httpGet?.port);
     expect(container!.ports?.map((port) => port.name)).toContain(container!.readinessProbe?.httpGet?.port);
     expect(container!.env?.find((entry) => entry.name === 'MCPROXY_REPLICA_ID')?.valueFrom?.fieldRef?.fieldPath).toBe(
       'metadata.name',
