@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: rsyslog (the syslog tests start a private
 # rsyslogd), chromium (the console and OAuth browser tests) and prometheus for its promtool (the /metrics exposition is
-# checked by Prometheus's own parser and linter) and systemd for `systemd-analyze verify` of the unit file.
+# checked by Prometheus's own parser and linter), systemd for `systemd-analyze verify` of the unit file, and
+# redis-server and haproxy (the scale-out test runs three replicas behind HAProxy sharing one Redis).
 # Idempotent: does nothing when all are already there.
 set -euo pipefail
 
@@ -10,9 +11,11 @@ command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || packages+=(r
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || packages+=(haproxy)
 
 if [ ${#packages[@]} -eq 0 ]; then
-  echo "install-ci-deps: rsyslog, chromium, promtool and systemd-analyze already installed"
+  echo "install-ci-deps: rsyslog, chromium, promtool, systemd-analyze, redis-server and haproxy already installed"
   exit 0
 fi
 

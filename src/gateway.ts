@@ -260,7 +260,7 @@ export class Gateway implements RelayContext {
     const started = Promise.allSettled(starting.map((server) => server.start()));
     this.rebuildCatalog();
     if (diff.globalChanged.includes('pinning')) this.metrics?.setChangedTools(this.pinning.changed());
-    for (const section of ['tls', 'audit', 'tracing'] as const) {
+    for (const section of ['tls', 'audit', 'tracing', 'state'] as const) {
       if (diff.globalChanged.includes(section))
         this.log.warn(`the ${section} settings changed; they apply at the next restart`);
     }

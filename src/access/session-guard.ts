@@ -2,14 +2,14 @@ import type { GatewayConfig } from '../config/model.js';
 import { GatewayError } from '../errors.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { toWireError } from '../relay/errors.js';
+import type { RateBudget } from '../state/store.js';
 import { credentialsOf } from './credentials.js';
 import type { AccessGrant } from './policy.js';
-import type { RateLimiter } from './rate-limit.js';
 
 export interface SessionGuardOptions {
   grant: AccessGrant;
-  /** Shared by every session; the grant's `rateLimit` says the bucket and the limit. */
-  limiter?: RateLimiter;
+  /** Shared by every session (and every replica); the grant's `rateLimit` says the bucket and the limit. */
+  limiter?: RateBudget;
   /** The config in force now, so a credential removed by a reload stops working on open sessions too. */
   config: () => GatewayConfig;
 }
@@ -36,7 +36,7 @@ export function guardSession(session: ClientSession, options: SessionGuardOption
       );
     }
     if (grant.rateLimit && limiter) {
-      const decision = limiter.take(grant.rateLimit.key, grant.rateLimit.perMinute);
+      const decision = await limiter.take(grant.rateLimit.key, grant.rateLimit.perMinute);
       if (!decision.ok) {
         const { retryAfterSeconds } = decision;
         throw toWireError(

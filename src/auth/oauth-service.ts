@@ -7,6 +7,7 @@ import { BUILT_IN_ISSUER_NAME, type GatewayConfig, type OAuthConfig } from '../c
 import type { Logger } from '../observability/log.js';
 import { parseEndpointPath } from '../serve/endpoint-path.js';
 import { isLoopback } from '../serve/request-guard.js';
+import type { StateStore } from '../state/store.js';
 import { credentialForToken, scopesFor, type VerifiedToken } from './credential-rules.js';
 import { ExternalIssuers } from './external-issuers.js';
 import {
@@ -18,8 +19,9 @@ import {
   resourceMetadataUrl,
 } from './resource.js';
 import type { AuthorizationServerHandler } from './server/authorization-server.js';
-import { ACCESS_TOKEN_PREFIX, GrantStore } from './server/grant-store.js';
+import { ACCESS_TOKEN_PREFIX, GrantStore, type OAuthGrantStore } from './server/grant-store.js';
 import { AUTHORIZATION_SERVER_PATHS } from './server/paths.js';
+import { SharedGrantStore } from './server/shared-grant-store.js';
 import { rejectToken, type TokenRejection } from './token-rejection.js';
 
 export interface OAuthServiceOptions {
@@ -28,6 +30,8 @@ export interface OAuthServiceOptions {
   audit?: AuditLog;
   /** The clock of expiry checks, in ms since the epoch (tests move it). */
   now?: () => number;
+  /** A store shared by replicas keeps the built-in server's grants there (its `state_file` is then unused). */
+  state?: StateStore;
 }
 
 export type OAuthAuthentication =
@@ -50,7 +54,7 @@ export class OAuthService {
   private boundUrl?: string;
   private readonly now: () => number;
   private readonly external: ExternalIssuers;
-  private store?: GrantStore;
+  private store?: OAuthGrantStore;
   private server?: { key: string; handler: Promise<AuthorizationServerHandler> };
 
   constructor(private readonly options: OAuthServiceOptions) {
@@ -95,7 +99,7 @@ export class OAuthService {
     if (!oauth) return rejectToken('invalid token');
     let verified: { token: VerifiedToken; audiences: string[] };
     if (oauth.server && token.startsWith(ACCESS_TOKEN_PREFIX)) {
-      const entry = this.grantStore(oauth).access(token);
+      const entry = await this.grantStore(oauth).access(token);
       if (!entry) return rejectToken('the token is expired, revoked or unknown');
       verified = {
         token: {
@@ -180,7 +184,16 @@ export class OAuthService {
     return true;
   }
 
-  private grantStore(oauth: OAuthConfig): GrantStore {
+  private grantStore(oauth: OAuthConfig): OAuthGrantStore {
+    const shared = this.options.state;
+    if (shared && shared.kind !== 'memory') {
+      this.store ??= new SharedGrantStore({
+        store: shared,
+        now: this.now,
+        maxClients: oauth.server?.maxClients ?? 100,
+      });
+      return this.store;
+    }
     this.store ??= new GrantStore({
       now: this.now,
       maxClients: oauth.server?.maxClients ?? 100,

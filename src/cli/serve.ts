@@ -18,6 +18,9 @@ import { type ConfigReloader, startConfigReloader } from '../reload/reloader.js'
 import { GatewayHttpServer } from '../serve/http-server.js';
 import { serveStdio } from '../serve/stdio.js';
 import { readTlsFiles, type TlsFiles } from '../serve/tls.js';
+import { openStateStore } from '../state/open-store.js';
+import { currentReplicaId, replicaIdFromEnvironment, useReplicaId } from '../state/replica.js';
+import type { StateStore } from '../state/store.js';
 import { startTracing, stopTracing } from '../tracing/tracing.js';
 import type { CliArgs } from './args.js';
 import { echoMode, terminalFacts } from './log-echo.js';
@@ -75,6 +78,19 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
   // Tracing (off unless configured) loads the OpenTelemetry SDK only now; it needs a restart to change.
   if (config.tracing) await startTracing(config.tracing, log);
 
+  // Scale-out (issue 18): replicas share rate budgets and OAuth grants in Redis, and name themselves in
+  // their session ids; one machine keeps both in memory, as before.
+  let state: StateStore | undefined;
+  if (!args.stdio && config.state?.store === 'redis') {
+    try {
+      state = await openStateStore(config.state, (error) => log.warn(`state store: ${errorMessage(error)}`));
+    } catch (error) {
+      return fail(`cannot reach the state store: ${errorMessage(error)}`);
+    }
+    useReplicaId(replicaIdFromEnvironment());
+    log.info(`replica ${currentReplicaId()}: state shared in ${config.state.store}`);
+  }
+
   const metrics = createMetrics({ version: GATEWAY_VERSION });
   const surfaces = createToolSurfaces();
   const gateway = new Gateway({
@@ -86,7 +102,14 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
   });
   const http = args.stdio
     ? undefined
-    : new GatewayHttpServer(gateway, { host: args.host, port: args.port, jsonResponse: args.jsonResponse, tls, audit });
+    : new GatewayHttpServer(gateway, {
+        host: args.host,
+        port: args.port,
+        jsonResponse: args.jsonResponse,
+        tls,
+        audit,
+        ...(state ? { state } : {}),
+      });
   const history = new ReloadHistory();
   const operator = http
     ? createConsole({ gateway, oauth: http.oauth, history, tail, limiter: http.limiter, ...(audit ? { audit } : {}) })
@@ -106,6 +129,7 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
       await http?.close().catch(() => {});
       await gateway.close();
       await surfaces.close();
+      await state?.close().catch(() => {});
       await audit?.close();
       await stopTracing();
       log.info('Stopped');

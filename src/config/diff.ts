@@ -29,7 +29,8 @@ export type GlobalSection =
   | 'allowedHosts'
   | 'pageSize'
   | 'tracing'
-  | 'pinning';
+  | 'pinning'
+  | 'state';
 
 const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'mode',
@@ -46,6 +47,7 @@ const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'pageSize',
   'tracing',
   'pinning',
+  'state',
 ];
 
 /**

@@ -189,6 +189,8 @@ export interface GatewayConfig {
   rateLimitPerMinute?: number;
   /** Limits of HTTP client sessions; defaults where absent. */
   sessions?: { max?: number; maxPerClient?: number; idleTimeoutMs?: number };
+  /** The shared state store of several replicas; in-process memory when absent. */
+  state?: StateConfig;
   /** Origins accepted besides loopback and the addressed host (entries are origins or host names). */
   allowedOrigins?: string[];
   /** Host header names accepted besides loopback. */
@@ -202,6 +204,8 @@ export interface GatewayConfig {
   /** Where the config came from, for error messages and reload. */
   source: { path?: string; shape: 'v1' | 'v2' | 'mcpServers' | 'empty' };
 }
+
+export type StateConfig = { store: 'memory' } | { store: 'redis'; url: string; keyPrefix: string };
 
 export interface TracingConfig {
   /** OTLP/HTTP traces URL. */

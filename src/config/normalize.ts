@@ -134,6 +134,12 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
   if (file.upstream_oauth !== undefined) config.upstreamOAuth = toUpstreamOAuthSettings(file.upstream_oauth, path);
   if (file.rate_limit !== undefined) config.rateLimitPerMinute = file.rate_limit.requests_per_minute;
   if (file.sessions !== undefined) config.sessions = toSessionLimits(file.sessions);
+  if (file.state !== undefined) {
+    config.state =
+      file.state.store === 'redis'
+        ? { store: 'redis', url: file.state.url!, keyPrefix: file.state.key_prefix ?? 'mcproxy:' }
+        : { store: 'memory' };
+  }
   if (file.allowed_origins !== undefined) config.allowedOrigins = file.allowed_origins;
   if (file.allowed_hosts !== undefined) config.allowedHosts = file.allowed_hosts;
   if (file.tracing !== undefined) {

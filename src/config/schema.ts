@@ -394,6 +394,26 @@ export const TlsSchema = z.strictObject({
   key: z.string().min(1).describe('PEM private key file; relative to the config file.'),
 });
 
+export const StateSchema = z
+  .strictObject({
+    store: z
+      .enum(['memory', 'redis'])
+      .describe('memory: this process only (one machine); redis: shared by every replica behind a load balancer.'),
+    url: z
+      .url({ protocol: /^rediss?$/ })
+      .optional()
+      .describe('redis:// or rediss:// URL of the Redis (or Valkey) server; use "${VAR}" for a password.'),
+    key_prefix: z
+      .string()
+      .max(64)
+      .optional()
+      .describe('Prefix of every key the gateway writes, to share one Redis (mcproxy:).'),
+  })
+  .refine((state) => state.store !== 'redis' || state.url !== undefined, {
+    message: 'store "redis" needs a url',
+    path: ['url'],
+  });
+
 export const AuditSchema = z.strictObject({
   path: z.string().min(1).describe('JSON-lines file every tool call is appended to; relative to the config file.'),
 });
@@ -486,6 +506,9 @@ export const ConfigFileSchema = z
     ),
     rate_limit: RateLimitSchema.optional().describe('Default rate limit per client and namespace (none).'),
     sessions: SessionsSchema.optional().describe('Limits of client sessions over HTTP.'),
+    state: StateSchema.optional().describe(
+      'Where rate budgets and OAuth grants are kept: memory (default), or Redis shared by several replicas.',
+    ),
     allowed_origins: originList.optional(),
     allowed_hosts: z
       .array(z.string().min(1))

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { AuditLog } from '../access/audit.js';
 import { grantAccess } from '../access/policy.js';
-import type { RateLimiter } from '../access/rate-limit.js';
 import { guardSession } from '../access/session-guard.js';
 import type { OAuthService } from '../auth/oauth-service.js';
 import { secretValues } from '../config/secrets.js';
@@ -13,6 +12,7 @@ import { createSecretMasker } from '../observability/redact.js';
 import { screenBody } from '../relay/bounds.js';
 import { answerBarePost } from '../serve/bare-post.js';
 import { HttpError, readJsonBody } from '../serve/http-body.js';
+import type { RateBudget } from '../state/store.js';
 import { identifyViewer, type Viewer } from './console-access.js';
 import { BUILT_IN_ACTIONS, ConsoleActions } from './console-actions.js';
 import { CONSOLE_ASSETS, CONSOLE_CSP, CONSOLE_HTML } from './console-page.js';
@@ -31,7 +31,7 @@ export interface ConsoleOptions {
   actions?: ConsoleActions;
   /** Tool calls from the console's try-it form are audited and rate limited like any client's. */
   audit?: AuditLog;
-  limiter?: RateLimiter;
+  limiter?: RateBudget;
 }
 
 export type ConsoleRouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -18,6 +16,7 @@ import {
 import type { Catalog } from '../catalog/catalog.js';
 import type { GatewayConfig } from '../config/model.js';
 import { GatewayError } from '../errors.js';
+import { newSessionId } from '../state/replica.js';
 import { requestTracer } from '../tracing/tracing.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { CatalogView, type SessionScope } from './catalog-view.js';
@@ -56,7 +55,8 @@ const REQUEST_CANCELLED = -32800;
  * ping, cancellation and the routing of notifications to the right HTTP stream.
  */
 export class ClientSession {
-  readonly id = randomUUID();
+  /** `<replica>.<uuid>` behind a load balancer (src/state/replica.ts), a UUID on one machine. */
+  readonly id = newSessionId();
   readonly openedAt = Date.now();
   readonly server: Server;
   /** Whose session this is: every call it makes carries this owner. */

@@ -11,7 +11,6 @@ import {
   reauthorization,
   regrantAccess,
 } from '../access/policy.js';
-import { RateLimiter } from '../access/rate-limit.js';
 import { guardSession } from '../access/session-guard.js';
 import { OAuthService } from '../auth/oauth-service.js';
 import { upstreamSignInRoute } from '../auth/upstream/sign-in-routes.js';
@@ -23,6 +22,8 @@ import { createSecretMasker } from '../observability/redact.js';
 import { isModernMessage } from '../protocol/modern.js';
 import { screenBody } from '../relay/bounds.js';
 import type { ClientSession } from '../relay/client-session.js';
+import { MemoryStateStore } from '../state/memory-store.js';
+import type { RateBudget, StateStore } from '../state/store.js';
 import { answerBarePost, countRequests } from './bare-post.js';
 import { type EndpointPath, parseEndpointPath } from './endpoint-path.js';
 import {
@@ -66,6 +67,8 @@ export interface HttpServerOptions {
   clock?: () => number;
   /** A connection that has not sent its request headers within this long is closed (slow-header clients). */
   headersTimeoutMs?: number;
+  /** Where rate budgets and the built-in OAuth server's grants are kept; this process's memory when absent. */
+  state?: StateStore;
 }
 
 /** Extra routes other features mount (status page, metrics), answered before the MCP endpoints. */
@@ -92,7 +95,9 @@ export class GatewayHttpServer {
   readonly streamable: StreamableHttpEndpoint;
   readonly stateless: StatelessEndpoint;
   readonly sse: SseEndpoint;
-  readonly limiter = new RateLimiter();
+  readonly limiter: RateBudget;
+  /** Set once the server starts closing: `/ready` says no, so a load balancer stops sending new clients. */
+  private draining = false;
   /** OAuth: resource metadata, token checks and the built-in authorization server (idle without `auth.oauth`). */
   readonly oauth: OAuthService;
   /** Every HTTP session (Streamable HTTP and SSE alike) holds one of these; the config's `sessions` bounds them. */
@@ -105,6 +110,8 @@ export class GatewayHttpServer {
     private readonly gateway: Gateway,
     private readonly options: HttpServerOptions,
   ) {
+    const state = options.state ?? new MemoryStateStore();
+    this.limiter = state.rates;
     this.sessionSlots = new SessionSlots(() => sessionLimits(gateway.config));
     this.streamable = new StreamableHttpEndpoint(gateway, this.sessionSlots, { jsonResponse: options.jsonResponse });
     this.stateless = new StatelessEndpoint(gateway);
@@ -112,6 +119,7 @@ export class GatewayHttpServer {
     this.oauth = new OAuthService({
       config: () => gateway.config,
       log: gateway.log,
+      state,
       ...(options.audit ? { audit: options.audit } : {}),
       ...(options.clock ? { now: options.clock } : {}),
     });
@@ -181,6 +189,7 @@ export class GatewayHttpServer {
 
   /** Stops accepting, ends every session, then closes the remaining connections. */
   async close(): Promise<void> {
+    this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.stateless.closeAll();
     await Promise.allSettled([this.streamable.closeAll(), this.sse.closeAll(), this.oauth.close()]);
@@ -240,8 +249,15 @@ export class GatewayHttpServer {
         return;
       }
       case '/ready': {
-        const ready = this.gateway.state === 'ready';
-        return sendJson(res, ready ? 200 : 503, { ready });
+        // Ready: started, not draining, and its shared store (if any) answers; else a balancer skips it.
+        const store = this.options.state;
+        const storeHealthy = store === undefined || (await store.healthy());
+        const ready = this.gateway.state === 'ready' && !this.draining && storeHealthy;
+        return sendJson(res, ready ? 200 : 503, {
+          ready,
+          ...(this.draining ? { draining: true } : {}),
+          ...(store && store.kind !== 'memory' ? { store: { kind: store.kind, healthy: storeHealthy } } : {}),
+        });
       }
       default:
         return sendRpcError(res, 404, -32601, `Not found: ${url.pathname}`);
@@ -303,14 +319,14 @@ export class GatewayHttpServer {
 
     if (transport === 'mcp' && method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
     if (transport === 'sse' && method === 'GET') {
-      if (!this.admit(res, grant, 1)) return;
+      if (!(await this.admit(res, grant, 1))) return;
       return this.sse.open(req, res, { messagePath, owner, client, scope: grant.scope, setup });
     }
     const body = await this.body(req, res);
     if (body === undefined) return;
     const sessionId = transport === 'message' ? url.searchParams.get('sessionId') : null;
     const inSession = transport === 'mcp' ? req.headers['mcp-session-id'] !== undefined : sessionId !== null;
-    if (!this.charge(res, grant, body, inSession)) return;
+    if (!(await this.charge(res, grant, body, inSession))) return;
     // The one place every POSTed message is bounded, before any work is done on it.
     const screened = screenBody(body);
 
@@ -352,17 +368,22 @@ export class GatewayHttpServer {
    * session (a bare POST, an initialize) are taken here, all of a batch or none; inside a session each request is
    * taken as the session answers it, and a batch that could not fit as a whole is refused here.
    */
-  private charge(res: ServerResponse, grant: AccessGrant, body: unknown, inSession: boolean): boolean {
+  private async charge(res: ServerResponse, grant: AccessGrant, body: unknown, inSession: boolean): Promise<boolean> {
     const count = countRequests(body);
     if (count === 0 || (inSession && count === 1)) return true;
     return this.admit(res, grant, count, inSession ? 'check' : 'take');
   }
 
   /** Takes (or only checks) `count` requests of the grant's rate limit, or answers 429 with Retry-After. */
-  private admit(res: ServerResponse, grant: AccessGrant, count: number, how: 'take' | 'check' = 'take'): boolean {
+  private async admit(
+    res: ServerResponse,
+    grant: AccessGrant,
+    count: number,
+    how: 'take' | 'check' = 'take',
+  ): Promise<boolean> {
     const limit = grant.rateLimit;
     if (!limit) return true;
-    const decision = this.limiter[how](limit.key, limit.perMinute, count);
+    const decision = await this.limiter[how](limit.key, limit.perMinute, count);
     if (decision.ok) return true;
     sendRateLimited(res, limit.perMinute, decision, count);
     return false;

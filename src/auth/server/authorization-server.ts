@@ -5,12 +5,12 @@ import type { Request, Response } from 'express';
 import type { AuthAuditRecord } from '../../access/audit.js';
 import type { OAuthServerConfig } from '../../config/model.js';
 import { CONSENT_HEADERS, createOwnerGate, renderConsentPage } from './consent-page.js';
-import type { GrantStore, PendingConsent } from './grant-store.js';
+import type { OAuthGrantStore, PendingConsent } from './grant-store.js';
 import { OWNER_SUBJECT, OwnerProvider } from './owner-provider.js';
 import { CONSENT_PATH } from './paths.js';
 
 export interface AuthorizationServerOptions {
-  store: GrantStore;
+  store: OAuthGrantStore;
   settings: () => OAuthServerConfig;
   baseUrl: string;
   audit: (event: Omit<AuthAuditRecord, 'time'>) => void;
@@ -41,11 +41,11 @@ export async function createAuthorizationServer(
   const app = express();
   app.disable('x-powered-by');
 
-  app.post(CONSENT_PATH, express.urlencoded({ extended: false, limit: '16kb' }), (req: Request, res: Response) => {
+  app.post(CONSENT_PATH, express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const requestId = typeof body['request'] === 'string' ? body['request'] : '';
-    const pending = store.peekPending(requestId);
-    const client = pending ? store.client(pending.clientId) : undefined;
+    const pending = await store.peekPending(requestId);
+    const client = pending ? await store.client(pending.clientId) : undefined;
     if (!pending || !client) {
       res
         .status(400)
@@ -63,7 +63,7 @@ export async function createAuthorizationServer(
         ...(address === undefined ? {} : { address }),
       });
     if (body['action'] !== 'allow') {
-      store.takePending(requestId);
+      await store.takePending(requestId);
       refuse('denied by the owner');
       res.redirect(
         302,
@@ -97,8 +97,15 @@ export async function createAuthorizationServer(
       page('Choose at least one scope.');
       return;
     }
-    store.takePending(requestId);
-    const code = store.addCode({
+    // Taken, not peeked: a consent form posted twice (or to two replicas) gives one code.
+    if (!(await store.takePending(requestId))) {
+      res
+        .status(400)
+        .set(CONSENT_HEADERS)
+        .send('<!doctype html><p>This sign-in request has expired. Start again from the app.</p>');
+      return;
+    }
+    const code = await store.addCode({
       clientId: client.client_id,
       grantSubject: OWNER_SUBJECT,
       codeChallenge: pending.codeChallenge,

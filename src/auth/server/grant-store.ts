@@ -5,14 +5,16 @@ import { dirname } from 'node:path';
 
 import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js';
 
+import type { Awaitable } from '../../state/store.js';
+
 /** Prefixes tell the gateway's own tokens apart from a JWT or another server's opaque token at a glance. */
 export const ACCESS_TOKEN_PREFIX = 'mcpx_at_';
 export const REFRESH_TOKEN_PREFIX = 'mcpx_rt_';
-const CODE_TTL_MS = 60_000;
-const PENDING_TTL_MS = 10 * 60_000;
+export const CODE_TTL_MS = 60_000;
+export const PENDING_TTL_MS = 10 * 60_000;
 const MAX_PENDING = 100;
 /** Rotated-out refresh tokens remembered per grant, to notice one coming back (a stolen copy). */
-const MAX_PREVIOUS_REFRESH = 5;
+export const MAX_PREVIOUS_REFRESH = 5;
 
 /** One owner's consent to one client: what the refresh token stands for. Holds digests, never tokens. */
 export interface Grant {
@@ -68,6 +70,28 @@ export interface IssuedTokens {
   grant: Grant;
 }
 
+/**
+ * What the built-in authorization server keeps, whichever store keeps it: `GrantStore` (this process, with an
+ * optional state file) or `SharedGrantStore` (the replicas' shared store).
+ */
+export interface OAuthGrantStore {
+  client(clientId: string): Awaitable<OAuthClientInformationFull | undefined>;
+  register(client: OAuthClientInformationFull): Awaitable<OAuthClientInformationFull | undefined>;
+  addPending(consent: Omit<PendingConsent, 'expiresAt'>): Awaitable<string>;
+  takePending(id: string): Awaitable<PendingConsent | undefined>;
+  peekPending(id: string): Awaitable<PendingConsent | undefined>;
+  addCode(entry: Omit<CodeEntry, 'expiresAt'>): Awaitable<string>;
+  findCode(code: string): Awaitable<{ entry: CodeEntry } | { replayed: boolean }>;
+  /** The new grant; undefined when the code was used up meanwhile (by another replica). */
+  consumeCode(code: string, entry: CodeEntry, refreshTtlMs: number): Awaitable<Grant | undefined>;
+  issue(grant: Grant, accessTtlMs: number, scopes?: string[]): Awaitable<IssuedTokens>;
+  findRefresh(refreshToken: string): Awaitable<{ grant: Grant } | { reused?: Grant }>;
+  access(accessToken: string): Awaitable<AccessEntry | undefined>;
+  revoke(token: string, clientId: string): Awaitable<{ grant: Grant; kind: 'refresh' | 'access' } | undefined>;
+  revokeGrant(grantId: string): Awaitable<void>;
+  flush(): Promise<void>;
+}
+
 export interface GrantStoreOptions {
   now: () => number;
   /** Keeps clients and grants across restarts (mode 0600); memory only when absent. */
@@ -84,7 +108,7 @@ export interface GrantStoreOptions {
  *
  * @example const { accessToken } = store.issue(grant); store.access(accessToken)?.scopes
  */
-export class GrantStore {
+export class GrantStore implements OAuthGrantStore {
   private readonly clients = new Map<string, OAuthClientInformationFull>();
   private readonly grants = new Map<string, Grant>();
   private readonly refreshIndex = new Map<string, string>();
@@ -297,10 +321,10 @@ export class GrantStore {
   }
 }
 
-function randomToken(prefix: string): string {
+export function randomToken(prefix: string): string {
   return `${prefix}${randomBytes(32).toString('base64url')}`;
 }
 
-function digest(token: string): string {
+export function digest(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('base64url');
 }

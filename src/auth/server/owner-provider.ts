@@ -14,13 +14,13 @@ import { BUILT_IN_ISSUER_NAME, type OAuthServerConfig } from '../../config/model
 import { parseEndpointPath } from '../../serve/endpoint-path.js';
 import { canonicalResource } from '../resource.js';
 import { CONSENT_HEADERS, renderConsentPage } from './consent-page.js';
-import type { Grant, GrantStore } from './grant-store.js';
+import type { CodeEntry, Grant, OAuthGrantStore } from './grant-store.js';
 
 /** The one person the built-in server signs in: credential `mcproxy:owner`. */
 export const OWNER_SUBJECT = 'owner';
 
 export interface OwnerProviderOptions {
-  store: GrantStore;
+  store: OAuthGrantStore;
   /** The server settings in force (they follow reloads). */
   settings: () => OAuthServerConfig;
   /** The gateway's base URL (its issuer and its widest resource). */
@@ -41,9 +41,9 @@ export class OwnerProvider implements OAuthServerProvider {
     const { store, audit } = this.options;
     return {
       getClient: (clientId) => store.client(clientId),
-      registerClient: (client) => {
+      registerClient: async (client) => {
         for (const uri of client.redirect_uris) checkRedirectUri(uri);
-        const registered = store.register(client as OAuthClientInformationFull);
+        const registered = await store.register(client as OAuthClientInformationFull);
         if (!registered) throw new InvalidClientMetadataError('too many registered clients; try again later');
         audit({
           event: 'oauth:register',
@@ -59,7 +59,7 @@ export class OwnerProvider implements OAuthServerProvider {
   async authorize(client: OAuthClientInformationFull, params: AuthorizationParams, res: Response): Promise<void> {
     const scopes = this.allowedScopes(params.scopes ?? []);
     const resource = this.resourceOf(params.resource?.href);
-    const requestId = this.options.store.addPending({
+    const requestId = await this.options.store.addPending({
       clientId: client.client_id,
       redirectUri: params.redirectUri,
       codeChallenge: params.codeChallenge,
@@ -79,38 +79,38 @@ export class OwnerProvider implements OAuthServerProvider {
           scopes,
         }),
       );
-    return Promise.resolve();
   }
 
-  challengeForAuthorizationCode(client: OAuthClientInformationFull, code: string): Promise<string> {
-    return Promise.resolve(this.liveCode(client, code).codeChallenge);
+  async challengeForAuthorizationCode(client: OAuthClientInformationFull, code: string): Promise<string> {
+    return (await this.liveCode(client, code)).codeChallenge;
   }
 
-  exchangeAuthorizationCode(
+  async exchangeAuthorizationCode(
     client: OAuthClientInformationFull,
     code: string,
     _verifier?: string,
     redirectUri?: string,
     resource?: URL,
   ): Promise<OAuthTokens> {
-    const entry = this.liveCode(client, code);
+    const entry = await this.liveCode(client, code);
     if (redirectUri !== undefined && redirectUri !== entry.redirectUri) {
       throw new InvalidGrantError('redirect_uri differs from the one of the authorization request');
     }
     if (resource !== undefined && canonicalResource(resource.href) !== entry.resource) {
       throw new InvalidTargetError('resource differs from the one of the authorization request');
     }
-    const grant = this.options.store.consumeCode(code, entry, this.options.settings().refreshTokenTtlMs);
-    return Promise.resolve(this.tokens(grant, 'oauth:token'));
+    const grant = await this.options.store.consumeCode(code, entry, this.options.settings().refreshTokenTtlMs);
+    if (!grant) throw new InvalidGrantError('the authorization code was already used');
+    return this.tokens(grant, 'oauth:token');
   }
 
-  exchangeRefreshToken(
+  async exchangeRefreshToken(
     client: OAuthClientInformationFull,
     refreshToken: string,
     scopes?: string[],
     resource?: URL,
   ): Promise<OAuthTokens> {
-    const found = this.options.store.findRefresh(refreshToken);
+    const found = await this.options.store.findRefresh(refreshToken);
     if (!('grant' in found)) {
       if (found.reused) {
         this.audit('oauth:reuse-detected', found.reused, 'a rotated-out refresh token came back; the grant is revoked');
@@ -126,26 +126,25 @@ export class OwnerProvider implements OAuthServerProvider {
     if (!narrowed.every((scope) => grant.scopes.includes(scope))) {
       throw new InvalidScopeError('a refresh can only keep or narrow the granted scopes');
     }
-    return Promise.resolve(this.tokens(grant, 'oauth:refresh', narrowed));
+    return this.tokens(grant, 'oauth:refresh', narrowed);
   }
 
   /** Not used by the gateway, which verifies its tokens itself (`verifyBuiltInToken`); the SDK's type needs it. */
-  verifyAccessToken(token: string): Promise<AuthInfo> {
-    const entry = this.options.store.access(token);
-    if (!entry) return Promise.reject(new InvalidGrantError('invalid access token'));
-    return Promise.resolve({
+  async verifyAccessToken(token: string): Promise<AuthInfo> {
+    const entry = await this.options.store.access(token);
+    if (!entry) throw new InvalidGrantError('invalid access token');
+    return {
       token,
       clientId: entry.clientId,
       scopes: entry.scopes,
       expiresAt: Math.floor(entry.expiresAt / 1000),
       resource: new URL(entry.resource),
-    });
+    };
   }
 
-  revokeToken(client: OAuthClientInformationFull, request: { token: string }): Promise<void> {
-    const revoked = this.options.store.revoke(request.token, client.client_id);
+  async revokeToken(client: OAuthClientInformationFull, request: { token: string }): Promise<void> {
+    const revoked = await this.options.store.revoke(request.token, client.client_id);
     if (revoked) this.audit('oauth:revoke', revoked.grant, `${revoked.kind} token`);
-    return Promise.resolve();
   }
 
   /** The resource a request names, which must be this gateway or one of its endpoints; the gateway when absent. */
@@ -169,8 +168,8 @@ export class OwnerProvider implements OAuthServerProvider {
     return [...new Set(wanted)];
   }
 
-  private liveCode(client: OAuthClientInformationFull, code: string) {
-    const found = this.options.store.findCode(code);
+  private async liveCode(client: OAuthClientInformationFull, code: string): Promise<CodeEntry> {
+    const found = await this.options.store.findCode(code);
     if (!('entry' in found) || found.entry.clientId !== client.client_id) {
       throw new InvalidGrantError(
         'replayed' in found && found.replayed
@@ -181,9 +180,9 @@ export class OwnerProvider implements OAuthServerProvider {
     return found.entry;
   }
 
-  private tokens(grant: Grant, event: string, scopes = grant.scopes): OAuthTokens {
+  private async tokens(grant: Grant, event: string, scopes = grant.scopes): Promise<OAuthTokens> {
     const settings = this.options.settings();
-    const issued = this.options.store.issue(grant, settings.accessTokenTtlMs, scopes);
+    const issued = await this.options.store.issue(grant, settings.accessTokenTtlMs, scopes);
     this.audit(event, grant);
     return {
       access_token: issued.accessToken,
