@@ -9,8 +9,10 @@ import {
   HEADER_MISMATCH,
   headerMismatch,
   INPUT_REQUIRED_METHODS,
+  META,
   MODERN_METHODS,
   MODERN_VERSION,
+  paramHeaderMismatch,
   readRequestMeta,
   type RequestMeta,
 } from '../protocol/modern.js';
@@ -66,14 +68,27 @@ export class StatelessEndpoint {
     const id = message.id as RequestId;
     const method = String(message.method);
     const params = (message.params ?? {}) as Record<string, unknown>;
+    // Removed methods (initialize, ping, ...) first: their requests need not carry a valid `_meta`.
+    if (!MODERN_METHODS.has(method)) {
+      return sendError(res, 404, id, -32601, `Method not found: ${method} (not part of protocol ${MODERN_VERSION})`);
+    }
+    // A header that disagrees with `_meta` is a mismatch even when `_meta` names a version nobody supports.
+    const claimed = (params._meta as Record<string, unknown> | undefined)?.[META.protocolVersion];
+    const header = req.headers['mcp-protocol-version'];
+    if (typeof claimed === 'string' && typeof header === 'string' && header !== claimed) {
+      const message = `Header mismatch: MCP-Protocol-Version "${header}" does not match _meta's "${claimed}"`;
+      return sendError(res, 400, id, HEADER_MISMATCH, message);
+    }
     const reading = readRequestMeta(params);
     if (!reading.ok) return sendError(res, 400, id, reading.code, reading.message, reading.data);
     const mismatch = headerMismatch(req.headers, { method, params }, reading.meta.protocolVersion);
     if (mismatch) return sendError(res, 400, id, HEADER_MISMATCH, `Header mismatch: ${mismatch}`);
-    if (!MODERN_METHODS.has(method)) {
-      return sendError(res, 404, id, -32601, `Method not found: ${method} (not part of protocol ${MODERN_VERSION})`);
-    }
     const session = this.sessionFor(route);
+    if (method === 'tools/call') {
+      const schema = session.view.tools().find((tool) => tool.name === params.name)?.inputSchema;
+      const wrong = paramHeaderMismatch(req.headers, schema, params.arguments);
+      if (wrong) return sendError(res, 400, id, HEADER_MISMATCH, `Header mismatch: ${wrong}`);
+    }
     const principal = `${route.grant.owner}|${route.path}`;
     const wantsNotifications = params._meta !== undefined && isNotifiable(params, reading.meta);
     const response = new StatelessResponse(res, id, wantsNotifications);
