@@ -117,6 +117,16 @@ export function readRequestMeta(params: Record<string, unknown> | undefined): Me
   return { ok: true, meta: reading };
 }
 
+/** A request's params without the 2026-07-28 envelope in `_meta` (and without `_meta` if nothing else is left). */
+export function withoutEnvelope(params: Record<string, unknown>): Record<string, unknown> {
+  const meta = params._meta as Record<string, unknown> | undefined;
+  if (typeof meta !== 'object' || meta === null) return params;
+  const envelope = new Set<string>([META.protocolVersion, META.clientInfo, META.clientCapabilities, META.logLevel]);
+  const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !envelope.has(key)));
+  const { _meta: _omitted, ...rest } = params;
+  return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
+}
+
 /**
  * Checks the mirrored headers of a modern POST against its body: `MCP-Protocol-Version` against `_meta`,
  * `Mcp-Method` against `method`, and `Mcp-Name` against `params.name`/`params.uri` (Base64 sentinel decoded).

@@ -15,6 +15,7 @@ import {
   paramHeaderMismatch,
   readRequestMeta,
   type RequestMeta,
+  withoutEnvelope,
 } from '../protocol/modern.js';
 import { toWireError } from '../relay/errors.js';
 import type { Extra } from '../relay/forward.js';
@@ -100,13 +101,16 @@ export class StatelessEndpoint {
     if (params.requestState !== undefined || params.inputResponses !== undefined) {
       return this.resume(response, principal, request);
     }
+    // The envelope is the gateway's to read: a legacy server must not get 2026-07-28 fields (a modern one gets
+    // the gateway's own envelope for it).
+    const forwarded = { ...request, params: withoutEnvelope(params) } as JSONRPCRequest;
     const owner: Owner = { sessionId: `req:${randomUUID()}`, group: route.grant.owner, instanceSession: session.id };
     if (!INPUT_REQUIRED_METHODS.has(method)) {
       const abort = new AbortController();
       res.once('close', () => abort.abort(new Error('the client closed the request')));
       const origin = this.origin(owner, reading.meta, response, undefined);
       try {
-        const result = await session.dispatchAs(request, extraOf(request, abort.signal, origin), callerOf(origin));
+        const result = await session.dispatchAs(forwarded, extraOf(forwarded, abort.signal, origin), callerOf(origin));
         response.result(completeResult(method, result));
       } catch (error) {
         sendWireError(response, error);
@@ -115,7 +119,7 @@ export class StatelessEndpoint {
     }
     const call = this.held.create(principal, requestDigest(method, params));
     const origin = this.origin(owner, reading.meta, response, call);
-    call.start((signal) => session.dispatchAs(request, extraOf(request, signal, origin), callerOf(origin)));
+    call.start((signal) => session.dispatchAs(forwarded, extraOf(forwarded, signal, origin), callerOf(origin)));
     response.onClose(() => call.giveUp('the client cancelled the request'));
     this.answer(response, method, call.id, principal, params, await call.next((n) => response.notify(n)));
   }
