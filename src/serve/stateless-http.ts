@@ -10,6 +10,7 @@ import {
   headerMismatch,
   INPUT_REQUIRED_METHODS,
   META,
+  MISSING_REQUIRED_CLIENT_CAPABILITY,
   MODERN_METHODS,
   MODERN_VERSION,
   paramHeaderMismatch,
@@ -19,7 +20,7 @@ import {
 } from '../protocol/modern.js';
 import { toWireError } from '../relay/errors.js';
 import type { Extra } from '../relay/forward.js';
-import { HeldCalls, type HeldOutcome } from '../relay/held-calls.js';
+import { type HeldCall, HeldCalls, type HeldOutcome } from '../relay/held-calls.js';
 import { passesLevel } from '../relay/log-levels.js';
 import { type CallOrigin, type Owner } from '../relay/owner.js';
 import { requestDigest, RequestStateSealer } from '../relay/request-state.js';
@@ -176,7 +177,7 @@ export class StatelessEndpoint {
     owner: Owner,
     meta: RequestMeta,
     response: StatelessResponse,
-    call: { ask: CallOrigin['sendRequest']; notify(n: ServerNotification): void } | undefined,
+    call: Pick<HeldCall, 'ask' | 'notify' | 'fail'> | undefined,
   ): CallOrigin {
     return {
       owner,
@@ -191,6 +192,7 @@ export class StatelessEndpoint {
             ),
       sendNotification: (notification) => (call ? call.notify(notification) : response.notify(notification)),
       wantsLog: (level) => meta.logLevel !== undefined && passesLevel(level, meta.logLevel),
+      ...(call ? { failCall: (error: Error) => call.fail(error) } : {}),
     };
   }
 
@@ -255,6 +257,7 @@ function callerOf(origin: CallOrigin) {
     owner: origin.owner,
     clientCapabilities: origin.capabilities,
     wantsLog: origin.wantsLog,
+    ...(origin.failCall ? { failCall: origin.failCall } : {}),
   };
 }
 
@@ -279,5 +282,6 @@ function sendError(
 function sendWireError(response: StatelessResponse, error: unknown): void {
   const wire = toWireError(error);
   const code = wire.code === -32002 ? -32602 : wire.code;
-  response.error(code, wire.message, wire.data);
+  // The revision answers a missing client capability with 400 (when no stream has begun).
+  response.error(code, wire.message, wire.data, code === MISSING_REQUIRED_CLIENT_CAPABILITY ? 400 : 200);
 }

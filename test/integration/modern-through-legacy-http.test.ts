@@ -7,7 +7,8 @@ import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 // A 2026-07-28 client through the gateway to an SDK v2 server it reaches over Streamable HTTP in the legacy
 // era (the conformance fixture serves both eras and refuses a 2026-07-28 `_meta` envelope on a 2025 session).
 // The gateway must not forward the client's envelope, and the one instance serving every request of the
-// client's stateless session must not take the capabilities of whichever request came first.
+// client's stateless session must not take the capabilities of whichever request came first. A server asking
+// for what the client did not declare ends the call with MissingRequiredClientCapability.
 
 const MODERN = '2026-07-28';
 const envelope = (capabilities: object) => ({
@@ -47,7 +48,8 @@ describe('a 2026-07-28 client through a legacy-era HTTP upstream', () => {
     });
     const text = await response.text();
     const body = text.startsWith('{') ? text : (/^data: (\{.*"id":5.*)$/m.exec(text)?.[1] ?? '{}');
-    return JSON.parse(body) as { result?: Record<string, unknown>; error?: { code: number; message: string } };
+    const json = JSON.parse(body) as { id?: unknown; result?: Record<string, unknown>; error?: { code: number } };
+    return { status: response.status, ...json };
   }
 
   it('calls a tool without handing the server its envelope', async () => {
@@ -64,5 +66,10 @@ describe('a 2026-07-28 client through a legacy-era HTTP upstream', () => {
     expect(answer.result?.resultType).toBe('input_required');
     const requests = Object.values(answer.result?.inputRequests as Record<string, { method: string }>);
     expect(requests.map((request) => request.method)).toEqual(['sampling/createMessage']);
+  });
+
+  it('answers a call whose server asks for an undeclared capability with -32021 and HTTP 400, not a tool error', async () => {
+    const answer = await post('tools/call', { name: 'test_missing_capability', arguments: {}, _meta: envelope({}) });
+    expect(answer).toMatchObject({ status: 400, id: 5, error: { code: -32021 } });
   });
 });
