@@ -99,7 +99,8 @@ export class StatelessEndpoint {
     if (method === 'subscriptions/listen') return this.listen.open(req, res, session, request, reading.meta);
     if (method === 'server/discover') return response.result(completeResult(method, this.discover(session)));
 
-    if (params.requestState !== undefined || params.inputResponses !== undefined) {
+    // A retry is what carries a request state; input responses without one answer nothing of the gateway's.
+    if (params.requestState !== undefined) {
       return this.resume(response, principal, request);
     }
     // The envelope is the gateway's to read: a legacy server must not get 2026-07-28 fields (a modern one gets

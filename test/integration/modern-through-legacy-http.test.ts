@@ -72,4 +72,15 @@ describe('a 2026-07-28 client through a legacy-era HTTP upstream', () => {
     const answer = await post('tools/call', { name: 'test_missing_capability', arguments: {}, _meta: envelope({}) });
     expect(answer).toMatchObject({ status: 400, id: 5, error: { code: -32021 } });
   });
+
+  it('treats input responses without a request state as a fresh call: the input is asked for, not refused', async () => {
+    const answer = await post('tools/call', {
+      name: 'test_input_required_result_elicitation',
+      arguments: {},
+      inputResponses: { wrong_key: { action: 'accept', content: { data: 'wrong' } } },
+      _meta: envelope({ elicitation: {} }),
+    });
+    expect(answer.error).toBeUndefined();
+    expect(answer.result?.resultType).toBe('input_required');
+  });
 });
