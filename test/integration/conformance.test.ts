@@ -28,7 +28,7 @@ const KNOWN_GAPS: Record<string, string> = {
     'the scenario expects the server\'s own input key "user_name"; a legacy-era server asks by elicitation/create, which has no key, so the gateway names it',
   'input-required-result-basic-elicitation/sep-2322-elicitation-complete': 'follows from the round above',
   'input-required-result-capability-check/sep-2322-respect-client-capabilities':
-    "the server picks what to ask from the client's capabilities; in the legacy era it sees those of its session with the gateway, not the request's",
+    "the tool reads the client's capabilities from the request's 2026-07-28 envelope, which a legacy-era request has not",
   'server-stateless/sep-2575-server-sends-tools-list-changed-on-subscription':
     'SHOULD: the list change reaches the gateway, which refreshes its catalog, but the listen stream is not told of it',
   'server-stateless/sep-2575-server-sends-prompts-list-changed-on-subscription': 'as for tools',
