@@ -29,9 +29,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'input-required-result-basic-elicitation/sep-2322-elicitation-complete': 'follows from the round above',
   'input-required-result-capability-check/sep-2322-respect-client-capabilities':
     "the tool reads the client's capabilities from the request's 2026-07-28 envelope, which a legacy-era request has not",
-  'server-stateless/sep-2575-server-sends-tools-list-changed-on-subscription':
-    'SHOULD: the list change reaches the gateway, which refreshes its catalog, but the listen stream is not told of it',
-  'server-stateless/sep-2575-server-sends-prompts-list-changed-on-subscription': 'as for tools',
   'server-sse-polling/server-sse-disconnect-resume':
     "only reported when the server closes the POST stream mid-call; the gateway resumes its own stream to the server and keeps the client's open, so the client gets the result without reconnecting",
 };
