@@ -112,7 +112,11 @@ export class StatelessEndpoint {
       res.once('close', () => abort.abort(new Error('the client closed the request')));
       const origin = this.origin(owner, reading.meta, response, undefined);
       try {
-        const result = await session.dispatchAs(forwarded, extraOf(forwarded, abort.signal, origin), callerOf(origin));
+        const result = await session.dispatchAs(
+          forwarded,
+          extraOf(forwarded, abort.signal, origin, req),
+          callerOf(origin),
+        );
         response.result(completeResult(method, result));
       } catch (error) {
         sendWireError(response, error);
@@ -121,7 +125,7 @@ export class StatelessEndpoint {
     }
     const call = this.held.create(principal, requestDigest(method, params));
     const origin = this.origin(owner, reading.meta, response, call);
-    call.start((signal) => session.dispatchAs(forwarded, extraOf(forwarded, signal, origin), callerOf(origin)));
+    call.start((signal) => session.dispatchAs(forwarded, extraOf(forwarded, signal, origin, req), callerOf(origin)));
     response.onClose(() => call.giveUp('the client cancelled the request'));
     this.answer(response, method, call.id, principal, params, await call.next((n) => response.notify(n)));
   }
@@ -240,10 +244,12 @@ function isNotifiable(params: Record<string, unknown>, meta: RequestMeta): boole
 }
 
 /** The SDK handler `extra` that forward() reads, built for one stateless request. */
-function extraOf(request: JSONRPCRequest, signal: AbortSignal, origin: CallOrigin): Extra {
+function extraOf(request: JSONRPCRequest, signal: AbortSignal, origin: CallOrigin, req: IncomingMessage): Extra {
   return {
     signal,
     requestId: request.id,
+    // The trace context may come as HTTP headers (`traceparent`, `tracestate`), as on the legacy front.
+    requestInfo: { headers: req.headers },
     sendNotification: async (notification: ServerNotification) => origin.sendNotification(notification),
     sendRequest: (
       serverRequest: { method: string; params?: unknown },
