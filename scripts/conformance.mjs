@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Runs the @modelcontextprotocol/conformance server suite against a URL and reports each check.
 //
-//   node scripts/conformance.mjs --url http://127.0.0.1:PORT/mcp [--scenario NAME] [--suite active|all|pending]
+//   node scripts/conformance.mjs --url http://127.0.0.1:PORT/mcp [--scenario NAME] [--suite active|all|pending|draft]
+//   node scripts/conformance.mjs --url http://127.0.0.1:PORT/mcp --requirements 2025-11-25|2026-07-28
 //   node scripts/conformance.mjs --install      (only install the pinned tools)
 //
 // The suite needs Node >= 22 (it imports fs.globSync); this machine runs Node 20, so node@22 from npm and
 // the suite are installed into .cache/conformance/ on first use and the suite runs under that binary.
+// `--requirements REV` runs exactly the scenarios revision REV requires, each at that revision's wire (2026-07-28:
+// stateless, no initialize); the scenarios it runs but does not score are in the result too.
 // Prints { passed, failed, warnings, scenarios, durationMs } as JSON; exits 1 if any check failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -14,7 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-export const CONFORMANCE_VERSION = '0.1.16';
+export const CONFORMANCE_VERSION = '0.2.0-alpha.12';
 export const CONFORMANCE_NODE_MAJOR = 22;
 const DEFAULT_RUN_TIMEOUT_MS = 5 * 60_000;
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
@@ -140,13 +143,18 @@ function collectChecks(outputDir, stdout) {
  * @example
  *   const { failed } = await runConformance('http://127.0.0.1:8080/mcp');
  */
-export async function runConformance(url, { scenario, suite = 'active', timeoutMs = DEFAULT_RUN_TIMEOUT_MS } = {}) {
+export async function runConformance(
+  url,
+  { scenario, suite = 'active', requirements, timeoutMs = DEFAULT_RUN_TIMEOUT_MS } = {},
+) {
   await ensureConformanceInstalled();
   const outputDir = mkdtempSync(join(tmpdir(), 'mcproxy-conformance-'));
   const started = Date.now();
   try {
     const args = [suiteEntry, 'server', '--url', url, '--output-dir', outputDir];
-    args.push(...(scenario ? ['--scenario', scenario] : ['--suite', suite]));
+    if (scenario) args.push('--scenario', scenario);
+    else if (requirements) args.push('--requirements', requirements);
+    else args.push('--suite', suite);
     const child = spawn(nodeBin, args, { cwd: outputDir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -174,7 +182,7 @@ function parseCli(argv) {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--install') options.install = true;
-    else if (flag === '--url' || flag === '--scenario' || flag === '--suite' || flag === '--timeout-ms') {
+    else if (['--url', '--scenario', '--suite', '--requirements', '--timeout-ms'].includes(flag)) {
       const value = argv[++i];
       if (value === undefined) throw new Error(`${flag} needs a value`);
       options[flag.slice(2).replace(/-(\w)/g, (_, c) => c.toUpperCase())] = value;
@@ -190,10 +198,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       await ensureConformanceInstalled();
     } else {
       if (!options.url)
-        throw new Error('Usage: node scripts/conformance.mjs --url URL [--scenario NAME] [--suite SUITE]');
+        throw new Error(
+          'Usage: node scripts/conformance.mjs --url URL [--scenario NAME | --suite SUITE | --requirements REV]',
+        );
       const result = await runConformance(options.url, {
         scenario: options.scenario,
         suite: options.suite,
+        requirements: options.requirements,
         timeoutMs: options.timeoutMs ? Number(options.timeoutMs) : undefined,
       });
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -70,11 +70,15 @@ export type MetaReading =
   { ok: true; meta: RequestMeta } | { ok: false; code: number; message: string; data?: unknown };
 
 /**
- * Whether a message opens the modern era: a request (not `initialize`) whose `_meta` names a protocol version.
- * Anything else on a session-less POST is the legacy era's opening (or a bare request of the seeds' shortcut).
+ * Whether a message opens the modern era: a request (not `initialize`) whose `_meta` names a protocol version,
+ * or any single message sent with a 2026-07-28 `MCP-Protocol-Version` header, so that a modern request with a
+ * broken `_meta` (or a removed method such as `initialize`) gets the modern era's answer rather than the legacy
+ * era's "no session". Anything else on a session-less POST is the legacy era's opening (or a bare request of
+ * the seeds' shortcut).
  */
-export function isModernMessage(message: unknown): boolean {
+export function isModernMessage(message: unknown, protocolHeader?: string | string[]): boolean {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return false;
+  if (typeof protocolHeader === 'string' && MODERN_VERSIONS.includes(protocolHeader)) return true;
   const { method, params } = message as { method?: unknown; params?: { _meta?: Record<string, unknown> } };
   if (typeof method !== 'string' || method === 'initialize') return false;
   return typeof params?._meta?.[META.protocolVersion] === 'string';
@@ -111,6 +115,16 @@ export function readRequestMeta(params: Record<string, unknown> | undefined): Me
     reading.logLevel = level as LoggingLevel;
   }
   return { ok: true, meta: reading };
+}
+
+/** A request's params without the 2026-07-28 envelope in `_meta` (and without `_meta` if nothing else is left). */
+export function withoutEnvelope(params: Record<string, unknown>): Record<string, unknown> {
+  const meta = params._meta as Record<string, unknown> | undefined;
+  if (typeof meta !== 'object' || meta === null) return params;
+  const envelope = new Set<string>([META.protocolVersion, META.clientInfo, META.clientCapabilities, META.logLevel]);
+  const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !envelope.has(key)));
+  const { _meta: _omitted, ...rest } = params;
+  return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
 }
 
 /**
@@ -150,6 +164,7 @@ const SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
 export function decodeHeaderValue(value: string): string | undefined {
   const encoded = SENTINEL.exec(value);
   if (!encoded) return /^[\x20-\x7e\t]*$/.test(value) ? value : undefined;
+  if (encoded[1]!.length % 4 !== 0) return undefined; // unpadded Base64 is invalid, not leniently decoded
   const decoded = Buffer.from(encoded[1]!, 'base64').toString('utf8');
   return Buffer.from(decoded, 'utf8').toString('base64').replace(/=+$/, '') === encoded[1]!.replace(/=+$/, '')
     ? decoded
@@ -180,6 +195,25 @@ export function mirroredHeaders(
     }
   }
   return headers;
+}
+
+/**
+ * Checks the `Mcp-Param-{Name}` headers of a modern `tools/call` against its arguments: each argument the
+ * tool's schema marks `x-mcp-header` must be mirrored, validly encoded and equal. Returns why not, or undefined.
+ */
+export function paramHeaderMismatch(
+  headers: Record<string, string | string[] | undefined>,
+  inputSchema: unknown,
+  args: unknown,
+): string | undefined {
+  for (const [name, value] of paramHeaders(inputSchema, args)) {
+    const raw = headers[`mcp-param-${name.toLowerCase()}`];
+    if (raw === undefined) return `the Mcp-Param-${name} header is missing`;
+    const decoded = decodeHeaderValue(Array.isArray(raw) ? raw.join(',') : raw);
+    if (decoded === undefined) return `the Mcp-Param-${name} header is not validly encoded`;
+    if (decoded !== value) return `Mcp-Param-${name} "${decoded}" does not match the argument's "${value}"`;
+  }
+  return undefined;
 }
 
 /** `x-mcp-header` annotations reachable through `properties` alone, with the argument value at each path. */

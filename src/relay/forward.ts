@@ -39,6 +39,8 @@ export interface Caller {
   readonly owner: Owner;
   readonly clientCapabilities: ClientCapabilities;
   wantsLog(level: LoggingLevel): boolean;
+  /** See `CallOrigin.failCall` (2026-07-28 calls only). */
+  failCall?(error: Error): void;
 }
 
 /** A call of `caller`: server messages during it reach the calling client on the call's own stream. */
@@ -57,6 +59,7 @@ function originOf(caller: Caller, extra: Extra): CallOrigin {
       extra.sendNotification(notification).catch(() => {});
     },
     wantsLog: (level) => caller.wantsLog(level),
+    ...(caller.failCall ? { failCall: caller.failCall } : {}),
   };
 }
 

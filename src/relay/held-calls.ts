@@ -117,6 +117,12 @@ export class HeldCall {
     return { kind: 'input', inputRequests: this.openQuestions() };
   }
 
+  /** Ends the call with this error now (what the client gets), and cancels it upstream. */
+  fail(error: Error): void {
+    this.settle({ kind: 'error', error });
+    this.abort.abort(error);
+  }
+
   /** The client never came back (or is gone): cancel upstream and forget the call. */
   giveUp(reason: string): void {
     this.clearExpiry();

@@ -39,6 +39,11 @@ export interface CallOrigin {
   sendNotification(notification: ServerNotification): void;
   /** Whether a log message of this level, tied to the call, is wanted by its client. */
   wantsLog(level: LoggingLevel): boolean;
+  /**
+   * Ends the client's call with this error at once (a 2026-07-28 call whose server asked for something the
+   * client did not declare: the answer is MissingRequiredClientCapability, not a tool error).
+   */
+  failCall?(error: Error): void;
 }
 
 /** The session that holds an owner's instances (see `Owner.instanceSession`). */

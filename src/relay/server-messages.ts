@@ -8,6 +8,7 @@ import type {
 
 import type { ServerScope } from '../config/model.js';
 import type { Logger } from '../observability/log.js';
+import { MISSING_REQUIRED_CLIENT_CAPABILITY } from '../protocol/modern.js';
 import type { UpstreamInstance } from '../upstream/instance.js';
 import type { UpstreamServer } from '../upstream/upstream-server.js';
 import { type CallOrigin, holderOf } from './owner.js';
@@ -100,9 +101,14 @@ export class ServerMessages {
     if (missing !== undefined) {
       // Roots are the gateway's to give when the client has none of its own: the server's configured ones.
       if (request.method === 'roots/list') return { roots: server.config.roots };
-      throw Object.assign(new Error(`the client does not support ${missing}, so ${request.method} was not relayed`), {
-        code: METHOD_NOT_FOUND,
-      });
+      const message = `the client does not support ${missing}, so ${request.method} was not relayed`;
+      target.failCall?.(
+        Object.assign(new Error(`${message} (server "${server.name}" requires it)`), {
+          code: MISSING_REQUIRED_CLIENT_CAPABILITY,
+          data: { requiredCapabilities: { [request.method.split('/')[0]!]: {} } },
+        }),
+      );
+      throw Object.assign(new Error(message), { code: METHOD_NOT_FOUND });
     }
     if (request.method === 'elicitation/create' && params?.mode === 'url' && typeof params.elicitationId === 'string') {
       this.rememberElicitation(instance, params.elicitationId, target.owner.sessionId);

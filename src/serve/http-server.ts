@@ -332,8 +332,9 @@ export class GatewayHttpServer {
 
     if (transport === 'mcp') {
       if (hasRefusal(screened)) return sendRefusals(res, screened);
-      // The 2026-07-28 era on the same URL: a session-less request that carries its version in _meta.
-      if (!inSession && isModernMessage(body)) return this.stateless.handle(req, res, body, { path, grant });
+      // The 2026-07-28 era on the same URL: a session-less request that carries its version in _meta or header.
+      if (!inSession && isModernMessage(body, req.headers['mcp-protocol-version']))
+        return this.stateless.handle(req, res, body, { path, grant });
       return this.streamable.handle(req, res, body, { path, owner, client, scope: grant.scope, setup });
     }
     if (sessionId !== null) return this.sse.post(req, res, sessionId, screened, { messagePath, owner });

@@ -9,14 +9,18 @@ import {
   HEADER_MISMATCH,
   headerMismatch,
   INPUT_REQUIRED_METHODS,
+  META,
+  MISSING_REQUIRED_CLIENT_CAPABILITY,
   MODERN_METHODS,
   MODERN_VERSION,
+  paramHeaderMismatch,
   readRequestMeta,
   type RequestMeta,
+  withoutEnvelope,
 } from '../protocol/modern.js';
 import { toWireError } from '../relay/errors.js';
 import type { Extra } from '../relay/forward.js';
-import { HeldCalls, type HeldOutcome } from '../relay/held-calls.js';
+import { type HeldCall, HeldCalls, type HeldOutcome } from '../relay/held-calls.js';
 import { passesLevel } from '../relay/log-levels.js';
 import { type CallOrigin, type Owner } from '../relay/owner.js';
 import { requestDigest, RequestStateSealer } from '../relay/request-state.js';
@@ -66,14 +70,27 @@ export class StatelessEndpoint {
     const id = message.id as RequestId;
     const method = String(message.method);
     const params = (message.params ?? {}) as Record<string, unknown>;
+    // Removed methods (initialize, ping, ...) first: their requests need not carry a valid `_meta`.
+    if (!MODERN_METHODS.has(method)) {
+      return sendError(res, 404, id, -32601, `Method not found: ${method} (not part of protocol ${MODERN_VERSION})`);
+    }
+    // A header that disagrees with `_meta` is a mismatch even when `_meta` names a version nobody supports.
+    const claimed = (params._meta as Record<string, unknown> | undefined)?.[META.protocolVersion];
+    const header = req.headers['mcp-protocol-version'];
+    if (typeof claimed === 'string' && typeof header === 'string' && header !== claimed) {
+      const message = `Header mismatch: MCP-Protocol-Version "${header}" does not match _meta's "${claimed}"`;
+      return sendError(res, 400, id, HEADER_MISMATCH, message);
+    }
     const reading = readRequestMeta(params);
     if (!reading.ok) return sendError(res, 400, id, reading.code, reading.message, reading.data);
     const mismatch = headerMismatch(req.headers, { method, params }, reading.meta.protocolVersion);
     if (mismatch) return sendError(res, 400, id, HEADER_MISMATCH, `Header mismatch: ${mismatch}`);
-    if (!MODERN_METHODS.has(method)) {
-      return sendError(res, 404, id, -32601, `Method not found: ${method} (not part of protocol ${MODERN_VERSION})`);
-    }
     const session = this.sessionFor(route);
+    if (method === 'tools/call') {
+      const schema = session.view.tools().find((tool) => tool.name === params.name)?.inputSchema;
+      const wrong = paramHeaderMismatch(req.headers, schema, params.arguments);
+      if (wrong) return sendError(res, 400, id, HEADER_MISMATCH, `Header mismatch: ${wrong}`);
+    }
     const principal = `${route.grant.owner}|${route.path}`;
     const wantsNotifications = params._meta !== undefined && isNotifiable(params, reading.meta);
     const response = new StatelessResponse(res, id, wantsNotifications);
@@ -82,16 +99,24 @@ export class StatelessEndpoint {
     if (method === 'subscriptions/listen') return this.listen.open(req, res, session, request, reading.meta);
     if (method === 'server/discover') return response.result(completeResult(method, this.discover(session)));
 
-    if (params.requestState !== undefined || params.inputResponses !== undefined) {
+    // A retry is what carries a request state; input responses without one answer nothing of the gateway's.
+    if (params.requestState !== undefined) {
       return this.resume(response, principal, request);
     }
+    // The envelope is the gateway's to read: a legacy server must not get 2026-07-28 fields (a modern one gets
+    // the gateway's own envelope for it).
+    const forwarded = { ...request, params: withoutEnvelope(params) } as JSONRPCRequest;
     const owner: Owner = { sessionId: `req:${randomUUID()}`, group: route.grant.owner, instanceSession: session.id };
     if (!INPUT_REQUIRED_METHODS.has(method)) {
       const abort = new AbortController();
       res.once('close', () => abort.abort(new Error('the client closed the request')));
       const origin = this.origin(owner, reading.meta, response, undefined);
       try {
-        const result = await session.dispatchAs(request, extraOf(request, abort.signal, origin), callerOf(origin));
+        const result = await session.dispatchAs(
+          forwarded,
+          extraOf(forwarded, abort.signal, origin, req),
+          callerOf(origin),
+        );
         response.result(completeResult(method, result));
       } catch (error) {
         sendWireError(response, error);
@@ -100,7 +125,7 @@ export class StatelessEndpoint {
     }
     const call = this.held.create(principal, requestDigest(method, params));
     const origin = this.origin(owner, reading.meta, response, call);
-    call.start((signal) => session.dispatchAs(request, extraOf(request, signal, origin), callerOf(origin)));
+    call.start((signal) => session.dispatchAs(forwarded, extraOf(forwarded, signal, origin, req), callerOf(origin)));
     response.onClose(() => call.giveUp('the client cancelled the request'));
     this.answer(response, method, call.id, principal, params, await call.next((n) => response.notify(n)));
   }
@@ -157,7 +182,7 @@ export class StatelessEndpoint {
     owner: Owner,
     meta: RequestMeta,
     response: StatelessResponse,
-    call: { ask: CallOrigin['sendRequest']; notify(n: ServerNotification): void } | undefined,
+    call: Pick<HeldCall, 'ask' | 'notify' | 'fail'> | undefined,
   ): CallOrigin {
     return {
       owner,
@@ -172,6 +197,7 @@ export class StatelessEndpoint {
             ),
       sendNotification: (notification) => (call ? call.notify(notification) : response.notify(notification)),
       wantsLog: (level) => meta.logLevel !== undefined && passesLevel(level, meta.logLevel),
+      ...(call ? { failCall: (error: Error) => call.fail(error) } : {}),
     };
   }
 
@@ -218,10 +244,12 @@ function isNotifiable(params: Record<string, unknown>, meta: RequestMeta): boole
 }
 
 /** The SDK handler `extra` that forward() reads, built for one stateless request. */
-function extraOf(request: JSONRPCRequest, signal: AbortSignal, origin: CallOrigin): Extra {
+function extraOf(request: JSONRPCRequest, signal: AbortSignal, origin: CallOrigin, req: IncomingMessage): Extra {
   return {
     signal,
     requestId: request.id,
+    // The trace context may come as HTTP headers (`traceparent`, `tracestate`), as on the legacy front.
+    requestInfo: { headers: req.headers },
     sendNotification: async (notification: ServerNotification) => origin.sendNotification(notification),
     sendRequest: (
       serverRequest: { method: string; params?: unknown },
@@ -236,6 +264,7 @@ function callerOf(origin: CallOrigin) {
     owner: origin.owner,
     clientCapabilities: origin.capabilities,
     wantsLog: origin.wantsLog,
+    ...(origin.failCall ? { failCall: origin.failCall } : {}),
   };
 }
 
@@ -260,5 +289,6 @@ function sendError(
 function sendWireError(response: StatelessResponse, error: unknown): void {
   const wire = toWireError(error);
   const code = wire.code === -32002 ? -32602 : wire.code;
-  response.error(code, wire.message, wire.data);
+  // The revision answers a missing client capability with 400 (when no stream has begun).
+  response.error(code, wire.message, wire.data, code === MISSING_REQUIRED_CLIENT_CAPABILITY ? 400 : 200);
 }

@@ -2,7 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  isInitializeRequest,
+  LATEST_PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
 import type { SessionScope } from '../relay/catalog-view.js';
@@ -23,6 +27,8 @@ interface Entry {
   path: string;
   /** Whose session it is (`anonymous`, `credential:<id>`); requests from anyone else do not find it. */
   owner: string;
+  /** The protocol version initialize settled on; `MCP-Protocol-Version` must name it on every later request. */
+  version: string;
 }
 
 /** An endpoint path and the scope its sessions get (`/mcp` sees everything, `/mcp/<server>` one server). */
@@ -59,17 +65,26 @@ export class StreamableHttpEndpoint {
       // used on another endpoint than its own: it must not widen or change what the session sees.
       // So is a session of another owner: a session id alone grants nothing.
       if (!entry || entry.path !== route.path || entry.owner !== (route.owner ?? 'anonymous')) {
-        return sendRpcError(res, 404, -32001, 'Session not found');
+        return sendRpcError(res, 404, -32001, 'Session not found', requestIdOf(body));
+      }
+      // Checked against the session's own version, not merely against the versions the gateway knows.
+      const header = req.headers['mcp-protocol-version'];
+      if (typeof header === 'string' && header !== entry.version) {
+        const message = `Bad Request: MCP-Protocol-Version ${header} is not this session's protocol version ${entry.version}`;
+        return sendRpcError(res, 400, -32000, message, requestIdOf(body));
       }
       entry.slot.during(res);
       return entry.transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
-      return sendRpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id header; start with initialize');
+      const message = 'Bad Request: no valid Mcp-Session-Id header; start with initialize';
+      return sendRpcError(res, 400, -32000, message, requestIdOf(body));
     }
     // The SDK refuses these only once a session exists; refused here first, they leave nothing behind.
     const unacceptable = refusedHeaders(req);
-    if (unacceptable) return sendRpcError(res, unacceptable.status, -32000, unacceptable.message);
+    if (unacceptable) return sendRpcError(res, unacceptable.status, -32000, unacceptable.message, requestIdOf(body));
+    const requested = String((body as { params?: { protocolVersion?: unknown } }).params?.protocolVersion);
+    const version = SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
     const slot = this.slots.claim(route.client ?? 'anonymous');
     if (!(slot instanceof SessionSlot)) return sendSessionLimit(res, slot);
     const session = this.gateway.createSession('streamable-http', route.scope, route.owner);
@@ -82,7 +97,14 @@ export class StreamableHttpEndpoint {
       eventStore: new SessionEventStore(),
       retryInterval: STREAM_RETRY_MS,
       onsessioninitialized: (id) => {
-        this.entries.set(id, { transport, session, slot, path: route.path, owner: route.owner ?? 'anonymous' });
+        this.entries.set(id, {
+          transport,
+          session,
+          slot,
+          path: route.path,
+          owner: route.owner ?? 'anonymous',
+          version,
+        });
       },
     });
     void session.whenClosed.then(() => {
@@ -111,4 +133,10 @@ function refusedHeaders(req: IncomingMessage): { status: 406 | 415; message: str
     return { status: 415, message: 'Unsupported Media Type: Content-Type must be application/json' };
   }
   return undefined;
+}
+
+/** The id of a single JSON-RPC request, for an error about it; null for a batch, a notification or no body. */
+function requestIdOf(body: unknown): string | number | null {
+  const id = (body as { id?: unknown } | undefined)?.id;
+  return !Array.isArray(body) && (typeof id === 'string' || typeof id === 'number') ? id : null;
 }

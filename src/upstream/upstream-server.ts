@@ -233,7 +233,11 @@ export class UpstreamServer {
         { data: { server: this.name, maxInstances: this.config.maxInstances } },
       );
     }
-    const capabilities = this.scope === 'session' ? ownCapabilities(request.capabilities) : ROUTABLE_CAPABILITIES;
+    // A legacy session's instance declares that client's own capabilities; the instance of a 2026-07-28
+    // client's stateless session serves requests that each declare their own, so it declares all it can route.
+    const perRequest = request.owner.instanceSession !== undefined;
+    const capabilities =
+      this.scope === 'session' && !perRequest ? ownCapabilities(request.capabilities) : ROUTABLE_CAPABILITIES;
     const instance = this.createInstance(key, capabilities, this.options.identityOf(request.owner.group));
     this.instances.set(key, instance);
     this.owners.set(key, request.owner);

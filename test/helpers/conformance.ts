@@ -26,8 +26,10 @@ export interface ConformanceResult {
 export interface RunConformanceOptions {
   /** One scenario (e.g. `dns-rebinding-protection`) instead of a suite. */
   scenario?: string;
-  /** `active` (default: every scenario but the pending ones), `all` or `pending`. */
-  suite?: 'active' | 'all' | 'pending';
+  /** `active` (default: every scenario but the pending and draft ones), `all`, `draft` or `pending`. */
+  suite?: 'active' | 'all' | 'draft' | 'pending';
+  /** The scenarios a revision requires, each run at that revision's wire (replaces `suite`). */
+  requirements?: '2025-11-25' | '2026-07-28';
   timeoutMs?: number;
 }
 

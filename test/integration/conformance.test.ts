@@ -1,40 +1,84 @@
 import { describe, expect, it } from 'vitest';
 
-import { runConformance, startConformanceFixtureHttp } from '../helpers/conformance.js';
+import {
+  type ConformanceResult,
+  runConformance,
+  type RunConformanceOptions,
+  startConformanceFixtureHttp,
+} from '../helpers/conformance.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
-import { fixturePath } from '../helpers/paths.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
-// The official server conformance suite (run under Node 22 from npm), against our fixture directly and
-// against the gateway with the same fixture behind it, unprefixed. Every check that passes direct must
-// pass through the gateway, and the gateway's own DNS-rebinding protection must pass.
+// The official server conformance suite (0.2.0-alpha.12, under Node 22 from npm) against our SDK v2 fixture
+// directly, then through the gateway with the same fixture behind it, unprefixed. Three runs: `--suite all`
+// (2025-era scenarios on the legacy front, 2026-07-28 ones on the stateless front), `--requirements
+// 2025-11-25` (legacy front) and `--requirements 2026-07-28` (stateless front), all on /mcp. Every check that
+// passes directly must pass through the gateway, but for the gaps listed below with their reasons (also in
+// docs/conformance.md); the list is exact, so a gap that closes fails this test until it is taken off.
 
-const DNS_REBINDING_CHECKS = [
-  'dns-rebinding-protection/localhost-host-rebinding-rejected',
-  'dns-rebinding-protection/localhost-host-valid-accepted',
+const RUNS: { name: string; options: RunConformanceOptions }[] = [
+  { name: '--suite all', options: { suite: 'all' } },
+  { name: '--requirements 2025-11-25', options: { requirements: '2025-11-25' } },
+  { name: '--requirements 2026-07-28', options: { requirements: '2026-07-28' } },
 ];
+
+/** Checks the fixture passes directly that cannot pass through a gateway bridging it in the legacy era. */
+const KNOWN_GAPS: Record<string, string> = {
+  'input-required-result-basic-elicitation/sep-2322-elicitation-incomplete':
+    'the scenario expects the server\'s own input key "user_name"; a legacy-era server asks by elicitation/create, which has no key, so the gateway names it',
+  'input-required-result-basic-elicitation/sep-2322-elicitation-complete': 'follows from the round above',
+  'input-required-result-capability-check/sep-2322-respect-client-capabilities':
+    "the tool reads the client's capabilities from the request's 2026-07-28 envelope, which a legacy-era request has not",
+  'server-sse-polling/server-sse-disconnect-resume':
+    "only reported when the server closes the POST stream mid-call; the gateway resumes its own stream to the server and keeps the client's open, so the client gets the result without reconnecting",
+};
+
+/** Scenarios no SDK v2 server passes: the tasks extension (SEP-2663) is not implemented by the SDK. */
+const FIXTURE_FAILS = /^tasks-/;
+
+/** Checks that passed and did not also fail (a few check ids repeat within a scenario). */
+function passes(result: ConformanceResult): Set<string> {
+  const failed = new Set(result.failed.map((check) => check.key));
+  return new Set(result.passed.map((check) => check.key).filter((key) => !failed.has(key)));
+}
 
 describe('@modelcontextprotocol/conformance server suite', () => {
   it(
-    'passes through the gateway every check it passes against the fixture directly',
+    'passes through the gateway every check it passes against the fixture directly, but for the known gaps',
     async () => {
       await using fixture = await startConformanceFixtureHttp();
-      const direct = await runConformance(fixture.url);
-      expect(direct.failed).toEqual([]);
-      expect(direct.passed.length).toBeGreaterThanOrEqual(40);
+      const direct: ConformanceResult[] = [];
+      for (const run of RUNS) direct.push(await runConformance(fixture.url, run.options));
 
       await using dir = await createTempDir();
       const configPath = await dir.write('mcp.json', {
-        servers: { conformance: { command: process.execPath, args: [fixturePath('conformance')], prefix: '' } },
+        servers: { conformance: { url: fixture.url, prefix: '' } },
       });
       await using gateway = await startGatewayProcess({ configPath });
-      const through = await runConformance(`${gateway.url}/mcp`);
+      const through: ConformanceResult[] = [];
+      for (const run of RUNS) through.push(await runConformance(`${gateway.url}/mcp`, run.options));
 
-      const passedThrough = new Set(through.passed.map((check) => check.key));
-      const lost = direct.passed.map((check) => check.key).filter((key) => !passedThrough.has(key));
-      expect(lost, JSON.stringify(through.failed, null, 2)).toEqual([]);
-      expect(through.failed).toEqual([]);
-      for (const key of DNS_REBINDING_CHECKS) expect(passedThrough).toContain(key);
+      RUNS.forEach((run, i) => {
+        const [straight, relayed] = [direct[i]!, through[i]!];
+        const unexpected = straight.failed.filter((check) => !FIXTURE_FAILS.test(check.scenario));
+        expect(unexpected, `${run.name} direct`).toEqual([]);
+        expect(passes(straight).size, run.name).toBeGreaterThanOrEqual(80);
+
+        const passedThrough = passes(relayed);
+        const lost = [...passes(straight)].filter((key) => !passedThrough.has(key)).sort();
+        const expectedGaps = Object.keys(KNOWN_GAPS)
+          .filter((key) => passes(straight).has(key))
+          .sort();
+        const detail = JSON.stringify(relayed.failed, null, 2).slice(0, 20_000);
+        expect(lost, `${run.name} lost through the gateway:\n${detail}`).toEqual(expectedGaps);
+        const failedThrough = relayed.failed.filter(
+          (check) => !FIXTURE_FAILS.test(check.scenario) && !(check.key in KNOWN_GAPS),
+        );
+        expect(failedThrough, run.name).toEqual([]);
+        for (const key of ['localhost-host-rebinding-rejected', 'localhost-host-valid-accepted']) {
+          expect(passedThrough, run.name).toContain(`dns-rebinding-protection/${key}`);
+        }
+      });
     },
     6 * 60_000,
   );

@@ -231,14 +231,21 @@ describe('what the revision asks of a server, checked with raw requests', () => 
     expect(encoded.status).toBe(200);
     const wrongMethod = await post(call, { 'mcp-name': 'ok__echo', 'mcp-method': 'tools/list' });
     expect(wrongMethod.json.error?.code).toBe(-32020);
-    const version = await post({
+    const unknownVersion = {
       method: 'tools/list',
       params: { _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } },
-    });
+    };
+    const version = await post(unknownVersion, { 'mcp-protocol-version': '2099-01-01' });
     expect(version).toMatchObject({
       status: 400,
       json: { error: { code: -32022, data: { supported: [MODERN], requested: '2099-01-01' } } },
     });
+    // A header that disagrees with _meta is a mismatch first, even when _meta's version is unknown.
+    const versionMismatch = await post(unknownVersion);
+    expect(versionMismatch).toMatchObject({ status: 400, json: { id: 7, error: { code: -32020 } } });
+    // The 2026-07-28 header alone makes it a modern request: a missing _meta is -32602 with the id, not "no session".
+    const noMeta = await post({ method: 'server/discover', params: {} });
+    expect(noMeta).toMatchObject({ status: 400, json: { id: 7, error: { code: -32602 } } });
     const noCapabilities = await post({
       method: 'tools/list',
       params: { _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN } },
@@ -252,6 +259,9 @@ describe('what the revision asks of a server, checked with raw requests', () => 
       expect(status, method).toBe(404);
       expect(json.error?.code, method).toBe(-32601);
     }
+    // `initialize` under the 2026-07-28 header is a removed method too, not a legacy opening.
+    const initialize = await post({ method: 'initialize', params: { protocolVersion: MODERN, capabilities: {} } });
+    expect(initialize).toMatchObject({ status: 404, json: { id: 7, error: { code: -32601 } } });
   });
 
   it('lets only its own caller redeem a request state, for the same request, unaltered', async () => {

@@ -171,6 +171,40 @@ describe('OpenTelemetry traces', () => {
     expect(seen.traceparent).toBe(seen.meta.traceparent);
   });
 
+  it('takes the traceparent header of a 2026-07-28 request too', async () => {
+    const traceId = hexId(16);
+    const parent = hexId(8);
+    const response = await fetch(`${gateway.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'peer__meta',
+        traceparent: `00-${traceId}-${parent}-01`,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'peer__meta',
+          arguments: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    });
+    expect(response.status).toBe(200);
+    await response.text();
+    const found = await spansOf(traceId, 2);
+    const server = found.find((span) => span.kind === SERVER_KIND && span.name === 'tools/call peer__meta');
+    expect(server?.parentSpanId).toBe(parent);
+  });
+
   it('keeps concurrent calls of many clients in their own traces', async () => {
     const calls = await Promise.all(
       Array.from({ length: 8 }, async (_, i) => {
