@@ -1,5 +1,5 @@
 import { levenshteinWithin } from './suggest.js';
-import { identifierWords, isStopWord, normalizeName, proseWords, queryWords, stem } from './text.js';
+import { describeQuoted, identifierWords, isStopWord, normalizeName, proseWords, queryWords, stem } from './text.js';
 import type { Relation, WordNet } from './wordnet.js';
 
 /** The text of one tool, split by where it comes from; each field is weighted on its own. */
@@ -35,9 +35,17 @@ const MAX_DESCRIPTION_TERMS = 120;
 const EXPANSION_WEIGHT: Record<Relation | 'typo' | 'acronym', number> = {
   synonym: 0.4,
   derived: 0.4,
+  broader: 0.25,
+  narrower: 0.25,
   typo: 0.7,
   acronym: 0.8,
 };
+// TUNE-HOOK
+const COORDINATION_BY_WEIGHT = process.env.COORD !== '0';
+const TUNE = JSON.parse(process.env.RANK_TUNE ?? '{}') as Record<string, number>;
+Object.assign(EXPANSION_WEIGHT, TUNE);
+/** A word from a rarer sense of the query word counts this much less per sense rank. */
+const SENSE_DECAY = TUNE.decay ?? 0.8;
 /** A tool whose name words are all in the query scores up to this much more (weighted by how rare each is). */
 const NAME_COVERAGE_BOOST = 0.6;
 const EXACT_NAME_BOOST = 3;
@@ -103,7 +111,7 @@ export class RankingIndex {
 
   /** Every document with a positive score, best first (ties in document order: the caller's stable order). */
   score(query: string): Scored[] {
-    const words = queryWords(query, (word) => this.documentFrequency.has(stem(word)));
+    const words = queryWords(describeQuoted(query), (word) => this.documentFrequency.has(stem(word)));
     const groups = [...new Set(words.filter((word) => !isStopWord(word)))]
       .slice(0, MAX_QUERY_TERMS)
       .map((word) => this.expand(word));
@@ -117,7 +125,8 @@ export class RankingIndex {
         const best = this.groupScore(document, group);
         if (best.score <= 0) continue;
         score += best.score;
-        matchedGroups++;
+        // A word matched only through a loose relation counts as partly matched.
+        matchedGroups += COORDINATION_BY_WEIGHT ? best.weight : 1;
         for (const { term, weight } of group) {
           if (document.nameTerms.has(term)) nameWeights.set(term, Math.max(nameWeights.get(term) ?? 0, weight));
         }
@@ -147,15 +156,16 @@ export class RankingIndex {
   /** The word's stem, plus related words (near spellings and abbreviations of an unknown word) the catalog uses. */
   private expand(word: string): Expansion[] {
     const own = stem(word);
-    const expansions: Expansion[] = [{ term: own, weight: 1 }];
-    const seen = new Set([own]);
+    // Each term once, at the highest weight any relation gives it.
+    const weights = new Map([[own, 1]]);
     const add = (term: string, weight: number): void => {
-      if (seen.has(term) || !this.documentFrequency.has(term)) return;
-      seen.add(term);
-      expansions.push({ term, weight });
+      if (!this.documentFrequency.has(term) || (weights.get(term) ?? 0) >= weight) return;
+      weights.set(term, weight);
     };
     if (this.wordnet) {
-      for (const related of this.wordnet.related(word)) add(stem(related.word), EXPANSION_WEIGHT[related.relation]);
+      for (const related of this.wordnet.related(word)) {
+        add(stem(related.word), EXPANSION_WEIGHT[related.relation] * SENSE_DECAY ** related.sense);
+      }
     }
     if (!this.documentFrequency.has(own)) {
       for (const term of this.acronyms.get(word) ?? []) add(term, EXPANSION_WEIGHT.acronym);
@@ -166,12 +176,13 @@ export class RankingIndex {
         }
       }
     }
-    return expansions;
+    return [...weights].map(([term, weight]) => ({ term, weight }));
   }
 
   /** A query word's score: the best of its expansions, so that synonyms never add up. */
-  private groupScore(document: IndexedDocument, group: Expansion[]): { score: number } {
+  private groupScore(document: IndexedDocument, group: Expansion[]): { score: number; weight: number } {
     let best = 0;
+    let bestWeight = 0;
     for (const { term, weight } of group) {
       let tf = 0;
       for (const field of FIELDS) {
@@ -180,9 +191,13 @@ export class RankingIndex {
         const b = FIELD_B[field];
         tf += (FIELD_WEIGHT[field] * frequency) / (1 - b + (b * document.lengths[field]) / this.averageLength[field]);
       }
-      if (tf > 0) best = Math.max(best, weight * this.idf(term) * (tf / (K1 + tf)));
+      const score = weight * this.idf(term) * (tf / (K1 + tf));
+      if (tf > 0 && score > best) {
+        best = score;
+        bestWeight = weight;
+      }
     }
-    return { score: best };
+    return { score: best, weight: bestWeight };
   }
 
   private idf(term: string): number {

@@ -3,22 +3,28 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /**
- * How a related word is tied to the word looked up: in one of its senses' synsets, or derived from it
- * (`react` → `reaction`). Broader and narrower terms were tried and left out: on the benchmark's tuning set they
- * matched more wrong tools than right ones.
+ * How a related word is tied to the word looked up: in one of its senses' synsets, derived from it
+ * (`react` → `reaction`), or in a synset one step more general (`delete` → `remove`) or more specific
+ * (`remove` → `delete`). The ranking weighs each relation on its own, the looser ones lower.
  */
-export type Relation = 'synonym' | 'derived';
+export type Relation = 'synonym' | 'derived' | 'broader' | 'narrower';
 
 export interface RelatedWord {
   word: string;
   relation: Relation;
+  /** The rank (0 = most frequent) of the looked-up word's sense that gave this word: rarer senses count less. */
+  sense: number;
 }
 
 type PartOfSpeech = 'noun' | 'verb' | 'adj' | 'adv';
 const PARTS: PartOfSpeech[] = ['verb', 'noun', 'adj', 'adv'];
 
 /** Senses per part of speech taken into account, most frequent first (WordNet orders them so). */
-const SENSES_PER_PART = 3;
+const SENSES_PER_PART = 4;
+/** Broader and narrower synsets are taken from this many of the most frequent senses only: they drift fast. */
+const HIERARCHY_SENSES = 2;
+/** At most this many narrower synsets per sense (a general verb like `make` has hundreds). */
+const MAX_NARROWER_SYNSETS = 40;
 const MAX_LINE_BYTES = 16 * 1024;
 const MAX_WORD_CHARS = 40;
 const CACHE_ENTRIES = 4_096;
@@ -75,7 +81,7 @@ interface DictFile {
  *
  * @example
  * const wordnet = new WordNet();
- * wordnet.related('delete'); // [{ word: 'cancel', relation: 'synonym' }, { word: 'erase', relation: 'synonym' }, …]
+ * wordnet.related('delete'); // [{ word: 'cancel', relation: 'synonym', sense: 0 }, …, { word: 'remove', relation: 'broader', sense: 0 }]
  */
 export class WordNet {
   private readonly files = new Map<string, DictFile>();
@@ -115,32 +121,39 @@ export class WordNet {
   }
 
   private lookup(word: string): RelatedWord[] {
-    const found = new Map<string, Relation>();
-    const add = (lemma: string, relation: Relation): void => {
+    // One entry per (word, relation): the most frequent sense that gave it.
+    const found = new Map<string, RelatedWord>();
+    const add = (lemma: string, relation: Relation, sense: number): void => {
       if (lemma === word || lemma.includes('_') || !/^[a-z]+$/.test(lemma)) return;
-      const previous = found.get(lemma);
-      if (previous === undefined || rank(relation) < rank(previous)) found.set(lemma, relation);
+      const key = `${relation} ${lemma}`;
+      if (!found.has(key)) found.set(key, { word: lemma, relation, sense });
     };
     for (const part of PARTS) {
       for (const lemma of lemmas(word, part)) {
         const offsets = this.senses(lemma, part);
         if (offsets.length === 0) continue;
-        for (const offset of offsets.slice(0, SENSES_PER_PART)) {
+        for (const [sense, offset] of offsets.slice(0, SENSES_PER_PART).entries()) {
           const synset = this.synset(part, offset);
           if (!synset) continue;
-          for (const synonym of synset.words) add(synonym, 'synonym');
+          for (const synonym of synset.words) add(synonym, 'synonym', sense);
           const own = synset.words.indexOf(lemma) + 1;
+          let narrower = 0;
           for (const pointer of synset.pointers) {
             // A lexical pointer between two words (`react` → `reaction`): only the ones leaving this lemma.
-            if (pointer.symbol !== '+' || pointer.source !== own) continue;
-            const target = this.synset(pointer.part, pointer.offset)?.words[pointer.target - 1];
-            if (target) add(target, 'derived');
+            if (pointer.symbol === '+' && pointer.source === own) {
+              const target = this.synset(pointer.part, pointer.offset)?.words[pointer.target - 1];
+              if (target) add(target, 'derived', sense);
+            }
+            if (sense >= HIERARCHY_SENSES || pointer.part !== part) continue;
+            const hierarchy = HIERARCHY[pointer.symbol];
+            if (!hierarchy || (hierarchy === 'narrower' && ++narrower > MAX_NARROWER_SYNSETS)) continue;
+            for (const related of this.synset(pointer.part, pointer.offset)?.words ?? []) add(related, hierarchy, sense);
           }
         }
         break;
       }
     }
-    return [...found].map(([lemma, relation]) => ({ word: lemma, relation }));
+    return [...found.values()];
   }
 
   /** Synset offsets of a lemma, most frequent sense first; empty when WordNet does not know it. */
@@ -257,11 +270,8 @@ export class WordNet {
   }
 }
 
-const RELATION_ORDER: Relation[] = ['synonym', 'derived'];
-
-function rank(relation: Relation): number {
-  return RELATION_ORDER.indexOf(relation);
-}
+/** Pointer symbols of the hypernym and hyponym relations (instances included). */
+const HIERARCHY: Record<string, Relation | undefined> = { '@': 'broader', '@i': 'broader', '~': 'narrower', '~i': 'narrower' };
 
 function partOf(symbol: string | undefined): PartOfSpeech | undefined {
   if (symbol === 'n') return 'noun';
