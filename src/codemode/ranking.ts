@@ -19,15 +19,25 @@ export interface RankedDocument {
   exactNames: string[];
 }
 
-type Field = 'name' | 'description' | 'params' | 'server';
-const FIELDS: Field[] = ['name', 'description', 'params', 'server'];
+/** `lead` is the description's first sentence (what the tool is for), `description` the rest (detail). */
+// TUNE-HOOK
+const COORDINATION_BY_WEIGHT = process.env.COORD !== '0';
+const TUNE = JSON.parse(process.env.RANK_TUNE ?? '{}') as Record<string, number>;
+type Field = 'name' | 'lead' | 'description' | 'params' | 'server';
+const FIELDS: Field[] = ['name', 'lead', 'description', 'params', 'server'];
 
 /*
  * BM25F: a term's frequency in each field is length-normalised (b) and weighted, the fields are summed, and
  * only then saturated (k1), so a term repeated in a long description cannot outweigh it once in a name.
  */
-const FIELD_WEIGHT: Record<Field, number> = { name: 3, description: 1, params: 0.5, server: 1 };
-const FIELD_B: Record<Field, number> = { name: 0.3, description: 0.75, params: 0.75, server: 0.3 };
+const FIELD_WEIGHT: Record<Field, number> = {
+  name: 3,
+  lead: TUNE.lead ?? 1.5,
+  description: TUNE.desc ?? 0.6,
+  params: TUNE.params ?? 0.5,
+  server: TUNE.server ?? 1,
+};
+const FIELD_B: Record<Field, number> = { name: 0.3, lead: 0.5, description: 0.75, params: 0.75, server: 0.3 };
 const K1 = 1.2;
 /** Only the start of a long description is indexed: it says what the tool is for; the rest is detail. */
 const MAX_DESCRIPTION_TERMS = 120;
@@ -40,12 +50,11 @@ const EXPANSION_WEIGHT: Record<Relation | 'typo' | 'acronym', number> = {
   typo: 0.7,
   acronym: 0.8,
 };
-// TUNE-HOOK
-const COORDINATION_BY_WEIGHT = process.env.COORD !== '0';
-const TUNE = JSON.parse(process.env.RANK_TUNE ?? '{}') as Record<string, number>;
-Object.assign(EXPANSION_WEIGHT, TUNE);
 /** A word from a rarer sense of the query word counts this much less per sense rank. */
+Object.assign(EXPANSION_WEIGHT, TUNE);
 const SENSE_DECAY = TUNE.decay ?? 0.8;
+/** A catalog word's relation, seen from the query word, counts this much of the same relation forwards. */
+const REVERSE_WEIGHT = TUNE.reverse ?? 0.75;
 /** A tool whose name words are all in the query scores up to this much more (weighted by how rare each is). */
 const NAME_COVERAGE_BOOST = 0.6;
 const EXACT_NAME_BOOST = 3;
@@ -82,15 +91,20 @@ export class RankingIndex {
   private readonly documents: IndexedDocument[];
   private readonly documentFrequency = new Map<string, number>();
   private readonly averageLength: Record<Field, number>;
+  private readonly postings: Map<string, Array<[number, number]>>;
   /** Initials of runs of name words (`pr` → pull, request), for abbreviations in queries. */
   private readonly acronyms = new Map<string, Set<string>>();
+  /** The words of tools' names and lead sentences, whose own WordNet relations are looked up too. */
+  private readonly keyWords: Set<string>;
+  /** Related word's stem → catalog terms it is related to, with weights; built at the first query. */
+  private reverse: Map<string, Map<string, number>> | undefined;
 
   constructor(
     documents: RankedDocument[],
     private readonly wordnet?: WordNet,
   ) {
     this.documents = documents.map(indexDocument);
-    const totals: Record<Field, number> = { name: 0, description: 0, params: 0, server: 0 };
+    const totals: Record<Field, number> = { name: 0, lead: 0, description: 0, params: 0, server: 0 };
     for (const document of this.documents) {
       const seen = new Set<string>();
       for (const field of FIELDS) {
@@ -100,13 +114,11 @@ export class RankingIndex {
       for (const term of seen) this.documentFrequency.set(term, (this.documentFrequency.get(term) ?? 0) + 1);
     }
     for (const document of documents) this.addAcronyms(identifierWords(document.name));
+    this.keyWords = new Set(documents.flatMap(keyWords));
     const count = Math.max(1, this.documents.length);
-    this.averageLength = {
-      name: totals.name / count || 1,
-      description: totals.description / count || 1,
-      params: totals.params / count || 1,
-      server: totals.server / count || 1,
-    };
+    this.averageLength = {} as Record<Field, number>;
+    for (const field of FIELDS) this.averageLength[field] = totals[field] / count || 1;
+    this.postings = this.buildPostings();
   }
 
   /** Every document with a positive score, best first (ties in document order: the caller's stable order). */
@@ -116,17 +128,32 @@ export class RankingIndex {
       .slice(0, MAX_QUERY_TERMS)
       .map((word) => this.expand(word));
     const wanted = normalizeName(query);
+    // Per touched document, each query word's best score and the weight of the relation that gave it.
+    const best = new Map<number, Float64Array>();
+    for (const [g, group] of groups.entries()) {
+      for (const { term, weight } of group) {
+        const scale = weight * this.idf(term);
+        for (const [id, saturated] of this.postings.get(term) ?? []) {
+          let row = best.get(id);
+          if (!row) best.set(id, (row = new Float64Array(groups.length * 2)));
+          if (scale * saturated > row[g * 2]!) {
+            row[g * 2] = scale * saturated;
+            row[g * 2 + 1] = weight;
+          }
+        }
+      }
+    }
     const scored: Scored[] = [];
-    for (const [id, document] of this.documents.entries()) {
+    for (const [id, row] of best) {
+      const document = this.documents[id]!;
       let score = 0;
       let matchedGroups = 0;
       const nameWeights = new Map<string, number>();
-      for (const group of groups) {
-        const best = this.groupScore(document, group);
-        if (best.score <= 0) continue;
-        score += best.score;
+      for (const [g, group] of groups.entries()) {
+        if (row[g * 2]! <= 0) continue;
+        score += row[g * 2]!;
         // A word matched only through a loose relation counts as partly matched.
-        matchedGroups += COORDINATION_BY_WEIGHT ? best.weight : 1;
+        matchedGroups += COORDINATION_BY_WEIGHT ? row[g * 2 + 1]! : 1;
         for (const { term, weight } of group) {
           if (document.nameTerms.has(term)) nameWeights.set(term, Math.max(nameWeights.get(term) ?? 0, weight));
         }
@@ -166,6 +193,8 @@ export class RankingIndex {
       for (const related of this.wordnet.related(word)) {
         add(stem(related.word), EXPANSION_WEIGHT[related.relation] * SENSE_DECAY ** related.sense);
       }
+      // The other direction: catalog words whose own senses reach the query word (`sum` for `add`).
+      for (const [term, weight] of this.reverseRelations().get(own) ?? []) add(term, weight * REVERSE_WEIGHT);
     }
     if (!this.documentFrequency.has(own)) {
       for (const term of this.acronyms.get(word) ?? []) add(term, EXPANSION_WEIGHT.acronym);
@@ -179,25 +208,45 @@ export class RankingIndex {
     return [...weights].map(([term, weight]) => ({ term, weight }));
   }
 
-  /** A query word's score: the best of its expansions, so that synonyms never add up. */
-  private groupScore(document: IndexedDocument, group: Expansion[]): { score: number; weight: number } {
-    let best = 0;
-    let bestWeight = 0;
-    for (const { term, weight } of group) {
-      let tf = 0;
+  /**
+   * Per term, the documents that hold it and its BM25F frequency there: each field's count length-normalised and
+   * weighted, summed, then saturated. A query word's score in a document is the best of its expansions' (weight
+   * × idf × this), so that synonyms never add up.
+   */
+  private buildPostings(): Map<string, Array<[number, number]>> {
+    const postings = new Map<string, Array<[number, number]>>();
+    for (const [id, document] of this.documents.entries()) {
+      const tfs = new Map<string, number>();
       for (const field of FIELDS) {
-        const frequency = document.frequencies[field].get(term);
-        if (!frequency) continue;
         const b = FIELD_B[field];
-        tf += (FIELD_WEIGHT[field] * frequency) / (1 - b + (b * document.lengths[field]) / this.averageLength[field]);
+        const norm = 1 - b + (b * document.lengths[field]) / this.averageLength[field];
+        for (const [term, frequency] of document.frequencies[field]) {
+          tfs.set(term, (tfs.get(term) ?? 0) + (FIELD_WEIGHT[field] * frequency) / norm);
+        }
       }
-      const score = weight * this.idf(term) * (tf / (K1 + tf));
-      if (tf > 0 && score > best) {
-        best = score;
-        bestWeight = weight;
+      for (const [term, tf] of tfs) {
+        const list = postings.get(term) ?? [];
+        list.push([id, tf / (K1 + tf)]);
+        postings.set(term, list);
       }
     }
-    return { score: best, weight: bestWeight };
+    return postings;
+  }
+
+  private reverseRelations(): Map<string, Map<string, number>> {
+    if (this.reverse) return this.reverse;
+    const reverse = new Map<string, Map<string, number>>();
+    for (const word of this.keyWords) {
+      const term = stem(word);
+      for (const related of this.wordnet?.related(word) ?? []) {
+        const key = stem(related.word);
+        const weight = EXPANSION_WEIGHT[related.relation] * SENSE_DECAY ** related.sense;
+        const terms = reverse.get(key) ?? new Map<string, number>();
+        if ((terms.get(term) ?? 0) < weight) terms.set(term, weight);
+        reverse.set(key, terms);
+      }
+    }
+    return (this.reverse = reverse);
   }
 
   private idf(term: string): number {
@@ -221,9 +270,11 @@ export class RankingIndex {
 
 function indexDocument(document: RankedDocument): IndexedDocument {
   const nameTerms = stems(identifierWords(document.name));
+  const [lead, rest] = leadSentence(document.description);
   const fieldTerms: Record<Field, string[]> = {
     name: [...nameTerms, ...stems(proseWords(document.title))],
-    description: stems(proseWords(document.description)).slice(0, MAX_DESCRIPTION_TERMS),
+    lead: stems(proseWords(lead)),
+    description: stems(proseWords(rest)).slice(0, MAX_DESCRIPTION_TERMS),
     params: [...stems(document.paramNames.flatMap(identifierWords)), ...stems(proseWords(document.paramText))],
     server: stems(proseWords(document.server)),
   };
@@ -243,6 +294,19 @@ function indexDocument(document: RankedDocument): IndexedDocument {
   };
 }
 
+/** The words of a tool's name and lead sentence, less stop words. */
+function keyWords(document: RankedDocument): string[] {
+  const words = [...identifierWords(document.name), ...proseWords(leadSentence(document.description)[0])];
+  return words.filter((word) => !isStopWord(word) && /^[a-z]{3,}$/.test(word));
+}
+
 function stems(words: string[]): string[] {
   return words.filter((word) => !isStopWord(word)).map(stem);
+}
+
+/** The description's first sentence and the rest. */
+function leadSentence(description: string): [string, string] {
+  const text = description.trim();
+  const end = /[.!?](\s|$)|\n/.exec(text);
+  return end ? [text.slice(0, end.index + 1), text.slice(end.index + 1)] : [text, ''];
 }

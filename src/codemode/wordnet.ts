@@ -26,6 +26,9 @@ const HIERARCHY_SENSES = 2;
 /** At most this many narrower synsets per sense (a general verb like `make` has hundreds). */
 const MAX_NARROWER_SYNSETS = 40;
 const MAX_LINE_BYTES = 16 * 1024;
+const LINE_WINDOW_BYTES = 1024;
+/** Index lines kept per file from binary searches (the top of the search tree, about 1 MB at most in all). */
+const INDEX_LINES_KEPT = 2_048;
 const MAX_WORD_CHARS = 40;
 const CACHE_ENTRIES = 4_096;
 
@@ -69,9 +72,16 @@ interface Pointer {
   target: number;
 }
 
+interface Synset {
+  words: string[];
+  pointers: Pointer[];
+}
+
 interface DictFile {
   fd: number;
   size: number;
+  /** Index lines read during binary searches, by the position that was looked at. */
+  lines: Map<number, { text: string; start: number; end: number }>;
 }
 
 /**
@@ -86,6 +96,10 @@ interface DictFile {
 export class WordNet {
   private readonly files = new Map<string, DictFile>();
   private readonly cache = new Map<string, RelatedWord[]>();
+  /** One buffer for every read (they are synchronous): allocating one per read made lookups mostly GC. */
+  private readonly scratch = Buffer.allocUnsafe(MAX_LINE_BYTES);
+  /** Synsets read, by part of speech and offset: neighbouring words share many. */
+  private readonly synsets = new Map<string, Synset | undefined>();
   private available: boolean | undefined;
 
   constructor(private readonly directory: string | undefined = defaultDirectory()) {}
@@ -147,7 +161,8 @@ export class WordNet {
             if (sense >= HIERARCHY_SENSES || pointer.part !== part) continue;
             const hierarchy = HIERARCHY[pointer.symbol];
             if (!hierarchy || (hierarchy === 'narrower' && ++narrower > MAX_NARROWER_SYNSETS)) continue;
-            for (const related of this.synset(pointer.part, pointer.offset)?.words ?? []) add(related, hierarchy, sense);
+            for (const related of this.synset(pointer.part, pointer.offset)?.words ?? [])
+              add(related, hierarchy, sense);
           }
         }
         break;
@@ -170,7 +185,16 @@ export class WordNet {
       .filter((offset) => Number.isFinite(offset));
   }
 
-  private synset(part: PartOfSpeech, offset: number): { words: string[]; pointers: Pointer[] } | undefined {
+  private synset(part: PartOfSpeech, offset: number): Synset | undefined {
+    const key = `${part} ${offset}`;
+    if (this.synsets.has(key)) return this.synsets.get(key);
+    const synset = this.readSynset(part, offset);
+    if (this.synsets.size >= CACHE_ENTRIES * 4) this.synsets.delete(this.synsets.keys().next().value as string);
+    this.synsets.set(key, synset);
+    return synset;
+  }
+
+  private readSynset(part: PartOfSpeech, offset: number): Synset | undefined {
     const line = this.readLine(`data.${part}`, offset);
     if (!line) return undefined;
     const fields = line.split(' | ')[0]?.split(' ') ?? [];
@@ -206,7 +230,7 @@ export class WordNet {
     // Each step halves the range: at most ~log2(size) ≈ 23 reads for the largest file.
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
-      const found = this.lineAround(file, middle);
+      const found = this.cachedLineAround(file, middle);
       if (!found) return undefined;
       const key = found.text.slice(0, found.text.indexOf(' '));
       if (found.text.startsWith('  ') || key < lemma) low = found.end;
@@ -216,11 +240,20 @@ export class WordNet {
     return undefined;
   }
 
+  /** As {@link lineAround}; the first steps of every binary search read the same lines, so they are kept. */
+  private cachedLineAround(file: DictFile, position: number): { text: string; start: number; end: number } | undefined {
+    const cached = file.lines.get(position);
+    if (cached) return cached;
+    const found = this.lineAround(file, position);
+    if (found && file.lines.size < INDEX_LINES_KEPT) file.lines.set(position, found);
+    return found;
+  }
+
   /** The whole line containing byte `position`, with its start and end offsets. */
   private lineAround(file: DictFile, position: number): { text: string; start: number; end: number } | undefined {
     const back = Math.min(position, 512);
-    const buffer = Buffer.alloc(back + 1024);
-    const read = readSync(file.fd, buffer, 0, buffer.length, position - back);
+    const buffer = this.scratch;
+    const read = readSync(file.fd, buffer, 0, back + 1024, position - back);
     const chunk = buffer.subarray(0, read);
     const before = chunk.lastIndexOf(10, back - 1);
     const lineStart = before < 0 ? (position - back === 0 ? 0 : -1) : before + 1;
@@ -253,10 +286,16 @@ export class WordNet {
   }
 
   private readLineAt(file: DictFile, offset: number): string | undefined {
-    const buffer = Buffer.alloc(MAX_LINE_BYTES);
-    const read = readSync(file.fd, buffer, 0, buffer.length, offset);
-    const end = buffer.subarray(0, read).indexOf(10);
-    return buffer.subarray(0, end < 0 ? read : end).toString('latin1');
+    // Most lines are short: read a small window first, the largest only when the line is longer.
+    for (const size of [LINE_WINDOW_BYTES, MAX_LINE_BYTES]) {
+      const buffer = this.scratch;
+      const read = readSync(file.fd, buffer, 0, size, offset);
+      const end = buffer.subarray(0, read).indexOf(10);
+      if (end >= 0 || read < size || size === MAX_LINE_BYTES) {
+        return buffer.subarray(0, end < 0 ? read : end).toString('latin1');
+      }
+    }
+    return undefined;
   }
 
   private file(name: string): DictFile | undefined {
@@ -264,14 +303,19 @@ export class WordNet {
     if (open) return open;
     if (!this.directory) return undefined;
     const fd = openSync(join(this.directory, name), 'r');
-    const file = { fd, size: fstatSync(fd).size };
+    const file = { fd, size: fstatSync(fd).size, lines: new Map() };
     this.files.set(name, file);
     return file;
   }
 }
 
 /** Pointer symbols of the hypernym and hyponym relations (instances included). */
-const HIERARCHY: Record<string, Relation | undefined> = { '@': 'broader', '@i': 'broader', '~': 'narrower', '~i': 'narrower' };
+const HIERARCHY: Record<string, Relation | undefined> = {
+  '@': 'broader',
+  '@i': 'broader',
+  '~': 'narrower',
+  '~i': 'narrower',
+};
 
 function partOf(symbol: string | undefined): PartOfSpeech | undefined {
   if (symbol === 'n') return 'noun';
