@@ -15,6 +15,8 @@ export interface RankedDocument {
   paramText: string;
   /** The server's name and description. */
   server: string;
+  /** The server's name alone: a query that names a server is about its tools. */
+  serverName?: string;
   /** Names that count as an exact match (original and public name). */
   exactNames: string[];
 }
@@ -58,6 +60,9 @@ const REVERSE_WEIGHT = TUNE.reverse ?? 0.75;
 /** A tool whose name words are all in the query scores up to this much more (weighted by how rare each is). */
 const NAME_COVERAGE_BOOST = 0.6;
 const EXACT_NAME_BOOST = 3;
+const PHRASE_BOOST = TUNE.phrase ?? 0.3;
+/** A tool on another server than the one the query names scores this share. */
+const OTHER_SERVER_FACTOR = TUNE.other ?? 0.5;
 /** Bounds on the work one query can ask for. */
 export const MAX_QUERY_TERMS = 24;
 
@@ -65,6 +70,10 @@ interface IndexedDocument {
   frequencies: Record<Field, Map<string, number>>;
   lengths: Record<Field, number>;
   nameTerms: Set<string>;
+  /** Terms of the server's name. */
+  serverTerms: Set<string>;
+  /** Adjacent term pairs of the name and the lead sentence (`pull request`, `knowledge graph`). */
+  pairs: Set<string>;
   exactNames: Set<string>;
 }
 
@@ -92,6 +101,9 @@ export class RankingIndex {
   private readonly documentFrequency = new Map<string, number>();
   private readonly averageLength: Record<Field, number>;
   private readonly postings: Map<string, Array<[number, number]>>;
+  private readonly pairFrequency = new Map<string, number>();
+  /** Terms of every server's name. */
+  private readonly serverTerms = new Set<string>();
   /** Initials of runs of name words (`pr` → pull, request), for abbreviations in queries. */
   private readonly acronyms = new Map<string, Set<string>>();
   /** The words of tools' names and lead sentences, whose own WordNet relations are looked up too. */
@@ -119,6 +131,10 @@ export class RankingIndex {
     this.averageLength = {} as Record<Field, number>;
     for (const field of FIELDS) this.averageLength[field] = totals[field] / count || 1;
     this.postings = this.buildPostings();
+    for (const document of this.documents) {
+      for (const term of document.serverTerms) this.serverTerms.add(term);
+      for (const pair of document.pairs) this.pairFrequency.set(pair, (this.pairFrequency.get(pair) ?? 0) + 1);
+    }
   }
 
   /** Every document with a positive score, best first (ties in document order: the caller's stable order). */
@@ -128,6 +144,8 @@ export class RankingIndex {
       .slice(0, MAX_QUERY_TERMS)
       .map((word) => this.expand(word));
     const wanted = normalizeName(query);
+    const queryPairs = adjacentPairs(words);
+    const namedServers = groups.map((group) => group[0]!.term).filter((term) => this.serverTerms.has(term));
     // Per touched document, each query word's best score and the weight of the relation that gave it.
     const best = new Map<number, Float64Array>();
     for (const [g, group] of groups.entries()) {
@@ -162,6 +180,16 @@ export class RankingIndex {
       // Coordination: a tool that matches more of the query's words beats one that matches one word strongly.
       score *= matchedGroups / groups.length;
       score *= 1 + NAME_COVERAGE_BOOST * this.nameCoverage(document, nameWeights);
+      // Two query words side by side in the name or lead sentence are likely one thing (`pull request`).
+      if (queryPairs.length > 0) {
+        // Weighted by rarity: `github repository` begins half a catalog's descriptions and says little.
+        let matchedPairs = 0;
+        for (const pair of queryPairs) if (document.pairs.has(pair)) matchedPairs += this.pairRarity(pair);
+        score *= 1 + (PHRASE_BOOST * matchedPairs) / queryPairs.length;
+      }
+      if (namedServers.length > 0 && !namedServers.some((term) => document.serverTerms.has(term))) {
+        score *= OTHER_SERVER_FACTOR;
+      }
       if (document.exactNames.has(wanted)) score *= EXACT_NAME_BOOST;
       scored.push({ id, score });
     }
@@ -189,7 +217,8 @@ export class RankingIndex {
       if (!this.documentFrequency.has(term) || (weights.get(term) ?? 0) >= weight) return;
       weights.set(term, weight);
     };
-    if (this.wordnet) {
+    // A server's name is a name, not a word to widen (`notion` is not `thought` here).
+    if (this.wordnet && !this.serverTerms.has(own)) {
       for (const related of this.wordnet.related(word)) {
         add(stem(related.word), EXPANSION_WEIGHT[related.relation] * SENSE_DECAY ** related.sense);
       }
@@ -249,6 +278,13 @@ export class RankingIndex {
     return (this.reverse = reverse);
   }
 
+  /** A pair's idf over the largest possible idf: 1 for a pair one tool has, near 0 for one most have. */
+  private pairRarity(pair: string): number {
+    const n = this.documents.length;
+    const df = this.pairFrequency.get(pair) ?? 0;
+    return Math.log(1 + (n - df + 0.5) / (df + 0.5)) / Math.log(1 + (n - 0.5) / 1.5);
+  }
+
   private idf(term: string): number {
     const df = this.documentFrequency.get(term) ?? 0;
     const n = this.documents.length;
@@ -290,8 +326,21 @@ function indexDocument(document: RankedDocument): IndexedDocument {
     frequencies,
     lengths,
     nameTerms: new Set(nameTerms),
+    serverTerms: new Set(stems(identifierWords(document.serverName ?? ''))),
+    pairs: new Set([...adjacentPairs(identifierWords(document.name)), ...adjacentPairs(proseWords(lead))]),
     exactNames: new Set(document.exactNames.map(normalizeName)),
   };
+}
+
+/** Stems of neighbouring words, at most one stop word apart (`read a file` → `read file`). */
+function adjacentPairs(words: string[]): string[] {
+  const pairs: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (isStopWord(words[i]!)) continue;
+    const next = words[i + 1] !== undefined && isStopWord(words[i + 1]!) ? words[i + 2] : words[i + 1];
+    if (next !== undefined && !isStopWord(next)) pairs.push(`${stem(words[i]!)} ${stem(next)}`);
+  }
+  return pairs;
 }
 
 /** The words of a tool's name and lead sentence, less stop words. */
