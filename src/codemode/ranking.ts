@@ -66,6 +66,9 @@ const OTHER_SERVER_FACTOR = TUNE.other ?? 0.5;
 /** Bounds on the work one query can ask for. */
 export const MAX_QUERY_TERMS = 24;
 
+/** A document holding a term: its id, the term's saturated BM25F frequency there, whether it is in the name. */
+type Posting = [id: number, saturated: number, inName: boolean];
+
 interface IndexedDocument {
   frequencies: Record<Field, Map<string, number>>;
   lengths: Record<Field, number>;
@@ -100,7 +103,8 @@ export class RankingIndex {
   private readonly documents: IndexedDocument[];
   private readonly documentFrequency = new Map<string, number>();
   private readonly averageLength: Record<Field, number>;
-  private readonly postings: Map<string, Array<[number, number]>>;
+  private readonly postings: Map<string, Posting[]>;
+  private readonly idfs = new Map<string, number>();
   private readonly pairFrequency = new Map<string, number>();
   /** Terms of every server's name. */
   private readonly serverTerms = new Set<string>();
@@ -131,6 +135,7 @@ export class RankingIndex {
     this.averageLength = {} as Record<Field, number>;
     for (const field of FIELDS) this.averageLength[field] = totals[field] / count || 1;
     this.postings = this.buildPostings();
+    for (const term of this.documentFrequency.keys()) this.idfs.set(term, this.idf(term));
     for (const document of this.documents) {
       for (const term of document.serverTerms) this.serverTerms.add(term);
       for (const pair of document.pairs) this.pairFrequency.set(pair, (this.pairFrequency.get(pair) ?? 0) + 1);
@@ -147,39 +152,41 @@ export class RankingIndex {
     const queryPairs = adjacentPairs(words);
     const namedServers = groups.map((group) => group[0]!.term).filter((term) => this.serverTerms.has(term));
     // Per touched document, each query word's best score and the weight of the relation that gave it.
-    const best = new Map<number, Float64Array>();
+    // Also the name terms each touched document matched, at the best weight (for the name coverage).
+    const best = new Map<number, { row: Float64Array; names?: Map<string, number> }>();
     for (const [g, group] of groups.entries()) {
       for (const { term, weight } of group) {
         const scale = weight * this.idf(term);
-        for (const [id, saturated] of this.postings.get(term) ?? []) {
-          let row = best.get(id);
-          if (!row) best.set(id, (row = new Float64Array(groups.length * 2)));
+        for (const [id, saturated, inName] of this.postings.get(term) ?? []) {
+          let entry = best.get(id);
+          if (!entry) best.set(id, (entry = { row: new Float64Array(groups.length * 2) }));
+          const { row } = entry;
           if (scale * saturated > row[g * 2]!) {
             row[g * 2] = scale * saturated;
             row[g * 2 + 1] = weight;
+          }
+          if (inName) {
+            entry.names ??= new Map();
+            entry.names.set(term, Math.max(entry.names.get(term) ?? 0, weight));
           }
         }
       }
     }
     const scored: Scored[] = [];
-    for (const [id, row] of best) {
+    for (const [id, { row, names }] of best) {
       const document = this.documents[id]!;
       let score = 0;
       let matchedGroups = 0;
-      const nameWeights = new Map<string, number>();
-      for (const [g, group] of groups.entries()) {
+      for (let g = 0; g < groups.length; g++) {
         if (row[g * 2]! <= 0) continue;
         score += row[g * 2]!;
         // A word matched only through a loose relation counts as partly matched.
         matchedGroups += COORDINATION_BY_WEIGHT ? row[g * 2 + 1]! : 1;
-        for (const { term, weight } of group) {
-          if (document.nameTerms.has(term)) nameWeights.set(term, Math.max(nameWeights.get(term) ?? 0, weight));
-        }
       }
       if (score <= 0) continue;
       // Coordination: a tool that matches more of the query's words beats one that matches one word strongly.
       score *= matchedGroups / groups.length;
-      score *= 1 + NAME_COVERAGE_BOOST * this.nameCoverage(document, nameWeights);
+      if (names) score *= 1 + NAME_COVERAGE_BOOST * this.nameCoverage(document, names);
       // Two query words side by side in the name or lead sentence are likely one thing (`pull request`).
       if (queryPairs.length > 0) {
         // Weighted by rarity: `github repository` begins half a catalog's descriptions and says little.
@@ -242,8 +249,8 @@ export class RankingIndex {
    * weighted, summed, then saturated. A query word's score in a document is the best of its expansions' (weight
    * × idf × this), so that synonyms never add up.
    */
-  private buildPostings(): Map<string, Array<[number, number]>> {
-    const postings = new Map<string, Array<[number, number]>>();
+  private buildPostings(): Map<string, Posting[]> {
+    const postings = new Map<string, Posting[]>();
     for (const [id, document] of this.documents.entries()) {
       const tfs = new Map<string, number>();
       for (const field of FIELDS) {
@@ -255,7 +262,7 @@ export class RankingIndex {
       }
       for (const [term, tf] of tfs) {
         const list = postings.get(term) ?? [];
-        list.push([id, tf / (K1 + tf)]);
+        list.push([id, tf / (K1 + tf), document.nameTerms.has(term)]);
         postings.set(term, list);
       }
     }
@@ -286,6 +293,8 @@ export class RankingIndex {
   }
 
   private idf(term: string): number {
+    const known = this.idfs.get(term);
+    if (known !== undefined) return known;
     const df = this.documentFrequency.get(term) ?? 0;
     const n = this.documents.length;
     return Math.log(1 + (n - df + 0.5) / (df + 0.5));
