@@ -22,9 +22,6 @@ export interface RankedDocument {
 }
 
 /** `lead` is the description's first sentence (what the tool is for), `description` the rest (detail). */
-// TUNE-HOOK
-const COORDINATION_BY_WEIGHT = process.env.COORD !== '0';
-const TUNE = JSON.parse(process.env.RANK_TUNE ?? '{}') as Record<string, number>;
 type Field = 'name' | 'lead' | 'description' | 'params' | 'server';
 const FIELDS: Field[] = ['name', 'lead', 'description', 'params', 'server'];
 
@@ -34,10 +31,10 @@ const FIELDS: Field[] = ['name', 'lead', 'description', 'params', 'server'];
  */
 const FIELD_WEIGHT: Record<Field, number> = {
   name: 3,
-  lead: TUNE.lead ?? 1.5,
-  description: TUNE.desc ?? 0.6,
-  params: TUNE.params ?? 0.5,
-  server: TUNE.server ?? 1,
+  lead: 1.5,
+  description: 0.6,
+  params: 0.5,
+  server: 1,
 };
 const FIELD_B: Record<Field, number> = { name: 0.3, lead: 0.5, description: 0.75, params: 0.75, server: 0.3 };
 const K1 = 1.2;
@@ -53,16 +50,16 @@ const EXPANSION_WEIGHT: Record<Relation | 'typo' | 'acronym', number> = {
   acronym: 0.8,
 };
 /** A word from a rarer sense of the query word counts this much less per sense rank. */
-Object.assign(EXPANSION_WEIGHT, TUNE);
-const SENSE_DECAY = TUNE.decay ?? 0.8;
+const SENSE_DECAY = 0.8;
 /** A catalog word's relation, seen from the query word, counts this much of the same relation forwards. */
-const REVERSE_WEIGHT = TUNE.reverse ?? 0.75;
+const REVERSE_WEIGHT = 0.75;
 /** A tool whose name words are all in the query scores up to this much more (weighted by how rare each is). */
 const NAME_COVERAGE_BOOST = 0.6;
 const EXACT_NAME_BOOST = 3;
-const PHRASE_BOOST = TUNE.phrase ?? 0.3;
+/** A tool with every neighbouring pair of query words side by side (and each pair rare) scores this much more. */
+const PHRASE_BOOST = 0.3;
 /** A tool on another server than the one the query names scores this share. */
-const OTHER_SERVER_FACTOR = TUNE.other ?? 0.5;
+const OTHER_SERVER_FACTOR = 0.25;
 /** Bounds on the work one query can ask for. */
 export const MAX_QUERY_TERMS = 24;
 
@@ -92,8 +89,11 @@ interface Expansion {
 
 /**
  * A field-weighted BM25 index over tools, with stemming, stop words, identifier-aware name matching and, when
- * a WordNet database is given, query words widened to their synonyms and derived forms that the catalog
- * actually uses.
+ * a WordNet database is given, query words widened to the related words the catalog actually uses: their
+ * synonyms, derived forms and one-step broader or narrower words, and catalog words whose own senses reach the
+ * query word. Related words weigh less than the query's own, and less again from rarer senses. On top of the
+ * sum: coordination (how much of the query a tool covers), name coverage, neighbouring-word pairs, and a
+ * preference for the server the query names.
  *
  * @example
  * const index = new RankingIndex(documents, new WordNet());
@@ -181,7 +181,7 @@ export class RankingIndex {
         if (row[g * 2]! <= 0) continue;
         score += row[g * 2]!;
         // A word matched only through a loose relation counts as partly matched.
-        matchedGroups += COORDINATION_BY_WEIGHT ? row[g * 2 + 1]! : 1;
+        matchedGroups += row[g * 2 + 1]!;
       }
       if (score <= 0) continue;
       // Coordination: a tool that matches more of the query's words beats one that matches one word strongly.
