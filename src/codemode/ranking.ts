@@ -110,7 +110,7 @@ export class RankingIndex {
   private readonly serverTerms = new Set<string>();
   /** Initials of runs of name words (`pr` → pull, request), for abbreviations in queries. */
   private readonly acronyms = new Map<string, Set<string>>();
-  /** The words of tools' names and lead sentences, whose own WordNet relations are looked up too. */
+  /** The words of tools' names, whose own WordNet relations are looked up too. */
   private readonly keyWords: Set<string>;
   /** Related word's stem → catalog terms it is related to, with weights; built at the first query. */
   private reverse: Map<string, Map<string, number>> | undefined;
@@ -352,9 +352,12 @@ function adjacentPairs(words: string[]): string[] {
   return pairs;
 }
 
-/** The words of a tool's name and lead sentence, less stop words. */
+/**
+ * The words of a tool's name, less stop words. Lead sentences were tried too: no better on the tuning set, and
+ * twice the WordNet lookups when an index is built.
+ */
 function keyWords(document: RankedDocument): string[] {
-  const words = [...identifierWords(document.name), ...proseWords(leadSentence(document.description)[0])];
+  const words = identifierWords(document.name);
   return words.filter((word) => !isStopWord(word) && /^[a-z]{3,}$/.test(word));
 }
 
