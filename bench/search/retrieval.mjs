@@ -9,10 +9,58 @@ import { ROOT } from '../lib/paths.mjs';
 
 const HERE = join(ROOT, 'bench', 'search');
 
-/** The two task sets: [{ query, expect: ['server/tool', …] }]. */
+/** The task sets, by name: the tuning set, and held-apart sets that are never run while tuning. */
+export const TASK_SETS = {
+  tuning: 'tasks.json',
+  'held-apart': 'held-apart.json',
+  'held-apart-2': 'held-apart-2.json',
+};
+
+/** A task set: [{ query, expect: ['server/tool', …] }]. */
 export function loadTasks(which) {
-  const file = which === 'held-apart' ? 'held-apart.json' : 'tasks.json';
+  const file = TASK_SETS[which];
+  if (!file) throw new Error(`unknown task set ${which}; known: ${Object.keys(TASK_SETS).join(', ')}`);
   return JSON.parse(readFileSync(join(HERE, file), 'utf8')).tasks.map(([query, expect]) => ({ query, expect }));
+}
+
+/**
+ * The catalog copied under numbered server names until it has `size` tools: a large catalog with real
+ * vocabulary, for timing the ranking (its retrieval figures would mean nothing: every tool has twins).
+ */
+export function scaledCatalog(catalog, size) {
+  const out = [];
+  for (let copy = 0; out.length < size; copy++) {
+    for (const tool of catalog) {
+      if (out.length >= size) break;
+      const server = `${tool.server}${copy}`;
+      out.push({
+        ...tool,
+        server,
+        publicName: `${server}__${tool.originalName}`,
+        definition: { ...tool.definition, name: `${server}__${tool.originalName}` },
+      });
+    }
+  }
+  return out;
+}
+
+/** Mean ms to build the index (first query) and per query after it, for our ranker over `catalog`. */
+export async function rankingLatency(catalog, queries, rounds = 3) {
+  const started = performance.now();
+  const rank = await ourRanker(catalog);
+  rank(queries[0]);
+  const buildMs = performance.now() - started;
+  const samples = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const query of queries) {
+      const t = performance.now();
+      rank(query);
+      samples.push(performance.now() - t);
+    }
+  }
+  samples.sort((a, b) => a - b);
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  return { buildMs, meanMs: mean, p90Ms: samples[Math.floor(samples.length * 0.9)] };
 }
 
 /** Catalog entries (the shape the gateway's catalog gives Code Mode) from { server: Tool[] }. */

@@ -4,7 +4,16 @@ import { type RankedDocument, RankingIndex } from './ranking.js';
 import { WordNet } from './wordnet.js';
 
 function doc(name: string, description: string, server = 'srv', paramNames: string[] = []): RankedDocument {
-  return { name, title: '', description, paramNames, paramText: '', server, exactNames: [name, `${server}__${name}`] };
+  return {
+    name,
+    title: '',
+    description,
+    paramNames,
+    paramText: '',
+    server,
+    serverName: server,
+    exactNames: [name, `${server}__${name}`],
+  };
 }
 
 const LONG = `A tool that can do many things. ${'It reads files, lists issues, sends messages, takes screenshots, deletes entities and creates pages. '.repeat(25)}`;
@@ -55,5 +64,43 @@ describe('RankingIndex', () => {
 
   it('breaks ties in document order (the caller sorts documents by server and name)', () => {
     expect(names(index, 'message channel').slice(0, 2)).toEqual(['send_message', 'post_message']);
+  });
+});
+
+describe('RankingIndex: related words, quoted things, named servers', () => {
+  const documents = [
+    doc('get-sum', 'Returns the sum of two numbers.', 'everything', ['a', 'b']),
+    doc('add_issue_comment', 'Add a comment to an existing issue.', 'github', ['body']),
+    doc('create_entities', 'Create entities in the knowledge graph.', 'memory', ['entities']),
+    doc('delete_entities', 'Delete entities from the knowledge graph.', 'memory', ['entityNames']),
+    doc('browser_navigate', 'Navigate to a URL.', 'playwright', ['url']),
+    doc('get_example', 'Returns an example response from the com endpoint over https.', 'everything'),
+    doc('search_pages', 'Search the pages of a wiki by their words.', 'wiki', ['query']),
+    doc('API-post-search', 'Notion | Search by title.', 'notion', ['query']),
+  ];
+  const index = new RankingIndex(documents, new WordNet());
+  const top = (query: string) => documents[index.score(query)[0]?.id ?? -1]?.name;
+
+  it('finds a tool through a catalog word whose own senses reach the query word (add → sum)', () => {
+    // `sum` lists `add` among its synonyms; `add` reaches `sum` only in a rarer sense of its own.
+    expect(top('add two numbers')).toBe('get-sum');
+    const found = (ranking: RankingIndex) => ranking.score('add').map((s) => documents[s.id]?.name);
+    expect(found(index)).toContain('get-sum');
+    expect(found(new RankingIndex(documents))).not.toContain('get-sum');
+  });
+
+  it('finds a tool through a one-step more specific word (remove → delete)', () => {
+    expect(top('remove entities')).toBe('delete_entities');
+    expect(documents[new RankingIndex(documents).score('remove entities')[0]!.id]?.name).toBe('create_entities');
+  });
+
+  it('reads a quoted URL as a URL, not as the words in it', () => {
+    expect(top('go to https://example.com/')).toBe('browser_navigate');
+    expect(top('go to example com https')).toBe('get_example');
+  });
+
+  it('prefers the tools of a server the query names', () => {
+    expect(top('search pages in notion')).toBe('API-post-search');
+    expect(top('search pages')).toBe('search_pages');
   });
 });

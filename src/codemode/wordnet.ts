@@ -3,23 +3,32 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /**
- * How a related word is tied to the word looked up: in one of its senses' synsets, or derived from it
- * (`react` → `reaction`). Broader and narrower terms were tried and left out: on the benchmark's tuning set they
- * matched more wrong tools than right ones.
+ * How a related word is tied to the word looked up: in one of its senses' synsets, derived from it
+ * (`react` → `reaction`), or in a synset one step more general (`delete` → `remove`) or more specific
+ * (`remove` → `delete`). The ranking weighs each relation on its own, the looser ones lower.
  */
-export type Relation = 'synonym' | 'derived';
+export type Relation = 'synonym' | 'derived' | 'broader' | 'narrower';
 
 export interface RelatedWord {
   word: string;
   relation: Relation;
+  /** The rank (0 = most frequent) of the looked-up word's sense that gave this word: rarer senses count less. */
+  sense: number;
 }
 
 type PartOfSpeech = 'noun' | 'verb' | 'adj' | 'adv';
 const PARTS: PartOfSpeech[] = ['verb', 'noun', 'adj', 'adv'];
 
 /** Senses per part of speech taken into account, most frequent first (WordNet orders them so). */
-const SENSES_PER_PART = 3;
+const SENSES_PER_PART = 4;
+/** Broader and narrower synsets are taken from this many of the most frequent senses only: they drift fast. */
+const HIERARCHY_SENSES = 2;
+/** At most this many narrower synsets per sense (a general verb like `make` has hundreds). */
+const MAX_NARROWER_SYNSETS = 40;
 const MAX_LINE_BYTES = 16 * 1024;
+const LINE_WINDOW_BYTES = 1024;
+/** Index lines kept per file from binary searches (the top of the search tree, about 1 MB at most in all). */
+const INDEX_LINES_KEPT = 2_048;
 const MAX_WORD_CHARS = 40;
 const CACHE_ENTRIES = 4_096;
 
@@ -63,9 +72,16 @@ interface Pointer {
   target: number;
 }
 
+interface Synset {
+  words: string[];
+  pointers: Pointer[];
+}
+
 interface DictFile {
   fd: number;
   size: number;
+  /** Index lines read during binary searches, by the position that was looked at. */
+  lines: Map<number, { text: string; start: number; end: number }>;
 }
 
 /**
@@ -75,11 +91,15 @@ interface DictFile {
  *
  * @example
  * const wordnet = new WordNet();
- * wordnet.related('delete'); // [{ word: 'cancel', relation: 'synonym' }, { word: 'erase', relation: 'synonym' }, …]
+ * wordnet.related('delete'); // [{ word: 'cancel', relation: 'synonym', sense: 0 }, …, { word: 'remove', relation: 'broader', sense: 0 }]
  */
 export class WordNet {
   private readonly files = new Map<string, DictFile>();
   private readonly cache = new Map<string, RelatedWord[]>();
+  /** One buffer for every read (they are synchronous): allocating one per read made lookups mostly GC. */
+  private readonly scratch = Buffer.allocUnsafe(MAX_LINE_BYTES);
+  /** Synsets read, by part of speech and offset: neighbouring words share many. */
+  private readonly synsets = new Map<string, Synset | undefined>();
   private available: boolean | undefined;
 
   constructor(private readonly directory: string | undefined = defaultDirectory()) {}
@@ -115,32 +135,40 @@ export class WordNet {
   }
 
   private lookup(word: string): RelatedWord[] {
-    const found = new Map<string, Relation>();
-    const add = (lemma: string, relation: Relation): void => {
+    // One entry per (word, relation): the most frequent sense that gave it.
+    const found = new Map<string, RelatedWord>();
+    const add = (lemma: string, relation: Relation, sense: number): void => {
       if (lemma === word || lemma.includes('_') || !/^[a-z]+$/.test(lemma)) return;
-      const previous = found.get(lemma);
-      if (previous === undefined || rank(relation) < rank(previous)) found.set(lemma, relation);
+      const key = `${relation} ${lemma}`;
+      if (!found.has(key)) found.set(key, { word: lemma, relation, sense });
     };
     for (const part of PARTS) {
       for (const lemma of lemmas(word, part)) {
         const offsets = this.senses(lemma, part);
         if (offsets.length === 0) continue;
-        for (const offset of offsets.slice(0, SENSES_PER_PART)) {
+        for (const [sense, offset] of offsets.slice(0, SENSES_PER_PART).entries()) {
           const synset = this.synset(part, offset);
           if (!synset) continue;
-          for (const synonym of synset.words) add(synonym, 'synonym');
+          for (const synonym of synset.words) add(synonym, 'synonym', sense);
           const own = synset.words.indexOf(lemma) + 1;
+          let narrower = 0;
           for (const pointer of synset.pointers) {
             // A lexical pointer between two words (`react` → `reaction`): only the ones leaving this lemma.
-            if (pointer.symbol !== '+' || pointer.source !== own) continue;
-            const target = this.synset(pointer.part, pointer.offset)?.words[pointer.target - 1];
-            if (target) add(target, 'derived');
+            if (pointer.symbol === '+' && pointer.source === own) {
+              const target = this.synset(pointer.part, pointer.offset)?.words[pointer.target - 1];
+              if (target) add(target, 'derived', sense);
+            }
+            if (sense >= HIERARCHY_SENSES || pointer.part !== part) continue;
+            const hierarchy = HIERARCHY[pointer.symbol];
+            if (!hierarchy || (hierarchy === 'narrower' && ++narrower > MAX_NARROWER_SYNSETS)) continue;
+            for (const related of this.synset(pointer.part, pointer.offset)?.words ?? [])
+              add(related, hierarchy, sense);
           }
         }
         break;
       }
     }
-    return [...found].map(([lemma, relation]) => ({ word: lemma, relation }));
+    return [...found.values()];
   }
 
   /** Synset offsets of a lemma, most frequent sense first; empty when WordNet does not know it. */
@@ -157,7 +185,16 @@ export class WordNet {
       .filter((offset) => Number.isFinite(offset));
   }
 
-  private synset(part: PartOfSpeech, offset: number): { words: string[]; pointers: Pointer[] } | undefined {
+  private synset(part: PartOfSpeech, offset: number): Synset | undefined {
+    const key = `${part} ${offset}`;
+    if (this.synsets.has(key)) return this.synsets.get(key);
+    const synset = this.readSynset(part, offset);
+    if (this.synsets.size >= CACHE_ENTRIES * 4) this.synsets.delete(this.synsets.keys().next().value as string);
+    this.synsets.set(key, synset);
+    return synset;
+  }
+
+  private readSynset(part: PartOfSpeech, offset: number): Synset | undefined {
     const line = this.readLine(`data.${part}`, offset);
     if (!line) return undefined;
     const fields = line.split(' | ')[0]?.split(' ') ?? [];
@@ -193,7 +230,7 @@ export class WordNet {
     // Each step halves the range: at most ~log2(size) ≈ 23 reads for the largest file.
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
-      const found = this.lineAround(file, middle);
+      const found = this.cachedLineAround(file, middle);
       if (!found) return undefined;
       const key = found.text.slice(0, found.text.indexOf(' '));
       if (found.text.startsWith('  ') || key < lemma) low = found.end;
@@ -203,11 +240,20 @@ export class WordNet {
     return undefined;
   }
 
+  /** As {@link lineAround}; the first steps of every binary search read the same lines, so they are kept. */
+  private cachedLineAround(file: DictFile, position: number): { text: string; start: number; end: number } | undefined {
+    const cached = file.lines.get(position);
+    if (cached) return cached;
+    const found = this.lineAround(file, position);
+    if (found && file.lines.size < INDEX_LINES_KEPT) file.lines.set(position, found);
+    return found;
+  }
+
   /** The whole line containing byte `position`, with its start and end offsets. */
   private lineAround(file: DictFile, position: number): { text: string; start: number; end: number } | undefined {
     const back = Math.min(position, 512);
-    const buffer = Buffer.alloc(back + 1024);
-    const read = readSync(file.fd, buffer, 0, buffer.length, position - back);
+    const buffer = this.scratch;
+    const read = readSync(file.fd, buffer, 0, back + 1024, position - back);
     const chunk = buffer.subarray(0, read);
     const before = chunk.lastIndexOf(10, back - 1);
     const lineStart = before < 0 ? (position - back === 0 ? 0 : -1) : before + 1;
@@ -240,10 +286,16 @@ export class WordNet {
   }
 
   private readLineAt(file: DictFile, offset: number): string | undefined {
-    const buffer = Buffer.alloc(MAX_LINE_BYTES);
-    const read = readSync(file.fd, buffer, 0, buffer.length, offset);
-    const end = buffer.subarray(0, read).indexOf(10);
-    return buffer.subarray(0, end < 0 ? read : end).toString('latin1');
+    // Most lines are short: read a small window first, the largest only when the line is longer.
+    for (const size of [LINE_WINDOW_BYTES, MAX_LINE_BYTES]) {
+      const buffer = this.scratch;
+      const read = readSync(file.fd, buffer, 0, size, offset);
+      const end = buffer.subarray(0, read).indexOf(10);
+      if (end >= 0 || read < size || size === MAX_LINE_BYTES) {
+        return buffer.subarray(0, end < 0 ? read : end).toString('latin1');
+      }
+    }
+    return undefined;
   }
 
   private file(name: string): DictFile | undefined {
@@ -251,17 +303,19 @@ export class WordNet {
     if (open) return open;
     if (!this.directory) return undefined;
     const fd = openSync(join(this.directory, name), 'r');
-    const file = { fd, size: fstatSync(fd).size };
+    const file = { fd, size: fstatSync(fd).size, lines: new Map() };
     this.files.set(name, file);
     return file;
   }
 }
 
-const RELATION_ORDER: Relation[] = ['synonym', 'derived'];
-
-function rank(relation: Relation): number {
-  return RELATION_ORDER.indexOf(relation);
-}
+/** Pointer symbols of the hypernym and hyponym relations (instances included). */
+const HIERARCHY: Record<string, Relation | undefined> = {
+  '@': 'broader',
+  '@i': 'broader',
+  '~': 'narrower',
+  '~i': 'narrower',
+};
 
 function partOf(symbol: string | undefined): PartOfSpeech | undefined {
   if (symbol === 'n') return 'noun';
