@@ -140,7 +140,10 @@ export class HeldCall {
   private settle(outcome: HeldOutcome): void {
     this.settled ??= outcome;
     this.clearExpiry();
-    this.wake?.();
+    // Between rounds nobody waits: the outcome is kept for the client's retry, but only as long as a question
+    // would be, or a client that never came back would leave the call here for good.
+    if (this.wake) this.wake();
+    else this.armExpiry();
   }
 
   private armExpiry(): void {

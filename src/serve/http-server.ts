@@ -84,7 +84,10 @@ const CORS_HEADERS = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
   'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after',
 };
-const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
+const CORS_ALLOW_HEADERS =
+  'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name, traceparent, tracestate';
+/** Header names a browser may ask to send besides the fixed list: a tool's `Mcp-Param-*` (2026-07-28). */
+const PARAM_HEADER = /^mcp-param-[a-z0-9-]{1,128}$/;
 
 /**
  * The gateway's HTTP face: `/mcp`, `/sse` + `/message`, the same per namespace under `/ns/<namespace>/`,
@@ -223,9 +226,14 @@ export class GatewayHttpServer {
       res.setHeader('access-control-allow-origin', req.headers.origin);
       res.setHeader('vary', 'Origin');
       for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
+      const params = String(req.headers['access-control-request-headers'] ?? '')
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter((name) => PARAM_HEADER.test(name))
+        .slice(0, 64);
       res.setHeader(
         'access-control-allow-headers',
-        `${CORS_ALLOW_HEADERS}, ${config.auth?.apiKeyHeader ?? 'x-api-key'}`,
+        [CORS_ALLOW_HEADERS, config.auth?.apiKeyHeader ?? 'x-api-key', ...params].join(', '),
       );
     }
     if (req.method === 'OPTIONS') {

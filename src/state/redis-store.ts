@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import type { RateDecision } from '../access/rate-limit.js';
 import type { RateBudget, StateStore } from './store.js';
 
-/** A command waits no longer than this for a store that went away: a request fails rather than hangs. */
+/** Connecting waits no longer than this (commands are bounded by the client's own timeout). */
 const CONNECT_TIMEOUT_MS = 2_000;
 const PING_TIMEOUT_MS = 1_000;
 
@@ -41,13 +41,19 @@ export interface RedisStateStoreOptions {
   onError: (error: Error) => void;
 }
 
-function newClient(url: string) {
+/** Tries to reach the store before the gateway gives up starting (a wrong URL or password must not hang it). */
+const FIRST_CONNECT_TRIES = 3;
+
+function newClient(url: string, everConnected: () => boolean) {
   return createClient({
     url,
     disableOfflineQueue: true,
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000),
+      // Once connected, a lost store is retried for ever (the replica reports itself not ready meanwhile);
+      // before that, a few tries, then connect() fails and the gateway exits saying why.
+      reconnectStrategy: (retries, cause) =>
+        everConnected() || retries < FIRST_CONNECT_TRIES ? Math.min(50 * 2 ** retries, 2_000) : cause,
     },
   });
 }
@@ -75,10 +81,12 @@ export class RedisStateStore implements StateStore {
 
   /** Connects (the gateway does not start without its store). */
   static async connect(options: RedisStateStoreOptions): Promise<RedisStateStore> {
-    const client = newClient(options.url);
+    let connected = false;
+    const client = newClient(options.url, () => connected);
     // An unhandled 'error' event would end the process; a lost connection is reported and retried instead.
     client.on('error', (error: Error) => options.onError(error));
     await client.connect();
+    connected = true;
     return new RedisStateStore(client, options.keyPrefix);
   }
 

@@ -51,7 +51,10 @@ function prebuiltCall(
   args: Record<string, unknown>,
 ): () => Promise<{ isError?: boolean; content: Array<{ text?: string }> }> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/call', params: { name, arguments: args } });
-  const sessionId = (client.transport as { sessionId?: string } | undefined)?.sessionId ?? '';
+  const transport = client.transport as { sessionId?: string; protocolVersion?: string } | undefined;
+  const sessionId = transport?.sessionId ?? '';
+  // The version the session negotiated: the gateway refuses a request that names another.
+  const version = transport?.protocolVersion ?? '';
   return async () => {
     const response = await fetch(gateway.url, {
       method: 'POST',
@@ -59,12 +62,13 @@ function prebuiltCall(
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
         'mcp-session-id': sessionId,
-        'mcp-protocol-version': '2025-06-18',
+        'mcp-protocol-version': version,
       },
       body,
     });
     const text = await response.text();
-    const data = text.startsWith('{') ? text : (/^data: (.*)$/m.exec(text)?.[1] ?? '{}');
+    // On a stream, the answer is the event with data (a 2025-11-25 stream opens with an empty priming event).
+    const data = text.startsWith('{') ? text : ([...text.matchAll(/^data: (.+)$/gm)].at(-1)?.[1] ?? '{}');
     return (JSON.parse(data) as { result: { isError?: boolean; content: Array<{ text?: string }> } }).result;
   };
 }

@@ -169,6 +169,24 @@ describe('bad input gets a clear error and loses nothing', () => {
     expect(host.status).toBe(403);
   });
 
+  it("answers a browser's preflight with the headers an MCP request needs, a tool's Mcp-Param-* included", async () => {
+    const response = await fetch(`${gateway.url}/mcp`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: new URL(gateway.url).origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, mcp-method, mcp-name, Mcp-Param-Region, x-not-mcp',
+      },
+    });
+    expect(response.status).toBe(204);
+    const allowed = (response.headers.get('access-control-allow-headers') ?? '').split(/,\s*/);
+    for (const name of ['content-type', 'mcp-protocol-version', 'mcp-session-id', 'mcp-method', 'mcp-name']) {
+      expect(allowed).toContain(name);
+    }
+    expect(allowed).toContain('mcp-param-region');
+    expect(allowed).not.toContain('x-not-mcp');
+  });
+
   it('is still healthy after all of that', async () => {
     expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
   });

@@ -143,7 +143,18 @@ export async function createAuthorizationServer(
     return new Promise<void>((resolve) => {
       res.once('close', resolve);
       res.once('finish', resolve);
-      app(req as Request, res as Response, () => resolve());
+      // Express's last handler: an error nobody answered (a store that failed, a body too large) still gets a
+      // page, or the browser would wait until its socket timed out.
+      app(req as Request, res as Response, (error?: unknown) => {
+        if (error !== undefined && !res.headersSent) {
+          const status = (error as { status?: unknown }).status;
+          (res as Response)
+            .status(typeof status === 'number' && status >= 400 && status < 500 ? status : 500)
+            .set(CONSENT_HEADERS)
+            .send('<!doctype html><p>The sign-in failed on the server. Try again from the app.</p>');
+        }
+        resolve();
+      });
     });
   };
 }
