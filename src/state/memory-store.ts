@@ -31,6 +31,12 @@ export class MemoryStateStore implements StateStore {
     return Promise.resolve();
   }
 
+  replace(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (!this.live(key)) return Promise.resolve(false);
+    this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
+    return Promise.resolve(true);
+  }
+
   take(key: string): Promise<string | undefined> {
     const entry = this.live(key);
     this.entries.delete(key);

@@ -99,6 +99,14 @@ export class RedisStateStore implements StateStore {
     else await this.client.set(this.prefix + key, value, { expiration: { type: 'PX', value: Math.max(1, ttlMs) } });
   }
 
+  async replace(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const answer = await this.client.set(this.prefix + key, value, {
+      condition: 'XX',
+      expiration: { type: 'PX', value: Math.max(1, ttlMs) },
+    });
+    return answer === 'OK';
+  }
+
   async take(key: string): Promise<string | undefined> {
     return (await this.client.getDel(this.prefix + key)) ?? undefined;
   }

@@ -23,6 +23,8 @@ export interface StateStore {
   readonly rates: RateBudget;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Sets a key only if it is still there (false when it is gone): a write that must not bring back a deletion. */
+  replace(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Gets and deletes in one step: of two replicas taking the same key, one gets the value. */
   take(key: string): Promise<string | undefined>;
   delete(key: string): Promise<void>;

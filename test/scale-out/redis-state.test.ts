@@ -54,7 +54,7 @@ describe('RedisStateStore', () => {
     expect((await a.rates.check('bob', 4)).ok).toBe(false);
   });
 
-  it('keeps values under its prefix, takes them once, counts, and lets them expire', async () => {
+  it('keeps values under its prefix, takes them once, replaces only what is there, counts, and lets them expire', async () => {
     const [a, b, other] = [await connect(), await connect(), await connect('other:')];
     await a.set('consent', 'yes');
     expect(await other.get('consent')).toBeUndefined();
@@ -63,6 +63,12 @@ describe('RedisStateStore', () => {
     expect(await a.increment('clients')).toBe(1);
     expect(await b.increment('clients')).toBe(2);
     expect(await b.increment('clients', -1)).toBe(1);
+    // replace writes only over a value that is still there (a grant revoked meanwhile stays revoked).
+    expect(await a.replace('grant', 'rotated', 60_000)).toBe(false);
+    expect(await b.get('grant')).toBeUndefined();
+    await a.set('grant', 'first');
+    expect(await b.replace('grant', 'rotated', 60_000)).toBe(true);
+    expect(await a.get('grant')).toBe('rotated');
     await a.set('code', 'short-lived', 50);
     await waitFor(async () => (await b.get('code')) === undefined, { message: 'the value to expire' });
   });

@@ -63,6 +63,21 @@ describe('SharedGrantStore', () => {
     expect(await b.access(second.accessToken)).toBeUndefined();
   });
 
+  it('of two replicas handed one refresh token at once, one rotates it; a revocation meanwhile stays', async () => {
+    const { a, b } = replicas();
+    const { code, entry } = await signIn(a);
+    const grant = (await a.consumeCode(code, entry, HOUR_MS))!;
+    const first = await a.issue(grant, HOUR_MS);
+    const [onA, onB] = await Promise.all([a.findRefresh(first.refreshToken), b.findRefresh(first.refreshToken)]);
+    expect([onA, onB].filter((found) => 'grant' in found)).toHaveLength(1);
+    const winner = ('grant' in onA ? onA : onB) as { grant: typeof grant };
+    // The grant is revoked on the other replica before the winner writes its rotation.
+    await b.revokeGrant(grant.id);
+    const second = await a.issue(winner.grant, HOUR_MS);
+    expect(await a.access(second.accessToken)).toBeUndefined();
+    expect(await b.findRefresh(second.refreshToken)).toEqual({});
+  });
+
   it('a revoked access token is refused everywhere; only its own client may revoke it', async () => {
     const { a, b } = replicas();
     const { code, entry } = await signIn(a);

@@ -150,13 +150,21 @@ export class SharedGrantStore implements OAuthGrantStore {
       expiresAt: this.now() + accessTtlMs,
     };
     await this.store.set(KEY.access(digest(accessToken)), JSON.stringify(access), accessTtlMs);
-    await this.saveGrant(grant);
+    // Written only if the grant is still there: a revocation on another replica meanwhile must not be undone.
+    // Then the new tokens are dead at once (an access token is live only while its grant is).
+    const ttl = Math.max(1, grant.refreshExpiresAt - this.now());
+    if (!(await this.store.replace(KEY.grant(grant.id), JSON.stringify(grant), ttl))) {
+      await this.store.delete(KEY.refresh(grant.refreshDigest));
+      await this.store.delete(KEY.access(digest(accessToken)));
+    }
     return { accessToken, refreshToken, grant };
   }
 
   async findRefresh(refreshToken: string): Promise<{ grant: Grant } | { reused?: Grant }> {
     const key = digest(refreshToken);
-    const grantId = await this.store.get(KEY.refresh(key));
+    // Taken, not read: of two replicas handed the same refresh token at once, one rotates it; the other finds
+    // nothing (and, once the rotation is written, a reused token that revokes the grant).
+    const grantId = await this.store.take(KEY.refresh(key));
     const grant = grantId === undefined ? undefined : await this.grant(grantId);
     if (grant && grant.refreshExpiresAt > this.now() && grant.refreshDigest === key) return { grant };
     const reusedId = await this.store.get(KEY.previousRefresh(key));
