@@ -261,7 +261,7 @@ export async function waitMcproxyReady(
 
 export async function startMcproxy(
   servers,
-  { jsonResponse = false, extraArgs = [], configFile, waitReady = true, timeoutMs = 60000 } = {},
+  { jsonResponse = false, extraArgs = [], configFile, waitReady = true, timeoutMs = 60000, wrap = [] } = {},
 ) {
   if (!mcproxyBuilt()) throw new Error('not available: dist/main.js does not exist (gateway not built yet)');
   const file = configFile ?? writeMcproxyConfig(servers);
@@ -278,7 +278,10 @@ export async function startMcproxy(
     ...extraArgs,
   ];
   const t0 = performance.now();
-  const proc = startProcess(process.execPath, args, { name: 'mcproxy' });
+  // `wrap`: a command the gateway runs under (valgrind for the instruction counts); its pid is the gateway's.
+  const proc = wrap.length
+    ? startProcess(wrap[0], [...wrap.slice(1), process.execPath, ...args], { name: 'mcproxy' })
+    : startProcess(process.execPath, args, { name: 'mcproxy' });
   let base;
   try {
     const m = await proc.waitForLine(/listening on (http:\/\/[^\s/]+)/, timeoutMs);

@@ -9,6 +9,7 @@ const TITLES = {
   reload: '5. Reload: config write → `notifications/tools/list_changed`',
   codemode: '6. Code Mode',
   search: '7. Code Mode search: retrieval on real servers',
+  instructions: '8. Instructions per relayed call (callgrind): the load-independent figure',
 };
 
 export const GATEWAY_COMMANDS = [
