@@ -18,15 +18,15 @@ export const BEFORE_FILE = join(BENCH, 'instructions-before.json');
 export function params(quick) {
   // Warm-up runs uncounted (valgrind without instrumentation is fast) until V8 has compiled the hot path; the
   // windows are long enough to average young-generation collections.
-  return quick ? { warm: 50, rewarm: 10, calls: 30, windows: 1 } : { warm: 1500, rewarm: 20, calls: 200, windows: 2 };
+  return quick ? { warm: 50, rewarm: 10, calls: 30, windows: 1 } : { warm: 1500, rewarm: 20, calls: 1000, windows: 3 };
 }
 
 /** The processes counted: mcproxy's three fronts, and the trivial relay as the floor of a stdio hop. */
 export const SUBJECTS = [
+  { id: 'pipe-relay', label: 'trivial relay (pipes bytes, parses nothing): the floor', kind: 'pipe' },
   { id: 'stdio', label: 'mcproxy, stdio front', kind: 'stdio' },
   { id: 'mcp', label: 'mcproxy, /mcp (SSE responses)', kind: 'http', front: 'mcp' },
   { id: 'sse', label: 'mcproxy, /sse (legacy SSE)', kind: 'http', front: 'sse' },
-  { id: 'pipe-relay', label: 'trivial relay (pipes bytes, parses nothing): the floor', kind: 'pipe' },
 ];
 
 async function firstCall(conn, tool) {
@@ -102,7 +102,9 @@ export async function run(ctx) {
   if (!callgrindAvailable())
     return { params: p, error: 'valgrind is not installed (apt-get install valgrind)', rows: [], before: readBefore() };
   const rows = [];
-  for (const subject of SUBJECTS) {
+  // MCPROXY_BENCH_INSTRUCTIONS=stdio,mcp counts some subjects only (while working on one front).
+  const only = process.env.MCPROXY_BENCH_INSTRUCTIONS?.split(',');
+  for (const subject of SUBJECTS.filter((s) => !only || only.includes(s.id))) {
     const row = { id: subject.id, label: subject.label, perCall: [], error: null };
     rows.push(row);
     if (subject.kind !== 'pipe' && !G.mcproxyBuilt()) {
