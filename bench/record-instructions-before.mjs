@@ -35,7 +35,7 @@ if (run.status !== 0) process.exit(run.status ?? 1);
 const { results } = JSON.parse(readFileSync(json, 'utf8'));
 const rows = results.instructions?.data?.rows ?? [];
 const perCall = Object.fromEntries(rows.filter((r) => r.perCall.length).map((r) => [r.id, median(r.perCall)]));
-const windows = Object.fromEntries(rows.filter((r) => r.perCall.length).map((r) => [r.id, r.perCall]));
+const windows = Object.fromEntries(rows.filter((r) => r.perCall.length).map((r) => [r.id, r.windows]));
 const out = { commit, date: new Date().toISOString().slice(0, 10), note, perCall, windows };
 writeFileSync(join(BENCH, 'instructions-before.json'), `${JSON.stringify(out, null, 2)}\n`);
 console.log(`wrote bench/instructions-before.json: ${JSON.stringify(perCall)}`);

@@ -103,7 +103,7 @@ export function renderDoc({ info, results, opts, scenarios, partialNote }) {
     '- **mcp-hub**’s `/mcp` endpoint is the legacy HTTP+SSE transport (`GET /mcp`, `POST /messages`), not Streamable HTTP. At start it tries to fetch a marketplace registry from the internet (fails offline after ~0.1 s and carries on), and writes state and logs under the XDG directories (pointed at the run’s temp dir here). Its `--watch` reload is what table 5 measures.',
     '',
   );
-  L.push('## Targets (issue 4)', '');
+  L.push('## Targets (issues 4 and 15)', '');
   if (targets.length) {
     L.push('| target | measured in this run | status |', '|---|---|---|');
     for (const t of targets) L.push(`| ${t.target} | ${t.measured} | ${t.status} |`);

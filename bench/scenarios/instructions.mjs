@@ -16,9 +16,20 @@ export const name = 'instructions';
 export const BEFORE_FILE = join(BENCH, 'instructions-before.json');
 
 export function params(quick) {
-  // Warm-up runs uncounted (valgrind without instrumentation is fast) until V8 has compiled the hot path; the
-  // windows are long enough to average young-generation collections.
-  return quick ? { warm: 50, rewarm: 10, calls: 30, windows: 1 } : { warm: 1500, rewarm: 20, calls: 1000, windows: 3 };
+  // Warm-up runs uncounted (valgrind without instrumentation is fast) until V8 has compiled the hot path. Even
+  // then tier-up may go on for a while (valgrind runs one thread at a time, so the compiler's thread finishes when
+  // it gets its turn): windows are counted until the last `stable` of them agree within `tolerance`, at most
+  // `maxWindows`, and the figure is the median of those last windows.
+  return quick
+    ? { warm: 50, rewarm: 10, calls: 30, stable: 1, tolerance: 1, maxWindows: 1 }
+    : { warm: 5000, rewarm: 20, calls: 400, stable: 3, tolerance: 0.1, maxWindows: 10 };
+}
+
+/** Whether the last `n` windows agree within `tolerance` of their median. */
+export function settled(perCall, n, tolerance) {
+  if (perCall.length < n) return false;
+  const last = perCall.slice(-n);
+  return (Math.max(...last) - Math.min(...last)) / median(last) <= tolerance;
 }
 
 /** The processes counted: mcproxy's three fronts, and the trivial relay as the floor of a stdio hop. */
@@ -77,13 +88,13 @@ async function measure(subject, p, log) {
     // Counting on makes valgrind translate the code again (not counted): a few calls to get past that.
     for (let i = 0; i < p.rewarm; i++) await echo(s.conn, s.tool, `rewarm-${i}`);
     const perCall = [];
-    for (let w = 0; w < p.windows; w++) {
+    for (let w = 0; w < p.maxWindows && !settled(perCall, p.stable, p.tolerance); w++) {
       const before = instructionsSoFar(s.pid);
       for (let i = 0; i < p.calls; i++) await echo(s.conn, s.tool, `w${w}-${i}`);
       perCall.push((instructionsSoFar(s.pid) - before) / p.calls);
     }
     log(`  ${subject.id}: ${perCall.map((x) => num(x / 1000, 0)).join(', ')} k instructions per call`);
-    return perCall;
+    return { windows: perCall, settled: settled(perCall, p.stable, p.tolerance), perCall: perCall.slice(-p.stable) };
   } finally {
     await s.stop();
   }
@@ -117,7 +128,7 @@ export async function run(ctx) {
       continue;
     }
     try {
-      row.perCall = await measure(subject, p, ctx.log);
+      Object.assign(row, await measure(subject, p, ctx.log));
     } catch (err) {
       row.error = `failed: ${firstLine(err.message)}`;
       ctx.log(`  ${subject.id}: ${err.message}`);
@@ -134,7 +145,7 @@ export function render(res) {
   const out = [
     `Instructions executed by the relaying process per \`echo\` call (all its threads: JavaScript, V8's compiler and GC, libuv), counted by ` +
       '`valgrind --tool=callgrind --instr-atstart=no` with counting switched on by `callgrind_control` after ' +
-      `${p.warm} warm-up calls and ${p.rewarm} more, then ${p.windows} window(s) of ${p.calls} calls, one call at a time from an SDK client; the backend ` +
+      `${p.warm} warm-up calls and ${p.rewarm} more, then windows of ${p.calls} calls until the last ${p.stable} agree within ${num(p.tolerance * 100, 0)} % (at most ${p.maxWindows}; the figure is their median, the windows are listed), one call at a time from an SDK client; the backend ` +
       '(server-everything) and the client are not counted. The figure does not depend on the load on the machine (a few per cent between runs). ' +
       (before
         ? `*Before*: the same measurement on commit ${before.commit} (${before.note ?? 'before the lean hot path'}), from \`bench/instructions-before.json\`.`
@@ -150,7 +161,10 @@ export function render(res) {
       continue;
     }
     const m = median(r.perCall);
-    const spreadTxt = r.perCall.length > 1 ? ` (${r.perCall.map((x) => k(x)).join(', ')})` : '';
+    const windows = r.windows ?? r.perCall;
+    const spreadTxt =
+      (windows.length > 1 ? ` (windows: ${windows.map((x) => num(x / 1000, 0)).join(', ')} k)` : '') +
+      (r.settled === false ? ' ⚠ not settled' : '');
     out.push(`| ${r.label} | ${k(m)}${spreadTxt} | ${k(b)} | ${Number.isFinite(b) ? `${num(m / b, 2)}×` : '—'} |`);
   }
   return out.join('\n');

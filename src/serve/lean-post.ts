@@ -17,7 +17,7 @@ import type { SessionEventStore } from './event-store.js';
 
 /** As the SDK's transport: a comment on an SSE response this often, so that proxies keep a long call's stream. */
 const KEEP_ALIVE_MS = 15_000;
-/** The first protocol version whose POST streams are resumable (a priming event, event ids). */
+/** The first protocol version whose POST streams open with a priming event and may be closed for resumption. */
 const RESUMABLE_FROM = '2025-11-25';
 const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -46,6 +46,8 @@ class LeanStream {
   private keepAlive?: NodeJS.Timeout;
   /** False once the client's connection is gone or the server closed the stream for the client to resume. */
   private open = true;
+  /** Whether an event with an id went out (the priming one included): a client can then resume the stream. */
+  resumable = false;
 
   constructor(
     readonly requestId: RequestId,
@@ -56,15 +58,16 @@ class LeanStream {
     private readonly onGone: (stream: LeanStream) => void,
   ) {}
 
-  /** Writes the SSE headers and, when the stream can be resumed, the priming event. */
-  start(sessionId: string | undefined, retryMs: number | undefined): void {
+  /** Writes the SSE headers and, from protocol version 2025-11-25 on, the priming event. */
+  start(sessionId: string | undefined, retryMs: number | undefined, priming: boolean): void {
     const res = this.res;
     res.on('close', this.onClose);
     if (this.json) return;
     res.writeHead(200, sessionId === undefined ? SSE_HEADERS : { ...SSE_HEADERS, 'mcp-session-id': sessionId });
-    if (this.store) {
+    if (this.store && priming) {
       const id = this.store.storeNow(this.streamId, {} as JSONRPCMessage);
       res.write(retryMs === undefined ? `id: ${id}\ndata: \n\n` : `id: ${id}\nretry: ${retryMs}\ndata: \n\n`);
+      this.resumable = true;
     }
     this.keepAlive = setInterval(() => this.res.write(': keepalive\n\n'), KEEP_ALIVE_MS);
     this.keepAlive.unref();
@@ -85,7 +88,9 @@ class LeanStream {
       if (this.open) this.res.writeHead(200, headers).end(body);
       return;
     }
+    // As the SDK transport: with an event store, every event is stored and carries its id, whatever the version.
     const eventId = this.store?.storeNow(this.streamId, message);
+    if (eventId !== undefined && this.open) this.resumable = true;
     const event =
       eventId === undefined
         ? `event: message\ndata: ${JSON.stringify(message)}\n\n`
@@ -190,18 +195,19 @@ export class LeanStreamableTransport implements Transport {
     const request = this.leanRequest(req, body);
     if (!request) return this.sdk.handleRequest(req, res, body);
     const version = header(req, 'mcp-protocol-version') ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
-    const store = !this.options.jsonResponse && version >= RESUMABLE_FROM ? this.options.eventStore : undefined;
+    const store = this.options.jsonResponse ? undefined : this.options.eventStore;
+    const closable = store !== undefined && version >= RESUMABLE_FROM;
     const stream = new LeanStream(request.id, randomUUID(), res, this.options.jsonResponse, store, (gone) =>
-      this.onGone(gone, store !== undefined),
+      this.onGone(gone),
     );
     this.streams.set(request.id, stream);
-    stream.start(this.sdk.sessionId, this.options.retryMs);
+    stream.start(this.sdk.sessionId, this.options.retryMs, closable);
     const extra: MessageExtraInfo = {
       requestInfo: requestInfo(req),
       ...((req as { auth?: MessageExtraInfo['authInfo'] }).auth
         ? { authInfo: (req as { auth?: MessageExtraInfo['authInfo'] }).auth }
         : {}),
-      ...(store
+      ...(closable
         ? {
             closeSSEStream: () => stream.closeForResume(),
             closeStandaloneSSEStream: () => this.sdk.closeStandaloneSSEStream(),
@@ -236,10 +242,10 @@ export class LeanStreamableTransport implements Transport {
    * The client of a lean stream went away before its answer: a resumable request goes on under the SDK
    * transport, which stores its events and sends them to the client that reconnects with Last-Event-ID.
    */
-  private onGone(stream: LeanStream, resumable: boolean): void {
+  private onGone(stream: LeanStream): void {
     if (this.streams.get(stream.requestId) !== stream) return;
     this.streams.delete(stream.requestId);
-    if (!resumable || !this.internals) return;
+    if (!stream.resumable || !this.internals) return;
     this.internals._requestToStreamMapping.set(stream.requestId, stream.streamId);
     this.internals._resumableStreams.add(stream.streamId);
   }
