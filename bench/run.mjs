@@ -36,7 +36,7 @@ const SCENARIOS = [
   { mod: reload, budget: 25 },
   { mod: codemode, budget: 40 },
   { mod: search, budget: 20 },
-  { mod: instructions, budget: 360 },
+  { mod: instructions, budget: 480 },
 ];
 const HARD_LIMIT_S = 900; // run.mjs alone; the build before it takes a few seconds more
 

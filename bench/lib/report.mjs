@@ -23,9 +23,16 @@ export const GATEWAY_COMMANDS = [
   ],
   [
     'mcproxy, HTTP fronts',
-    '`node dist/main.js --config mcproxy.json --port 0 --host 127.0.0.1 --log [--json-response]` with `{"servers": {"everything": {"command": "node", "args": ["…/dist/index.js", "stdio"]}}}`; tool `everything__echo`; `/mcp`, `/sse`',
+    '`node <flags of its shebang, e.g. --max-semi-space-size=2> dist/main.js --config mcproxy.json --port 0 --host 127.0.0.1 --log [--json-response]` (as the `mcproxy` bin runs) with `{"servers": {"everything": {"command": "node", "args": ["…/dist/index.js", "stdio"]}}}`; tool `everything__echo`; `/mcp`, `/sse`',
   ],
-  ['mcproxy, stdio front', '`node dist/main.js --stdio --config mcproxy.json` spawned by the SDK client'],
+  [
+    'mcproxy, stdio front',
+    '`node <shebang flags> dist/main.js --stdio --config mcproxy.json` spawned by the SDK client',
+  ],
+  [
+    'trivial relay (the floor of the stdio front)',
+    '`node bench/lib/pipe-relay.mjs node …/server-everything/dist/index.js stdio` spawned by the SDK client: pipes bytes both ways, parses nothing',
+  ],
   [
     'supergateway 4.0.0',
     '`node bench/.peers/node_modules/supergateway/dist/index.js --stdio "node …/server-everything/dist/index.js stdio" --port <port> --logLevel none --healthEndpoint /healthz` (`/sse` + `/message`); `… --outputTransport streamableHttp` (`/mcp`, stateless: a server process per request) and `… --outputTransport streamableHttp --stateful` (a server process per session)',
