@@ -22,7 +22,7 @@ export function params(quick) {
   // `maxWindows`, and the figure is the median of those last windows.
   return quick
     ? { warm: 50, rewarm: 10, calls: 30, stable: 1, tolerance: 1, maxWindows: 1 }
-    : { warm: 5000, rewarm: 20, calls: 400, stable: 3, tolerance: 0.1, maxWindows: 6 };
+    : { warm: 4000, rewarm: 20, calls: 300, stable: 3, tolerance: 0.1, maxWindows: 6 };
 }
 
 /** Whether the last `n` windows agree within `tolerance` of their median. */
