@@ -39,7 +39,23 @@ const windows = Object.fromEntries(rows.filter((r) => r.perCall.length).map((r) 
 const allThreads = Object.fromEntries(
   rows.filter((r) => r.allThreads?.length).map((r) => [r.id, median(r.allThreads)]),
 );
-// perCall: the main thread's instructions per call, the figure the table compares.
-const out = { commit, date: new Date().toISOString().slice(0, 10), note, perCall, allThreads, windows };
+// perCall: the main thread's instructions per call, the figure the table compares. Figures of the same commit
+// recorded before (MCPROXY_BENCH_INSTRUCTIONS=sse records one subject) are kept unless measured again.
+let prior = {};
+try {
+  prior = JSON.parse(readFileSync(join(BENCH, 'instructions-before.json'), 'utf8'));
+} catch {
+  /* none yet */
+}
+const same = prior.commit === commit;
+const merge = (key, fresh) => ({ ...(same ? prior[key] : {}), ...fresh });
+const out = {
+  commit,
+  date: new Date().toISOString().slice(0, 10),
+  note,
+  perCall: merge('perCall', perCall),
+  allThreads: merge('allThreads', allThreads),
+  windows: merge('windows', windows),
+};
 writeFileSync(join(BENCH, 'instructions-before.json'), `${JSON.stringify(out, null, 2)}\n`);
-console.log(`wrote bench/instructions-before.json: ${JSON.stringify(perCall)}`);
+console.log(`wrote bench/instructions-before.json: ${JSON.stringify(out.perCall)}`);
