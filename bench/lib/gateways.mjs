@@ -213,6 +213,20 @@ export async function startMcpHub(servers, { watch = false, waitReady = true, ti
 
 export const mcproxyBuilt = () => existsSync(MCPROXY_MAIN);
 
+/**
+ * The node flags of dist/main.js's shebang (`#!/usr/bin/env -S node --flag…`): the `mcproxy` bin runs with them,
+ * so the bench starts `node <flags> dist/main.js` as the bin would.
+ */
+export function mcproxyNodeFlags() {
+  try {
+    const first = readFileSync(MCPROXY_MAIN, 'utf8').split('\n', 1)[0];
+    const m = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
+    return m ? m[1].trim().split(/\s+/) : [];
+  } catch {
+    return [];
+  }
+}
+
 export function writeMcproxyConfig(
   servers,
   file = join(TMP, `mcproxy-${Date.now()}-${Math.random().toString(36).slice(2, 7)}.json`),
@@ -261,11 +275,12 @@ export async function waitMcproxyReady(
 
 export async function startMcproxy(
   servers,
-  { jsonResponse = false, extraArgs = [], configFile, waitReady = true, timeoutMs = 60000 } = {},
+  { jsonResponse = false, extraArgs = [], configFile, waitReady = true, timeoutMs = 60000, wrap = [] } = {},
 ) {
   if (!mcproxyBuilt()) throw new Error('not available: dist/main.js does not exist (gateway not built yet)');
   const file = configFile ?? writeMcproxyConfig(servers);
   const args = [
+    ...mcproxyNodeFlags(),
     MCPROXY_MAIN,
     '--config',
     file,
@@ -278,7 +293,10 @@ export async function startMcproxy(
     ...extraArgs,
   ];
   const t0 = performance.now();
-  const proc = startProcess(process.execPath, args, { name: 'mcproxy' });
+  // `wrap`: a command the gateway runs under (valgrind for the instruction counts); its pid is the gateway's.
+  const proc = wrap.length
+    ? startProcess(wrap[0], [...wrap.slice(1), process.execPath, ...args], { name: 'mcproxy' })
+    : startProcess(process.execPath, args, { name: 'mcproxy' });
   let base;
   try {
     const m = await proc.waitForLine(/listening on (http:\/\/[^\s/]+)/, timeoutMs);
@@ -306,5 +324,9 @@ export async function startMcproxy(
 /** mcproxy with a stdio front: the client spawns it (children of the gateway are its servers). */
 export function mcproxyStdioSpec(servers, configFile = writeMcproxyConfig(servers)) {
   if (!mcproxyBuilt()) throw new Error('not available: dist/main.js does not exist (gateway not built yet)');
-  return { kind: 'stdio', command: process.execPath, args: [MCPROXY_MAIN, '--stdio', '--config', configFile] };
+  return {
+    kind: 'stdio',
+    command: process.execPath,
+    args: [...mcproxyNodeFlags(), MCPROXY_MAIN, '--stdio', '--config', configFile],
+  };
 }

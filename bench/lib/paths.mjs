@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BENCH = join(ROOT, 'bench');
 export const PEERS_DIR = join(BENCH, '.peers');
-export const MCPROXY_MAIN = join(ROOT, 'dist', 'main.js');
+// MCPROXY_BENCH_MAIN measures another build (an older commit's, for the "before" instruction counts).
+export const MCPROXY_MAIN = process.env.MCPROXY_BENCH_MAIN ?? join(ROOT, 'dist', 'main.js');
+/** The trivial stdio relay, the floor the stdio front is judged against. */
+export const PIPE_RELAY = join(BENCH, 'lib', 'pipe-relay.mjs');
 
 const mod = (pkg) => join(ROOT, 'node_modules', '@modelcontextprotocol', pkg, 'dist', 'index.js');
 export const EVERYTHING = mod('server-everything');

@@ -9,6 +9,7 @@ const TITLES = {
   reload: '5. Reload: config write → `notifications/tools/list_changed`',
   codemode: '6. Code Mode',
   search: '7. Code Mode search: retrieval on real servers',
+  instructions: '8. Instructions per relayed call (callgrind): the load-independent figure',
 };
 
 export const GATEWAY_COMMANDS = [
@@ -22,9 +23,16 @@ export const GATEWAY_COMMANDS = [
   ],
   [
     'mcproxy, HTTP fronts',
-    '`node dist/main.js --config mcproxy.json --port 0 --host 127.0.0.1 --log [--json-response]` with `{"servers": {"everything": {"command": "node", "args": ["…/dist/index.js", "stdio"]}}}`; tool `everything__echo`; `/mcp`, `/sse`',
+    '`node <flags of its shebang, e.g. --max-semi-space-size=2> dist/main.js --config mcproxy.json --port 0 --host 127.0.0.1 --log [--json-response]` (as the `mcproxy` bin runs) with `{"servers": {"everything": {"command": "node", "args": ["…/dist/index.js", "stdio"]}}}`; tool `everything__echo`; `/mcp`, `/sse`',
   ],
-  ['mcproxy, stdio front', '`node dist/main.js --stdio --config mcproxy.json` spawned by the SDK client'],
+  [
+    'mcproxy, stdio front',
+    '`node <shebang flags> dist/main.js --stdio --config mcproxy.json` spawned by the SDK client',
+  ],
+  [
+    'trivial relay (the floor of the stdio front)',
+    '`node bench/lib/pipe-relay.mjs node …/server-everything/dist/index.js stdio` spawned by the SDK client: pipes bytes both ways, parses nothing',
+  ],
   [
     'supergateway 4.0.0',
     '`node bench/.peers/node_modules/supergateway/dist/index.js --stdio "node …/server-everything/dist/index.js stdio" --port <port> --logLevel none --healthEndpoint /healthz` (`/sse` + `/message`); `… --outputTransport streamableHttp` (`/mcp`, stateless: a server process per request) and `… --outputTransport streamableHttp --stateful` (a server process per session)',
@@ -102,7 +110,7 @@ export function renderDoc({ info, results, opts, scenarios, partialNote }) {
     '- **mcp-hub**’s `/mcp` endpoint is the legacy HTTP+SSE transport (`GET /mcp`, `POST /messages`), not Streamable HTTP. At start it tries to fetch a marketplace registry from the internet (fails offline after ~0.1 s and carries on), and writes state and logs under the XDG directories (pointed at the run’s temp dir here). Its `--watch` reload is what table 5 measures.',
     '',
   );
-  L.push('## Targets (issue 4)', '');
+  L.push('## Targets (issues 4 and 15)', '');
   if (targets.length) {
     L.push('| target | measured in this run | status |', '|---|---|---|');
     for (const t of targets) L.push(`| ${t.target} | ${t.measured} | ${t.status} |`);

@@ -1,5 +1,6 @@
 // The rows of the latency and throughput tables: which process serves them and how a client reaches it.
 import * as G from './gateways.mjs';
+import { PIPE_RELAY } from './paths.mjs';
 import { everythingStdio, serverSet } from './servers.mjs';
 
 const ONE = () => serverSet(1); // { everything: server-everything over stdio }
@@ -31,6 +32,17 @@ export const ROWS = [
     group: 'limit',
     label: 'SDK client → server-everything, stdio (**the limit**)',
     stdio: () => ({ kind: 'stdio', ...everythingStdio() }),
+    tool: 'echo',
+    concurrency: 'one',
+  },
+  {
+    id: 'pipe-relay-stdio',
+    group: 'reference',
+    label: 'SDK client → trivial relay (pipes bytes, parses nothing) → server-everything, stdio (**the floor**)',
+    stdio: () => {
+      const e = everythingStdio();
+      return { kind: 'stdio', command: process.execPath, args: [PIPE_RELAY, e.command, ...e.args] };
+    },
     tool: 'echo',
     concurrency: 'one',
   },

@@ -299,5 +299,20 @@ export function targets(res) {
       measured: `${num(g, 2)} MB per server idle${Number.isFinite(ga) ? `, ${num(ga, 2)} MB after calls` : ''} (1 → 20 servers)`,
       status: g < 1 ? 'met' : `missed by ${num(g - 1, 2)} MB`,
     },
+    afterClose(c20, calls),
   ];
+}
+
+/** Issue 15: with 20 servers, idle < 80 MB, and < 100 MB after the calls of 32 sessions and their close. */
+function afterClose(cells, calls) {
+  const idle = median(cells.map((m) => m.idle));
+  const closed = median(cells.map((m) => m.afterClose));
+  const ok = idle < 80 && closed < 100;
+  return {
+    target: '20 servers: idle RSS < 80 MB; after 10,000 calls from 32 sessions and their close < 100 MB',
+    measured: `${num(idle)} MB idle; ${num(closed)} MB after ${calls.toLocaleString('en-US')} calls and the sessions' close`,
+    status: ok
+      ? 'met'
+      : `missed: ${[idle >= 80 ? `idle ${num(idle - 80)} MB over` : '', closed >= 100 ? `closed ${num(closed - 100)} MB over` : ''].filter(Boolean).join(', ')}`,
+  };
 }

@@ -138,3 +138,30 @@ export function render(res) {
   );
   return out.join('\n');
 }
+
+/** Issue 15: 64-session /mcp throughput ≥ 2× server-everything's own Streamable HTTP in the same run. */
+export function targets(res) {
+  const top = res.params.levels.at(-1);
+  const rate = (id) => {
+    const cell = res.rows.find((r) => r.id === id)?.cells[top];
+    return cell?.windows?.length ? median(cell.windows.map((w) => w.rate)) : Number.NaN;
+  };
+  const ref = rate('everything-http');
+  const target = `${top}-session /mcp throughput ≥ 2× server-everything’s own Streamable HTTP`;
+  const out = [];
+  for (const id of ['mcproxy-mcp-sse', 'mcproxy-mcp-json']) {
+    const r = rate(id);
+    const label = res.rows.find((x) => x.id === id)?.label ?? id;
+    if (!Number.isFinite(r) || !Number.isFinite(ref)) {
+      out.push({ target: `${label}: ${target}`, measured: 'no data', status: 'not measurable yet' });
+      continue;
+    }
+    const ratio = r / ref;
+    out.push({
+      target: `${label}: ${target}`,
+      measured: `${num(r)} calls/s vs ${num(ref)} calls/s: ${num(ratio, 2)}×`,
+      status: ratio >= 2 ? 'met' : `missed: ${num(ratio, 2)}×`,
+    });
+  }
+  return out;
+}

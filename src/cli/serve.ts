@@ -93,6 +93,7 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
 
   const metrics = createMetrics({ version: GATEWAY_VERSION });
   const surfaces = createToolSurfaces();
+  await surfaces.prepare(config);
   const gateway = new Gateway({
     config,
     logger: log,
@@ -177,6 +178,7 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
       intervalMs: args.reloadIntervalMs,
       log,
       transform: cliMode ? (next) => ({ ...next, mode: cliMode }) : undefined,
+      prepare: (next) => surfaces.prepare(next),
       // The log masks the secrets of the config in force.
       onReload: (report) => {
         config = gateway.config;

@@ -1,4 +1,3 @@
-import { writeStubs } from '../codemode/stubs.js';
 import type { ManifestsSettings } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { Gateway } from '../gateway.js';
@@ -99,7 +98,11 @@ export class ManifestService {
       })),
     };
     const stubs = this.settings.typed_stub_generation;
-    if (stubs?.enabled) await writeStubs(catalog.tools, stubs.output_dir ?? './stubs');
+    if (stubs?.enabled) {
+      // Type generation is loaded only by a gateway that writes stubs.
+      const { writeStubs } = await import('../codemode/stubs.js');
+      await writeStubs(catalog.tools, stubs.output_dir ?? './stubs');
+    }
     this.gateway.log.info(
       `Manifest refreshed (${reason}): ${this.latest.servers.length} servers, ${catalog.tools.length} tools` +
         (stubs?.enabled ? `, stubs in ${stubs.output_dir ?? './stubs'}` : ''),

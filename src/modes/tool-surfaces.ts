@@ -1,20 +1,34 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
-import { createMetaTools } from '../codemode/meta-tools.js';
-import { SandboxPool } from '../codemode/sandbox-pool.js';
-import { resolveSandboxLimits } from '../codemode/settings.js';
-import { createCodeModeTools, type GatewayToolSet } from '../codemode/tools.js';
+import type { GatewayToolSet } from '../codemode/tools.js';
+import type { GatewayConfig } from '../config/model.js';
 import type { Mode } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
 import type { SandboxOutcome as SandboxMetricOutcome } from '../observability/metrics.js';
 import type { ClientSession } from '../relay/client-session.js';
 import type { ToolSurface } from '../relay/context.js';
-import { createSessionHost } from './session-host.js';
+import type * as CodeToolSets from './code-tool-sets.js';
+import type { SandboxPool } from './code-tool-sets.js';
 
 export interface ToolSurfaces {
   /** The `toolSurfaceFactory` of a Gateway: code or meta tools for sessions not in direct mode. */
   factory(gateway: Gateway, session: ClientSession): ToolSurface | undefined;
+  /**
+   * Loads Code Mode and meta mode when `config` uses either (a direct-mode gateway never loads them). Call it
+   * with every config before the gateway takes it: at start and before each reload is applied.
+   */
+  prepare(config: GatewayConfig): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Whether any session under `config` may be in code or meta mode. */
+export function usesToolSurfaces(config: GatewayConfig): boolean {
+  return (
+    config.mode !== 'direct' ||
+    Object.values(config.namespaces).some(
+      (namespace) => !Array.isArray(namespace) && namespace.mode !== undefined && namespace.mode !== 'direct',
+    )
+  );
 }
 
 /**
@@ -23,30 +37,18 @@ export interface ToolSurfaces {
  */
 export function createToolSurfaces(): ToolSurfaces {
   let pool: SandboxPool | undefined;
+  let modules: typeof CodeToolSets | undefined;
   const sets = new WeakMap<ClientSession, { mode: Mode; set: GatewayToolSet }>();
-
-  function poolFor(gateway: Gateway): SandboxPool {
-    if (!pool) {
-      const limits = resolveSandboxLimits(gateway.config.sandbox);
-      pool = new SandboxPool({ maxConcurrent: limits.maxConcurrent, maxQueue: limits.maxQueue });
-      // Every worker started now, each with an instance made ready: the first executions need not wait.
-      pool.warm();
-    }
-    return pool;
-  }
 
   function toolSet(gateway: Gateway, session: ClientSession, mode: Exclude<Mode, 'direct'>): GatewayToolSet {
     const existing = sets.get(session);
     if (existing?.mode === mode) return existing.set;
     void existing?.set.close();
-    const host = createSessionHost(gateway, session);
-    const set =
-      mode === 'code'
-        ? createCodeModeTools(host, {
-            sandbox: session.scope.sandbox ?? gateway.config.sandbox,
-            pool: poolFor(gateway),
-          })
-        : createMetaTools(host);
+    // prepare() loads the modules for every config that can lead here; a session in code mode never falls back
+    // to direct tools, so a missing prepare() is an error, not a silent change of what the session sees.
+    if (!modules) throw new Error(`${mode} mode is not loaded: ToolSurfaces.prepare() was not given this config`);
+    const { createSandboxPool, createToolSet } = modules;
+    const set = createToolSet(gateway, session, mode, () => (pool ??= createSandboxPool(gateway)));
     sets.set(session, { mode, set });
     void session.whenClosed.then(() => set.close());
     return set;
@@ -71,6 +73,9 @@ export function createToolSurfaces(): ToolSurfaces {
           return result as Record<string, unknown>;
         },
       };
+    },
+    async prepare(config) {
+      if (usesToolSurfaces(config)) modules ??= await import('./code-tool-sets.js');
     },
     async close() {
       await pool?.close();

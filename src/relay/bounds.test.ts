@@ -1,3 +1,4 @@
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -85,6 +86,36 @@ describe('screenMessage', () => {
     expect(refusalOf(request({ params: { _meta: { progressToken: huge } } }))).toMatchObject({
       message: /progressToken/,
     });
+  });
+
+  it('gives a request the verdict of the SDK schema, also where it skips the schema parse', () => {
+    const task = 'io.modelcontextprotocol/related-task';
+    const metas: unknown[] = [
+      undefined,
+      {},
+      { progressToken: 'p' },
+      { progressToken: 12 },
+      { progressToken: 1.5 },
+      { progressToken: null },
+      { progressToken: true },
+      { progressToken: 2 ** 60 },
+      { [task]: { taskId: 't' } },
+      { [task]: { taskId: 3 } },
+      { [task]: null },
+      { [task]: 'x' },
+      { other: { any: 'thing' }, progressToken: 'p' },
+      null,
+      [],
+      'meta',
+    ];
+    for (const meta of metas) {
+      for (const params of [undefined, { name: 'a__b', arguments: { x: 1 } }, {}]) {
+        const value = request({ method: 'tools/call', params: params && { ...params, _meta: meta } });
+        if (params === undefined && meta !== undefined) continue;
+        const sdk = JSONRPCMessageSchema.safeParse(value).success;
+        expect({ value, ok: screenMessage(value).ok }).toEqual({ value, ok: sdk });
+      }
+    }
   });
 
   it('never echoes an attacker-sized member name', () => {

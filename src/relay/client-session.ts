@@ -35,6 +35,7 @@ import {
   taskRequest,
   unsubscribe,
 } from './forward.js';
+import { dispatchRequestsDirectly } from './lean-dispatch.js';
 import { DEFAULT_SESSION_LOG_LEVEL, LOG_LEVELS, passesLevel } from './log-levels.js';
 import type { CallOrigin, Owner } from './owner.js';
 import { paginate } from './pagination.js';
@@ -170,8 +171,9 @@ export class ClientSession {
     return this.server.getClientVersion()?.name;
   }
 
-  connect(transport: Transport): Promise<void> {
-    return this.server.connect(transport);
+  async connect(transport: Transport): Promise<void> {
+    await this.server.connect(transport);
+    dispatchRequestsDirectly(this.server, transport);
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,8 @@ export interface ConfigReloaderOptions {
   debounceMs?: number;
   /** Applied to every loaded config before it is applied, e.g. the `--mode` override of the command line. */
   transform?: (config: GatewayConfig) => GatewayConfig;
+  /** Loads what the new config needs before it is applied (Code Mode's modules, when it turns Code Mode on). */
+  prepare?: (config: GatewayConfig) => Promise<void>;
   /** Called after each applied reload (tests, metrics). */
   onReload?: (report: ReloadReport) => void;
   /** Called for each rejected reload (the running config stayed in force), with what was wrong. */
@@ -77,7 +79,9 @@ export async function startConfigReloader(gateway: Gateway, options: ConfigReloa
     } catch (error) {
       return failed('the config is invalid', errorMessage(error));
     }
-    const report = await gateway.applyConfig(options.transform ? options.transform(next) : next);
+    const config = options.transform ? options.transform(next) : next;
+    await options.prepare?.(config);
+    const report = await gateway.applyConfig(config);
     if (!isEmptyReport(report)) log.info(`Config reloaded: ${describeReload(report)}`);
     else if (force) log.info(`Config reloaded (${reason}): no changes`);
     else log.debug(`Config reloaded (${reason}): no changes`);

@@ -23,6 +23,11 @@ export class SessionEventStore implements EventStore {
   private seq = 0;
 
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+    return this.storeNow(streamId, message);
+  }
+
+  /** storeEvent without the promise, for the lean path that writes the event in the same turn. */
+  storeNow(streamId: string, message: JSONRPCMessage): string {
     const id = `${streamId}|${++this.seq}`;
     const bytes = JSON.stringify(message).length;
     this.events.set(id, { streamId, message, bytes });

@@ -100,7 +100,10 @@ export class SseEndpoint {
     entry.slot.during(res);
     const requestInfo = { headers: req.headers };
     for (const item of screened.messages) {
-      if (item.ok) await entry.transport.handleMessage(item.message, { requestInfo });
+      // A request was screened to the SDK's schema already: it goes to the session without a second parse.
+      if (item.ok && 'method' in item.message && 'id' in item.message)
+        entry.transport.onmessage?.(item.message, { requestInfo });
+      else if (item.ok) await entry.transport.handleMessage(item.message, { requestInfo });
       else await entry.transport.send(refusalResponse(item.refusal) as JSONRPCMessage).catch(() => {});
     }
     res.writeHead(202).end();

@@ -14,13 +14,14 @@ import type { ClientSession } from '../relay/client-session.js';
 import { SessionEventStore } from './event-store.js';
 import { sendSessionLimit } from './http-access.js';
 import { sendRpcError } from './http-body.js';
+import { LeanStreamableTransport } from './lean-post.js';
 import { SessionSlot, type SessionSlots } from './session-slots.js';
 
 /** How long a client whose SSE stream dropped waits before reconnecting with Last-Event-ID. */
 export const STREAM_RETRY_MS = 1_000;
 
 interface Entry {
-  transport: StreamableHTTPServerTransport;
+  transport: LeanStreamableTransport;
   session: ClientSession;
   slot: SessionSlot;
   /** The endpoint path the session was created on; it is valid there only. */
@@ -90,11 +91,13 @@ export class StreamableHttpEndpoint {
     const session = this.gateway.createSession('streamable-http', route.scope, route.owner);
     slot.onIdle = () => void session.close();
     route.setup?.(session);
-    const transport = new StreamableHTTPServerTransport({
+    const jsonResponse = this.options.jsonResponse ?? false;
+    // Resumable streams: event ids, a priming event with `retry:`, Last-Event-ID replay.
+    const eventStore = new SessionEventStore();
+    const sdkTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => session.id,
-      enableJsonResponse: this.options.jsonResponse ?? false,
-      // Resumable streams: event ids, a priming event with `retry:`, Last-Event-ID replay.
-      eventStore: new SessionEventStore(),
+      enableJsonResponse: jsonResponse,
+      eventStore,
       retryInterval: STREAM_RETRY_MS,
       onsessioninitialized: (id) => {
         this.entries.set(id, {
@@ -107,6 +110,8 @@ export class StreamableHttpEndpoint {
         });
       },
     });
+    // The session's calls take the lean path; the SDK transport answers the rest (see LeanStreamableTransport).
+    const transport = new LeanStreamableTransport(sdkTransport, { jsonResponse, eventStore, retryMs: STREAM_RETRY_MS });
     void session.whenClosed.then(() => {
       this.entries.delete(session.id);
       slot.release();

@@ -20,8 +20,10 @@ export interface InProcessGateway {
 
 export async function startInProcessGateway(config: object): Promise<InProcessGateway> {
   const surfaces = createToolSurfaces();
+  const parsed = parseConfigText(JSON.stringify(config), { format: 'json', env: {} });
+  await surfaces.prepare(parsed);
   const gateway = new Gateway({
-    config: parseConfigText(JSON.stringify(config), { format: 'json', env: {} }),
+    config: parsed,
     logger: createSilentLogger(),
     toolSurfaceFactory: surfaces.factory,
   });

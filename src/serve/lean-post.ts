@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type MessageExtraInfo,
+  type RequestId,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@modelcontextprotocol/sdk/types.js';
+
+import type { SessionEventStore } from './event-store.js';
+
+/** As the SDK's transport: a comment on an SSE response this often, so that proxies keep a long call's stream. */
+const KEEP_ALIVE_MS = 15_000;
+/** The first protocol version whose POST streams open with a priming event and may be closed for resumption. */
+const RESUMABLE_FROM = '2025-11-25';
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+/** The SDK transport's own maps, which a lean stream hands its request over to when its client goes away. */
+interface SdkInternals {
+  _requestToStreamMapping: Map<RequestId, string>;
+  _resumableStreams: Set<string>;
+}
+
+export interface LeanOptions {
+  jsonResponse: boolean;
+  eventStore?: SessionEventStore;
+  retryMs?: number;
+}
+
+/**
+ * One POSTed request answered on the Node response itself: SSE events (or one JSON body) written as the session
+ * sends them, each event stored for a resuming client exactly as the SDK transport stores it.
+ */
+class LeanStream {
+  private keepAlive?: NodeJS.Timeout;
+  /** False once the client's connection is gone or the server closed the stream for the client to resume. */
+  private open = true;
+  /** Whether an event with an id went out (the priming one included): a client can then resume the stream. */
+  resumable = false;
+
+  constructor(
+    readonly requestId: RequestId,
+    readonly streamId: string,
+    private readonly res: ServerResponse,
+    private readonly json: boolean,
+    private readonly store: SessionEventStore | undefined,
+    private readonly onGone: (stream: LeanStream) => void,
+  ) {}
+
+  /** Writes the SSE headers and, from protocol version 2025-11-25 on, the priming event. */
+  start(sessionId: string | undefined, retryMs: number | undefined, priming: boolean): void {
+    const res = this.res;
+    res.on('close', this.onClose);
+    if (this.json) return;
+    res.writeHead(200, sessionId === undefined ? SSE_HEADERS : { ...SSE_HEADERS, 'mcp-session-id': sessionId });
+    if (this.store && priming) {
+      const id = this.store.storeNow(this.streamId, {} as JSONRPCMessage);
+      res.write(retryMs === undefined ? `id: ${id}\ndata: \n\n` : `id: ${id}\nretry: ${retryMs}\ndata: \n\n`);
+      this.resumable = true;
+    }
+    this.keepAlive = setInterval(() => this.res.write(': keepalive\n\n'), KEEP_ALIVE_MS);
+    this.keepAlive.unref();
+  }
+
+  /** One message of the request's exchange; `final` is its response, which ends the stream. */
+  send(message: JSONRPCMessage, final: boolean, sessionId: string | undefined): void {
+    if (this.json) {
+      // As the SDK's JSON mode: only the response goes out, as the whole body.
+      if (!final) return;
+      this.finish();
+      const body = JSON.stringify(message);
+      const headers: Record<string, string | number> = {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      };
+      if (sessionId !== undefined) headers['mcp-session-id'] = sessionId;
+      if (this.open) this.res.writeHead(200, headers).end(body);
+      return;
+    }
+    // As the SDK transport: with an event store, every event is stored and carries its id, whatever the version.
+    const eventId = this.store?.storeNow(this.streamId, message);
+    if (eventId !== undefined && this.open) this.resumable = true;
+    const event =
+      eventId === undefined
+        ? `event: message\ndata: ${JSON.stringify(message)}\n\n`
+        : `event: message\nid: ${eventId}\ndata: ${JSON.stringify(message)}\n\n`;
+    if (!final) {
+      if (this.open) this.res.write(event);
+      return;
+    }
+    this.finish();
+    if (this.open) this.res.end(event);
+  }
+
+  /** The server ends the stream while the request goes on (the client resumes it with Last-Event-ID). */
+  closeForResume(): void {
+    if (!this.open) return;
+    this.res.end();
+    this.onClose();
+  }
+
+  /** The session is closing: the stream ends with it. */
+  end(): void {
+    this.finish();
+    if (this.open) this.res.end();
+    this.open = false;
+  }
+
+  private finish(): void {
+    this.res.off('close', this.onClose);
+    if (this.keepAlive) clearInterval(this.keepAlive);
+  }
+
+  private readonly onClose = (): void => {
+    if (!this.open) return;
+    this.open = false;
+    this.finish();
+    this.onGone(this);
+  };
+}
+
+/**
+ * A Streamable HTTP session's transport with a lean path for its hot traffic. The SDK transport converts every
+ * Node request into a Web `Request`, its answer back from a Web `Response` stream, and schema-parses each message
+ * again; for a POST of one request to a session already initialised, which is nearly every call, this transport
+ * writes the answer straight onto the Node response instead, with the same headers, events and event ids. The SDK
+ * transport keeps everything else: initialisation, GET streams and their replay, DELETE, notifications and
+ * responses from the client, batches, and every refusal. A lean request whose client goes away mid-stream is
+ * handed over to the SDK transport, which then delivers its events to the client that resumes it.
+ */
+export class LeanStreamableTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+
+  private readonly streams = new Map<RequestId, LeanStream>();
+  private readonly internals: SdkInternals | undefined;
+  private closed = false;
+
+  constructor(
+    readonly sdk: StreamableHTTPServerTransport,
+    private readonly options: LeanOptions,
+  ) {
+    // The lean path needs the maps it hands requests over to; without them (another SDK version) it stays off.
+    const inner = (sdk as unknown as { _webStandardTransport?: Partial<SdkInternals> })._webStandardTransport;
+    this.internals =
+      inner?._requestToStreamMapping instanceof Map && inner._resumableStreams instanceof Set
+        ? (inner as SdkInternals)
+        : undefined;
+  }
+
+  get sessionId(): string | undefined {
+    return this.sdk.sessionId;
+  }
+
+  async start(): Promise<void> {
+    this.sdk.onmessage = (message, extra) => this.onmessage?.(message, extra);
+    this.sdk.onerror = (error) => this.onerror?.(error);
+    this.sdk.onclose = () => {
+      this.closed = true;
+      for (const stream of this.streams.values()) stream.end();
+      this.streams.clear();
+      this.onclose?.();
+    };
+    await this.sdk.start();
+  }
+
+  close(): Promise<void> {
+    return this.sdk.close();
+  }
+
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const final = !('method' in message);
+    const requestId = final ? (message as { id?: RequestId }).id : options?.relatedRequestId;
+    const stream = requestId === undefined ? undefined : this.streams.get(requestId);
+    if (!stream) return this.sdk.send(message, options);
+    if (final) this.streams.delete(requestId!);
+    stream.send(message, final, this.sdk.sessionId);
+    return Promise.resolve();
+  }
+
+  /** Answers the request on the lean path when it can, else through the SDK transport. */
+  handleRequest(req: IncomingMessage, res: ServerResponse, body?: unknown): Promise<void> {
+    const request = this.leanRequest(req, body);
+    if (!request) return this.sdk.handleRequest(req, res, body);
+    const version = header(req, 'mcp-protocol-version') ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+    const store = this.options.jsonResponse ? undefined : this.options.eventStore;
+    const closable = store !== undefined && version >= RESUMABLE_FROM;
+    const stream = new LeanStream(request.id, randomUUID(), res, this.options.jsonResponse, store, (gone) =>
+      this.onGone(gone),
+    );
+    this.streams.set(request.id, stream);
+    stream.start(this.sdk.sessionId, this.options.retryMs, closable);
+    const extra: MessageExtraInfo = {
+      requestInfo: requestInfo(req),
+      ...((req as { auth?: MessageExtraInfo['authInfo'] }).auth
+        ? { authInfo: (req as { auth?: MessageExtraInfo['authInfo'] }).auth }
+        : {}),
+      ...(closable
+        ? {
+            closeSSEStream: () => stream.closeForResume(),
+            closeStandaloneSSEStream: () => this.sdk.closeStandaloneSSEStream(),
+          }
+        : {}),
+    };
+    this.onmessage?.(request, extra);
+    return Promise.resolve();
+  }
+
+  /**
+   * The request, when this POST can take the lean path: one request (not initialize) whose headers the SDK would
+   * accept, with an id no other stream of the session is answering. Anything else goes to the SDK transport.
+   */
+  private leanRequest(req: IncomingMessage, body: unknown): JSONRPCRequest | undefined {
+    if (this.closed || !this.internals || req.method !== 'POST') return undefined;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+    const message = body as Partial<JSONRPCRequest>;
+    if (typeof message.method !== 'string' || message.method === 'initialize') return undefined;
+    const id = message.id;
+    if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+    if (this.streams.has(id) || this.internals._requestToStreamMapping.has(id)) return undefined;
+    const accept = req.headers.accept;
+    if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
+    if (!isJsonContentType(req.headers['content-type'])) return undefined;
+    const version = header(req, 'mcp-protocol-version');
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
+    return message as JSONRPCRequest;
+  }
+
+  /**
+   * The client of a lean stream went away before its answer: a resumable request goes on under the SDK
+   * transport, which stores its events and sends them to the client that reconnects with Last-Event-ID.
+   */
+  private onGone(stream: LeanStream): void {
+    if (this.streams.get(stream.requestId) !== stream) return;
+    this.streams.delete(stream.requestId);
+    if (!stream.resumable || !this.internals) return;
+    this.internals._requestToStreamMapping.set(stream.requestId, stream.streamId);
+    this.internals._resumableStreams.add(stream.streamId);
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** What the SDK gives a request handler of the HTTP request: its headers, and its URL when asked for. */
+function requestInfo(req: IncomingMessage): NonNullable<MessageExtraInfo['requestInfo']> {
+  let url: URL | undefined;
+  return {
+    headers: req.headers,
+    get url() {
+      url ??= new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      return url;
+    },
+  };
+}
