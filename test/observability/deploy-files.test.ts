@@ -62,6 +62,15 @@ function one(ini: Ini, section: string, key: string): string {
   return values!.at(-1)!;
 }
 
+/** The V8 flags the `mcproxy` bin runs with (its shebang): every deployment starts Node with the same. */
+const NODE_FLAGS = (/^#!\/usr\/bin\/env -S node(.*)$/m.exec(read('src/main.ts'))?.[1] ?? '').trim().split(/\s+/);
+
+/** Splits `node [flags] script args` at the script. */
+function splitNodeCommand(words: string[]): { node: string; flags: string[]; script: string; args: string[] } {
+  const at = words.findIndex((word, index) => index > 0 && !word.startsWith('-'));
+  return { node: words[0]!, flags: words.slice(1, at), script: words[at]!, args: words.slice(at + 1) };
+}
+
 /** Checks a gateway command line with the CLI's own parser: serve, an absolute config, 0.0.0.0:12010. */
 function expectGatewayArgs(args: string[]): void {
   const parsed = parseCliArgs(args);
@@ -78,6 +87,7 @@ function expectGatewayArgs(args: string[]): void {
  */
 async function runGatewayCommand(
   args: string[],
+  flags: string[] = NODE_FLAGS,
 ): Promise<{ health: unknown; exitCode: number | null; output: string }> {
   const main = path.join(root, 'dist/main.js');
   if (!existsSync(main)) throw new Error('dist/main.js is missing: run npm run build (npm test does it first)');
@@ -88,7 +98,7 @@ async function runGatewayCommand(
   const swapped = args.map((arg, index) =>
     args[index - 1] === '--config' ? config : args[index - 1] === '--port' ? String(port) : arg,
   );
-  const child = spawn(process.execPath, [main, ...swapped], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...flags, main, ...swapped], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -129,8 +139,10 @@ describe('deploy/mcproxy.service (systemd)', () => {
   });
 
   it('runs node dist/main.js with the gateway flags, as the seeds deploy it', () => {
-    const [node, script, ...args] = one(unit, 'Service', 'ExecStart').split(/\s+/);
+    const { node, flags, script, args } = splitNodeCommand(one(unit, 'Service', 'ExecStart').split(/\s+/));
     expect(node).toBe('/usr/bin/node');
+    expect(NODE_FLAGS).toContain('--max-semi-space-size=2');
+    expect(flags).toEqual(NODE_FLAGS);
     expect(script).toMatch(/\/dist\/main\.js$/);
     expectGatewayArgs(args);
     expect(args).not.toContain('--log'); // Production logs to syslog, the default.
@@ -142,8 +154,8 @@ describe('deploy/mcproxy.service (systemd)', () => {
   });
 
   it("its command starts the gateway, which answers /health and stops on systemd's SIGTERM", async () => {
-    const [, , ...args] = one(unit, 'Service', 'ExecStart').split(/\s+/);
-    const { health, exitCode, output } = await runGatewayCommand(args);
+    const { flags, args } = splitNodeCommand(one(unit, 'Service', 'ExecStart').split(/\s+/));
+    const { health, exitCode, output } = await runGatewayCommand(args, flags);
     expect(health).toMatchObject({ status: 'ok', servers: {} });
     expect(exitCode, output).toBe(0);
   });
@@ -196,7 +208,7 @@ describe('Containerfile', () => {
     const user = finalStage.filter((i) => i.keyword === 'USER').at(-1)?.args;
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
-    expect(json('ENTRYPOINT')).toEqual(['node', 'dist/main.js']);
+    expect(json('ENTRYPOINT')).toEqual(['node', ...NODE_FLAGS, 'dist/main.js']);
     expectGatewayArgs(json('CMD'));
     expect(finalStage.find((i) => i.keyword === 'EXPOSE')?.args).toBe('12010');
   });
