@@ -84,10 +84,6 @@ export function createToolSurfaces(): ToolSurfaces {
   };
 }
 
-/**
- * Who an execution counts against in the sandbox pool's fair share: the session. (A session is one client; a
- * credential's sessions should share one share once sessions carry their owner.)
- */
 /** Whose share of the sandbox pool a session draws on: its credential's, or (anonymous, local) its own. */
 function fairShareOwner(session: ClientSession): string {
   const { group } = session.owner;
