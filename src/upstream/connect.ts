@@ -1,4 +1,3 @@
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
@@ -15,12 +14,15 @@ export interface UpstreamTransportOptions {
   onStderrLine?: (line: string) => void;
 }
 
-/** The transport of one upstream instance, by its configured kind. */
+/**
+ * The transport of one upstream instance, by its configured kind. A legacy SSE server's comes as a promise:
+ * the SDK's SSE client (with its EventSource and OAuth client) is loaded only when a config has one.
+ */
 export function createUpstreamTransport(
   config: ServerConfig,
   log: Logger,
   options: UpstreamTransportOptions = {},
-): Transport {
+): Transport | Promise<Transport> {
   const { identity, onStderrLine } = options;
   if (config.transport === 'stdio') {
     let garbageLines = 0;
@@ -44,23 +46,26 @@ export function createUpstreamTransport(
   }
   const url = new URL(config.url ?? '');
   const headers = { ...config.headers, ...identity?.headers };
-  if (config.transport === 'sse') {
-    return new SSEClientTransport(url, {
-      requestInit: { headers },
-      // A message's trace context goes as HTTP headers too (http-transport.ts does the same).
-      fetch: fetchWithTraceHeaders(),
-      // The SSE GET is made by an EventSource, which does not read requestInit: give it the headers too.
-      eventSourceInit: {
-        fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
-      },
-    });
-  }
+  if (config.transport === 'sse') return sseTransport(url, headers);
   // Our own Streamable HTTP client: it tells which call's response stream each message arrived on.
   const authorization = identity?.authorization;
   return new HttpUpstreamTransport(url, {
     headers,
     ...(authorization ? { authorization } : {}),
   }) as unknown as Transport;
+}
+
+async function sseTransport(url: URL, headers: Record<string, string>): Promise<Transport> {
+  const { SSEClientTransport } = await import('@modelcontextprotocol/sdk/client/sse.js');
+  return new SSEClientTransport(url, {
+    requestInit: { headers },
+    // A message's trace context goes as HTTP headers too (http-transport.ts does the same).
+    fetch: fetchWithTraceHeaders(),
+    // The SSE GET is made by an EventSource, which does not read requestInit: give it the headers too.
+    eventSourceInit: {
+      fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
+    },
+  });
 }
 
 /** Ends the upstream MCP session of a Streamable HTTP transport (DELETE), so that the server can free it. */

@@ -377,12 +377,18 @@ export class UpstreamInstance {
   private async connect(): Promise<void> {
     if (this.state !== 'restarting') this.setState('starting');
     const log = this.log;
-    const transport = createUpstreamTransport(this.config, log, {
+    const made = createUpstreamTransport(this.config, log, {
       identity: this.options.identity,
       onStderrLine: (line) => {
         this.lastStderr = line;
       },
     });
+    // Only a legacy SSE server's transport is a promise (its client module is loaded on first use).
+    const transport = made instanceof Promise ? await made : made;
+    // Stopped while the module loaded: start nothing.
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" was stopped`);
+    }
     const peer = new JsonRpcPeer<CallOrigin>(transport, {
       onRequest: (request, signal, related) => this.onServerRequest(request, signal, related),
       onNotification: (notification, related) => this.onNotification(notification, related),

@@ -11,23 +11,28 @@ export interface EverythingHttp {
 }
 
 /**
- * Runs server-everything's Streamable HTTP transport on `port` and waits until it listens.
+ * Runs server-everything's Streamable HTTP transport (or its legacy SSE one) on `port` and waits until it
+ * listens.
  * @example
  *   const remote = await startEverythingHttp(await freePort());
  *   // config: { url: remote.url }
  */
-export async function startEverythingHttp(port: number): Promise<EverythingHttp> {
-  const child = spawn(process.execPath, [EVERYTHING_MAIN, 'streamableHttp'], {
+export async function startEverythingHttp(
+  port: number,
+  transport: 'streamableHttp' | 'sse' = 'streamableHttp',
+): Promise<EverythingHttp> {
+  const child = spawn(process.execPath, [EVERYTHING_MAIN, transport], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await waitFor(() => stderr.includes('listening on port'), { message: 'server-everything to listen' });
+  const listening = transport === 'sse' ? 'running on port' : 'listening on port';
+  await waitFor(() => stderr.includes(listening), { message: () => `server-everything to listen: ${stderr}` });
   return {
     child,
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `http://127.0.0.1:${port}/${transport === 'sse' ? 'sse' : 'mcp'}`,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

@@ -88,7 +88,7 @@ export class AccountTokens {
     response: Response,
     sent: string | undefined,
   ): Promise<boolean> {
-    const challenge = readChallenge(response);
+    const challenge = await readChallenge(response);
     const server = this.server(serverName);
     if (!challenge || !server) return false;
     this.challenges.set(serverName, challenge);

@@ -1,5 +1,3 @@
-import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
-
 import type { TokenEntry } from './client-provider.js';
 import type { Challenge } from './sign-in-flow.js';
 
@@ -24,9 +22,11 @@ export function refreshMarginMs(entry: TokenEntry): number {
 }
 
 /** What a 401 says when it is an OAuth challenge (`WWW-Authenticate: Bearer ...`); undefined otherwise. */
-export function readChallenge(response: Response): Challenge | undefined {
+export async function readChallenge(response: Response): Promise<Challenge | undefined> {
   const header = response.headers.get('www-authenticate');
   if (header === null || !/^\s*bearer\b/i.test(header)) return undefined;
+  // Loaded here, not at start: only a server that asks for OAuth needs the SDK's OAuth client.
+  const { extractWWWAuthenticateParams } = await import('@modelcontextprotocol/sdk/client/auth.js');
   const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
   return {
     ...(resourceMetadataUrl ? { resourceMetadataUrl: resourceMetadataUrl.href } : {}),

@@ -1,4 +1,4 @@
-import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 import type { ServerConfig } from '../../config/model.js';
@@ -34,6 +34,14 @@ export interface StartedSignIn {
 }
 
 /**
+ * The SDK's OAuth client, loaded on the first sign-in or refresh: a gateway with no OAuth upstream never pays
+ * for it (issue 15: idle memory).
+ */
+export async function sdkAuth(): Promise<typeof auth> {
+  return (await import('@modelcontextprotocol/sdk/client/auth.js')).auth;
+}
+
+/**
  * Starts a sign-in with the SDK's `auth()`: discovery, registration when needed, and the authorization URL
  * (PKCE S256, `state`, `resource`). Nothing is stored for the account until the code comes back.
  */
@@ -46,7 +54,7 @@ export async function beginSignIn(target: FlowTarget, state: string): Promise<St
       authorizationUrl = url.href;
     },
   });
-  const result = await auth(provider, authOptions(target));
+  const result = await (await sdkAuth())(provider, authOptions(target));
   const codeVerifier = provider.startedVerifier;
   if (result !== 'REDIRECT' || authorizationUrl === undefined || codeVerifier === undefined) {
     throw new Error('the authorization server did not start a sign-in');
@@ -58,7 +66,7 @@ export async function beginSignIn(target: FlowTarget, state: string): Promise<St
 /** Exchanges the authorization code (with the PKCE verifier and `resource`); the tokens are stored. */
 export async function finishSignIn(target: FlowTarget, code: string, codeVerifier: string): Promise<void> {
   const provider = providerFor(target, { codeVerifier });
-  const result = await auth(provider, { ...authOptions(target), authorizationCode: code });
+  const result = await (await sdkAuth())(provider, { ...authOptions(target), authorizationCode: code });
   if (result !== 'AUTHORIZED') throw new Error('the authorization server did not issue tokens');
 }
 
@@ -71,7 +79,9 @@ export async function refreshSignIn(target: FlowTarget): Promise<'refreshed' | '
   const provider = providerFor(target, {});
   if (!provider.tokens()?.refresh_token) return 'refused';
   try {
-    await auth(provider, authOptions(target));
+    await (
+      await sdkAuth()
+    )(provider, authOptions(target));
     return 'refreshed';
   } catch (error) {
     // The SDK goes on to a new authorization when a refresh fails: it was refused if the tokens were dropped.
