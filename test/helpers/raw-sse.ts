@@ -28,6 +28,9 @@ export function openRawSse(url: string, headers: Record<string, string> = {}): P
         port: target.port,
         path: target.pathname,
         headers: { accept: 'text/event-stream', ...headers },
+        // A connection of its own, as an EventSource has: never a pooled keep-alive socket that the server may be
+        // closing as idle, or that a later request of the test could be queued behind.
+        agent: false,
       },
       (res) => {
         if (res.statusCode !== 200) {

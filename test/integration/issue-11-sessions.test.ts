@@ -132,9 +132,9 @@ describe('session limits', () => {
 
 describe('idle expiry (issue 11: 300 clients that left were still there 30 min later)', () => {
   it('ends abandoned sessions after the idle timeout and keeps one with an open stream', async () => {
+    const streaming = await openRawSse(`${idling.url}/sse`);
     const abandoned = await Promise.all(Array.from({ length: 300 }, () => initialize(idling)));
     expect(abandoned.every((response) => response.status === 200)).toBe(true);
-    const streaming = await openRawSse(`${idling.url}/sse`);
     let open = -1;
     await waitFor(async () => (open = await openSessions(idling)) === 1, {
       message: () => `the abandoned sessions to end (${open} sessions open, 1 expected)`,
