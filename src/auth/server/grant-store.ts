@@ -183,17 +183,7 @@ export class GrantStore implements OAuthGrantStore {
   consumeCode(code: string, entry: CodeEntry, refreshTtlMs: number): Grant {
     const key = digest(code);
     this.codes.delete(key);
-    const grant: Grant = {
-      id: randomUUID(),
-      clientId: entry.clientId,
-      subject: entry.grantSubject,
-      scopes: entry.scopes,
-      resource: entry.resource,
-      refreshDigest: '',
-      previousRefreshDigests: [],
-      refreshExpiresAt: this.options.now() + refreshTtlMs,
-      createdAt: this.options.now(),
-    };
+    const grant = grantOf(entry, this.options.now(), refreshTtlMs);
     this.grants.set(grant.id, grant);
     this.usedCodes.set(key, { grantId: grant.id, until: this.options.now() + CODE_TTL_MS });
     return grant;
@@ -323,6 +313,21 @@ export class GrantStore implements OAuthGrantStore {
 
 export function randomToken(prefix: string): string {
   return `${prefix}${randomBytes(32).toString('base64url')}`;
+}
+
+/** The grant a code's exchange creates (both stores): no refresh token yet, one issued with the first tokens. */
+export function grantOf(entry: CodeEntry, now: number, refreshTtlMs: number): Grant {
+  return {
+    id: randomUUID(),
+    clientId: entry.clientId,
+    subject: entry.grantSubject,
+    scopes: entry.scopes,
+    resource: entry.resource,
+    refreshDigest: '',
+    previousRefreshDigests: [],
+    refreshExpiresAt: now + refreshTtlMs,
+    createdAt: now,
+  };
 }
 
 export function digest(token: string): string {

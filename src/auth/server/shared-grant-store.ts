@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js';
 
 import type { StateStore } from '../../state/store.js';
@@ -10,6 +8,7 @@ import {
   type CodeEntry,
   digest,
   type Grant,
+  grantOf,
   type IssuedTokens,
   MAX_PREVIOUS_REFRESH,
   type OAuthGrantStore,
@@ -107,17 +106,7 @@ export class SharedGrantStore implements OAuthGrantStore {
     // Taken, not read: of two replicas exchanging the same code, one gets it.
     if ((await this.store.take(KEY.code(key))) === undefined) return undefined;
     const now = this.now();
-    const grant: Grant = {
-      id: randomUUID(),
-      clientId: entry.clientId,
-      subject: entry.grantSubject,
-      scopes: entry.scopes,
-      resource: entry.resource,
-      refreshDigest: '',
-      previousRefreshDigests: [],
-      refreshExpiresAt: now + refreshTtlMs,
-      createdAt: now,
-    };
+    const grant = grantOf(entry, now, refreshTtlMs);
     await this.saveGrant(grant);
     await this.store.set(
       KEY.usedCode(key),
