@@ -1,6 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
+import { collectLines } from './lines.js';
 import { waitFor } from './wait-for.js';
 
 /** Parses /proc/<pid>/stat; the command name may itself contain spaces and parentheses. */
@@ -112,4 +114,46 @@ export async function readFixtureEvents(path: string): Promise<FixtureEvent[]> {
       const space = line.indexOf(' ');
       return space < 0 ? { event: line, value: '' } : { event: line.slice(0, space), value: line.slice(space + 1) };
     });
+}
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  /** What it printed on stdout and stderr so far, line by line. */
+  readonly lines: string[];
+  readonly exited: boolean;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real service a test drives (redis-server, haproxy), collecting its output; killed with the test
+ * process if the test dies first.
+ * @example
+ *   const redis = spawnService('redis-server', ['--port', String(port)]);
+ *   await waitFor(() => redis.exited || redis.lines.some((line) => line.includes('Ready')));
+ */
+export function spawnService(command: string, args: string[]): ServiceProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  collectLines(child.stdout, lines);
+  collectLines(child.stderr, lines);
+  let exited = false;
+  const gone = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  process.once('exit', () => child.kill('SIGKILL'));
+  return {
+    child,
+    lines,
+    get exited() {
+      return exited;
+    },
+    async stop() {
+      if (!exited) child.kill('SIGTERM');
+      await gone;
+    },
+  };
 }

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 
-import { collectLines } from '../helpers/lines.js';
 import { freePort } from '../helpers/ports.js';
+import { spawnService } from '../helpers/processes.js';
 import type { TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -79,18 +78,8 @@ async function launch(dir: TempDir, frontendPort: number, names: string[]): Prom
   const configPath = dir.resolve('haproxy.cfg');
   const backends = names.map((name) => ({ name, port: 1 }));
   await writeFile(configPath, haproxyConfig(frontendPort, backends, socketPath));
-  const child = spawn('haproxy', ['-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  collectLines(child.stdout, lines);
-  collectLines(child.stderr, lines);
-  let exited = false;
-  const gone = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  process.once('exit', () => child.kill('SIGKILL'));
+  const haproxy = spawnService('haproxy', ['-db', '-f', configPath]);
+  const { lines } = haproxy;
 
   const command = (line: string) =>
     new Promise<string>((resolve, reject) => {
@@ -109,10 +98,10 @@ async function launch(dir: TempDir, frontendPort: number, names: string[]): Prom
     const row = rows.map((line) => line.split(',')).find((cells) => cells[0] === 'replicas' && cells[1] === name);
     return row?.[status] ?? 'missing';
   };
-  await waitFor(async () => exited || (await serverStatus(names[0]!)) !== 'missing', {
+  await waitFor(async () => haproxy.exited || (await serverStatus(names[0]!)) !== 'missing', {
     message: () => `haproxy's runtime API:\n${lines.join('\n')}`,
   });
-  if (exited) throw new Error(`haproxy exited:\n${lines.join('\n')}`);
+  if (haproxy.exited) throw new Error(`haproxy exited:\n${lines.join('\n')}`);
   return {
     url: `http://127.0.0.1:${frontendPort}`,
     serverStatus,
@@ -121,9 +110,6 @@ async function launch(dir: TempDir, frontendPort: number, names: string[]): Prom
       if (!/changed|no need to change/i.test(answer)) throw new Error(`haproxy refused the new address: ${answer}`);
       await waitFor(async () => (await serverStatus(name)) === 'UP', { message: `${name} up in haproxy` });
     },
-    async stop() {
-      if (!exited) child.kill('SIGTERM');
-      await gone;
-    },
+    stop: () => haproxy.stop(),
   };
 }
