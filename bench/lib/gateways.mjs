@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { EVERYTHING, MCPROXY_MAIN, PEERS_DIR, ROOT, TMP } from './paths.mjs';
+import { EVERYTHING, HTTP_PIPE_RELAY, MCPROXY_MAIN, PEERS_DIR, ROOT, TMP } from './paths.mjs';
 import { freePort, startProcess, waitForHttp } from './proc.mjs';
 
 export const PEER_VERSIONS = { supergateway: '4.0.0', 'mcp-proxy': '~6.7.0', 'mcp-hub': '~4.2.0' };
@@ -64,6 +64,23 @@ export async function startEverythingHttp(mode = 'streamableHttp') {
       mode === 'sse' ? { sse: { kind: 'sse', url: `${base}/sse` } } : { mcp: { kind: 'http', url: `${base}/mcp` } },
     tool: 'echo',
     command: `PORT=<port> node server-everything/dist/index.js ${mode}`,
+    stop: () => proc.stop(),
+  };
+}
+
+/** The trivial HTTP relay (bench/lib/http-pipe-relay.mjs): the floor of a Streamable HTTP hop to a stdio server. */
+export async function startHttpPipeRelay() {
+  const proc = startProcess(process.execPath, [HTTP_PIPE_RELAY, process.execPath, EVERYTHING, 'stdio'], {
+    name: 'trivial HTTP relay',
+  });
+  const [, port] = await proc.waitForLine(/^listening (\d+)/, 20000);
+  return {
+    id: 'http-pipe-relay',
+    pid: proc.pid,
+    proc,
+    fronts: { mcp: { kind: 'http', url: `http://127.0.0.1:${port}/mcp` } },
+    tool: 'echo',
+    command: 'node bench/lib/http-pipe-relay.mjs node server-everything/dist/index.js stdio',
     stop: () => proc.stop(),
   };
 }

@@ -11,6 +11,8 @@ export const PEERS_DIR = join(BENCH, '.peers');
 export const MCPROXY_MAIN = process.env.MCPROXY_BENCH_MAIN ?? join(ROOT, 'dist', 'main.js');
 /** The trivial stdio relay, the floor the stdio front is judged against. */
 export const PIPE_RELAY = join(BENCH, 'lib', 'pipe-relay.mjs');
+/** The trivial HTTP relay, the floor the /mcp front is judged against. */
+export const HTTP_PIPE_RELAY = join(BENCH, 'lib', 'http-pipe-relay.mjs');
 
 const mod = (pkg) => join(ROOT, 'node_modules', '@modelcontextprotocol', pkg, 'dist', 'index.js');
 export const EVERYTHING = mod('server-everything');

@@ -34,6 +34,10 @@ export const GATEWAY_COMMANDS = [
     '`node bench/lib/pipe-relay.mjs node …/server-everything/dist/index.js stdio` spawned by the SDK client: pipes bytes both ways, parses nothing',
   ],
   [
+    'trivial HTTP relay (the floor of the /mcp front)',
+    '`node bench/lib/http-pipe-relay.mjs node …/server-everything/dist/index.js stdio`: writes each POST body to the server’s stdin and answers the POST with the server’s next answer as one SSE event (one client, one call at a time; no sessions, ids or checks); tool `echo`',
+  ],
+  [
     'supergateway 4.0.0',
     '`node bench/.peers/node_modules/supergateway/dist/index.js --stdio "node …/server-everything/dist/index.js stdio" --port <port> --logLevel none --healthEndpoint /healthz` (`/sse` + `/message`); `… --outputTransport streamableHttp` (`/mcp`, stateless: a server process per request) and `… --outputTransport streamableHttp --stateful` (a server process per session)',
   ],

@@ -9,6 +9,7 @@ const ONE = () => serverSet(1); // { everything: server-everything over stdio }
 export const STARTERS = {
   'everything-http': { peer: null, start: () => G.startEverythingHttp('streamableHttp') },
   'everything-sse': { peer: null, start: () => G.startEverythingHttp('sse') },
+  'http-pipe-relay': { peer: null, start: () => G.startHttpPipeRelay() },
   mcproxy: { mcproxy: true, start: () => G.startMcproxy(ONE()) },
   'mcproxy-json': { mcproxy: true, start: () => G.startMcproxy(ONE(), { jsonResponse: true }) },
   'supergateway-sse': { peer: 'supergateway', start: () => G.startSupergateway('sse') },
@@ -44,6 +45,15 @@ export const ROWS = [
       return { kind: 'stdio', command: process.execPath, args: [PIPE_RELAY, e.command, ...e.args] };
     },
     tool: 'echo',
+    concurrency: 'one',
+  },
+  {
+    id: 'http-pipe-relay',
+    group: 'reference',
+    label:
+      'SDK client → trivial HTTP relay (POST body to stdin, next answer as one SSE event) → server-everything, stdio (**the HTTP floor**)',
+    gateway: 'http-pipe-relay',
+    front: 'mcp',
     concurrency: 'one',
   },
   {

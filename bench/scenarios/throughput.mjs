@@ -134,7 +134,7 @@ export function render(res) {
     );
   out.push(
     '',
-    'Stdio rows have one client per process, so only the 1-session column applies. The stateless supergateway row is left out: it spawns a server per request (see its latency).',
+    'Stdio rows have one client per process and the trivial HTTP relay serves one client at a time (it matches answers to POSTs in order), so only the 1-session column applies to them. The stateless supergateway row is left out: it spawns a server per request (see its latency).',
   );
   return out.join('\n');
 }
