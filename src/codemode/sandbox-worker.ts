@@ -57,8 +57,20 @@ const HOST_OPS: ReadonlySet<string> = new Set<HostOp>(['call_tool', 'parallel', 
 const LOG_LEVELS: ReadonlySet<string> = new Set<LogLevel>(['log', 'info', 'warn', 'error', 'debug']);
 
 let current: Execution | undefined;
-/** The next execution's instance, made while the worker is idle so that a run does not wait for it. */
-let spare: Promise<Instance> | undefined;
+/**
+ * The next executions' instances, made while the worker is idle so that a run does not wait for one. Two,
+ * because making one takes a few ms of this thread (a fresh WebAssembly instance and the prelude): with one,
+ * an execution that follows the last one closely (a model's script loop, a benchmark) would often find the
+ * worker still making it. Each idle instance holds about 0.6 MB.
+ */
+const SPARES = 2;
+const spares: Spare[] = [];
+let filling = false;
+
+interface Spare {
+  instance: Promise<Instance>;
+  made: boolean;
+}
 
 port.on('message', (message: ToWorkerMessage) => {
   if (message.type === 'run') {
@@ -67,33 +79,45 @@ port.on('message', (message: ToWorkerMessage) => {
     void execution.run(takeInstance(message.limits.memoryMb)).then((done) => {
       current = undefined;
       post(done);
-      // After the answer is on its way: the guest's old instance is dropped and a fresh one made ready.
-      setImmediate(() => prepareSpare(message.limits.memoryMb));
+      // The pool prefers a worker with an instance ready: say so at once if one is left over.
+      if (spares.some((spare) => spare.made)) post({ type: 'ready' });
+      // After the answer is on its way: the guest's old instance is dropped and fresh ones made ready.
+      setImmediate(() => fillSpares(message.limits.memoryMb));
     });
   } else if (message.type === 'reply' && current?.runId === message.runId) {
     current.reply(message);
   }
 });
 
-prepareSpare(DEFAULT_SANDBOX_LIMITS.memoryMb);
+fillSpares(DEFAULT_SANDBOX_LIMITS.memoryMb);
 
-/** Makes the next instance and tells the pool, which prefers a worker that has one ready. */
-function prepareSpare(memoryMb: number): void {
-  if (spare) return;
-  const made = prepareInstance(memoryMb);
-  spare = made;
-  made.then(
-    () => post({ type: 'ready' }),
-    () => {
-      if (spare === made) spare = undefined;
-    },
-  );
+/** Makes instances one at a time, only while no execution runs, until SPARES are ready; tells the pool of each. */
+function fillSpares(memoryMb: number): void {
+  if (filling || current || spares.length >= SPARES) return;
+  filling = true;
+  const spare: Spare = { instance: prepareInstance(memoryMb), made: false };
+  spares.push(spare);
+  spare.instance
+    .then(
+      () => {
+        spare.made = true;
+        post({ type: 'ready' });
+      },
+      () => {
+        const index = spares.indexOf(spare);
+        if (index >= 0) spares.splice(index, 1);
+      },
+    )
+    .finally(() => {
+      filling = false;
+      // Yield to a run message that arrived meanwhile before making the next one.
+      setImmediate(() => fillSpares(memoryMb));
+    });
 }
 
 async function takeInstance(memoryMb: number): Promise<Instance> {
-  const ready = spare;
-  spare = undefined;
-  const instance = ready ? await ready.catch(() => undefined) : undefined;
+  const spare = spares.shift();
+  const instance = spare ? await spare.instance.catch(() => undefined) : undefined;
   return instance && instance.memoryMb === memoryMb ? instance : prepareInstance(memoryMb);
 }
 

@@ -176,3 +176,19 @@ describe('memory', () => {
     expect(await roomy(code)).toMatchObject({ ok: true, result: 40 });
   });
 });
+
+describe('a fresh instance for every execution', () => {
+  it('never lets one execution see what another left behind, however closely they follow each other', async () => {
+    // One worker keeps instances ready ahead of time; each must still be used once only.
+    await using pool = new SandboxPool({ maxConcurrent: 1, maxQueue: 8 });
+    const run = runner(pool, resolveSandboxLimits());
+    const code = 'globalThis.seen = (globalThis.seen ?? 0) + 1; return globalThis.seen';
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await run(code));
+    // Queued at once too, and with another memory cap in between (instances made for the old cap are not reused).
+    answers.push(...(await Promise.all([run(code), run(code), run(code)])));
+    answers.push(await runner(pool, resolveSandboxLimits({ memory_mb: 32 }))(code));
+    answers.push(await run(code));
+    expect(answers.map((a) => (a.ok ? a.result : a.error))).toEqual(Array(11).fill(1));
+  });
+});
