@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { AuditLog, AuthAuditRecord } from '../access/audit.js';
+import { trustedProxies } from '../access/client-address.js';
 import type { Credential } from '../access/credentials.js';
 import type { Endpoint } from '../access/policy.js';
 import { BUILT_IN_ISSUER_NAME, type GatewayConfig, type OAuthConfig } from '../config/model.js';
@@ -220,6 +221,7 @@ export class OAuthService {
             return server;
           },
           audit: (event) => this.recordAudit(event),
+          trustProxy: (address) => trustedProxies(this.options.config().trustedProxies)?.trusts(address) ?? false,
         }),
       );
       this.server = { key, handler };

@@ -27,6 +27,7 @@ export type GlobalSection =
   | 'sessions'
   | 'allowedOrigins'
   | 'allowedHosts'
+  | 'trustedProxies'
   | 'pageSize'
   | 'tracing'
   | 'pinning'
@@ -44,6 +45,7 @@ const GLOBAL_SECTIONS: readonly GlobalSection[] = [
   'sessions',
   'allowedOrigins',
   'allowedHosts',
+  'trustedProxies',
   'pageSize',
   'tracing',
   'pinning',

@@ -132,6 +132,19 @@ describe('parseConfigText: interpolation', () => {
     ]);
   });
 
+  it('reads trusted_proxies, and names an entry that is no address or range', () => {
+    expect(parse('{"trusted_proxies":["10.0.0.0/8","::1"]}').trustedProxies).toEqual(['10.0.0.0/8', '::1']);
+    const error = errorOf(() => parse('{"trusted_proxies":["10.0.0.0/8","haproxy.internal"]}'));
+    expect(issuesOf(error)).toEqual([
+      {
+        path: 'trusted_proxies[1]',
+        message: 'must be an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8',
+        line: 1,
+        column: 34,
+      },
+    ]);
+  });
+
   it('lets a disabled server use an unset variable', () => {
     const config = parse('{"servers":[{"name":"p","command":"x","env":{"K":"${NOPE}"},"enabled":false}]}');
     expect(config.servers[0]).toMatchObject({ enabled: false, env: { K: '${NOPE}' } });

@@ -195,6 +195,8 @@ export interface GatewayConfig {
   allowedOrigins?: string[];
   /** Host header names accepted besides loopback. */
   allowedHosts?: string[];
+  /** Reverse proxies whose X-Forwarded-For names the client (addresses or CIDR ranges); the header is ignored without. */
+  trustedProxies?: string[];
   /** OpenTelemetry export; absent (off) unless the file has a `tracing` block. */
   tracing?: TracingConfig;
   /** Tool pinning; `warn` in memory only when absent (a config built by hand). */

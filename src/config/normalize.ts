@@ -142,6 +142,7 @@ export function normalizeConfig(file: ParsedConfigFile, path?: string): GatewayC
   }
   if (file.allowed_origins !== undefined) config.allowedOrigins = file.allowed_origins;
   if (file.allowed_hosts !== undefined) config.allowedHosts = file.allowed_hosts;
+  if (file.trusted_proxies !== undefined) config.trustedProxies = file.trusted_proxies;
   if (file.tracing !== undefined) {
     config.tracing = {
       endpoint: file.tracing.endpoint,

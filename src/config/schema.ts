@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { isAddressOrRange } from '../access/client-address.js';
+
 /**
  * The config file's schema, the single source of the validator, the TypeScript types and the JSON Schema
  * (`mcproxy schema`). Field names are the file's own (snake_case, as in the seeds).
@@ -514,6 +516,14 @@ export const ConfigFileSchema = z
       .array(z.string().min(1))
       .optional()
       .describe('Host header names accepted besides loopback (DNS-rebinding protection of a loopback listener).'),
+    trusted_proxies: z
+      .array(
+        z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8'),
+      )
+      .optional()
+      .describe(
+        'Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For names the client: used for rate limits, session shares and audit of clients without a credential. None: the header is ignored.',
+      ),
   })
   .describe('mcproxy configuration');
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { clientAddress, trustedProxies } from '../access/client-address.js';
 import { credentialsOf, presentedCredential } from '../access/credentials.js';
 import { resolveNamespaces } from '../access/namespaces.js';
 import type { Endpoint, Principal } from '../access/policy.js';
@@ -50,7 +51,7 @@ export async function authenticateRequest(
   endpoint?: Endpoint,
 ): Promise<Authentication> {
   const store = credentialsOf(config);
-  const address = req.socket.remoteAddress;
+  const address = clientAddress(req, trustedProxies(config.trustedProxies));
   const anonymous: Principal = address === undefined ? { kind: 'anonymous' } : { kind: 'anonymous', address };
   const oauthOn = oauth !== undefined && config.auth?.oauth !== undefined;
   if (store.size === 0 && !oauthOn) return { ok: true, principal: anonymous };

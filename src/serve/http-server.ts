@@ -126,7 +126,10 @@ export class GatewayHttpServer {
       ...(options.audit ? { audit: options.audit } : {}),
       ...(options.clock ? { now: options.clock } : {}),
     });
-    this.routes.push(this.oauth.route, upstreamSignInRoute(gateway.upstreamOAuth));
+    this.routes.push(
+      this.oauth.route,
+      upstreamSignInRoute(gateway.upstreamOAuth, () => gateway.config),
+    );
     const handle = (req: IncomingMessage, res: ServerResponse): void => {
       this.route(req, res).catch((error: unknown) => {
         // The path only: a query string may hold what must not be logged.
@@ -322,7 +325,8 @@ export class GatewayHttpServer {
     const { grant } = result;
     const owner = grant.owner;
     // Whose share of the session limits a new session takes: the credential, else the client's address.
-    const client = grant.credential ? owner : `address:${req.socket.remoteAddress ?? 'unknown'}`;
+    const address = who.principal.kind === 'local' ? undefined : who.principal.address;
+    const client = grant.credential ? owner : `address:${address ?? 'unknown'}`;
     const setup = this.sessionSetup(grant, grantRequest, path, 'session');
 
     if (transport === 'mcp' && method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });

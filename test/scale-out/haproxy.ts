@@ -39,6 +39,8 @@ export function haproxyConfig(frontendPort: number, backends: Backend[], socketP
     '  timeout check 2s',
     '  retries 3',
     '  option redispatch 1',
+    // The replicas trust 127.0.0.1 (trusted_proxies) to name the client in X-Forwarded-For.
+    '  option forwardfor',
     'frontend mcp',
     `  bind 127.0.0.1:${frontendPort}`,
     '  default_backend replicas',

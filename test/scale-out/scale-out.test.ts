@@ -4,6 +4,7 @@
 // the upstream writes each one it executes to a ledger, so the test can tell lost, duplicated and crossed answers
 // apart. A credential's rate limit and a token of the built-in OAuth server are checked across the replicas.
 import { readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,6 +15,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
+import { fixturePath } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { type HaProxy, startHaProxy } from './haproxy.js';
@@ -52,6 +54,37 @@ async function startReplica(name: string, configPath: string): Promise<GatewayPr
   });
   await waitFor(() => replica.stdout.some((line) => line.includes('Gateway ready')), { message: `${name} ready` });
   return replica;
+}
+
+const echoCall = (n: number) => ({
+  jsonrpc: '2.0',
+  id: n,
+  method: 'tools/call',
+  params: { name: 'plain__echo', arguments: { message: `anonymous-${n}` } },
+});
+
+/** The HTTP status of a bare POST sent from a given local address (127.0.0.0/8 is all loopback on Linux). */
+function statusOf(url: string, localAddress: string, body: unknown, headers: Record<string, string>): Promise<number> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        hostname: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
 }
 
 function portOf(replica: GatewayProcess): number {
@@ -112,6 +145,8 @@ beforeAll(async () => {
       },
     },
     state: { store: 'redis', url: '${REDIS_URL}' },
+    // HAProxy connects from 127.0.0.1 and appends the client's address to X-Forwarded-For (`option forwardfor`).
+    trusted_proxies: ['127.0.0.1'],
     auth: {
       require_auth: false,
       tokens: [
@@ -489,6 +524,37 @@ describe('a replica SIGKILLed and restarted under load', () => {
         { timeoutMs: 30_000, message: `${name} to serve the server the config gained` },
       );
     }
+  });
+
+  it('anonymous clients behind the balancer keep budgets of their own: X-Forwarded-For from a trusted proxy', async () => {
+    // A limited namespace arrives by reload, after the tests whose anonymous calls on /mcp it would limit too.
+    const config = JSON.parse(await readFile(dir.resolve('mcp.json'), 'utf8')) as Record<string, unknown>;
+    (config['servers'] as Record<string, unknown>)['plain'] = { command: process.execPath, args: [fixturePath('ok')] };
+    config['namespaces'] = {
+      anonymous: { servers: ['plain'], rate_limit: { requests_per_minute: RATE_LIMIT_PER_MINUTE } },
+    };
+    await dir.write('mcp.json', config, { atomic: true });
+    for (const replica of replicas.values()) {
+      await waitFor(
+        async () => {
+          const health = (await (await fetch(`${replica.url}/health`)).json()) as {
+            servers: Record<string, { state: string }>;
+          };
+          return health.servers['plain']?.state === 'ready';
+        },
+        { timeoutMs: 30_000, message: 'every replica to serve the limited namespace' },
+      );
+    }
+    // Each client comes from its own loopback address, as clients on other hosts would; HAProxy forwards for it.
+    const call = (from: string, n: number, headers: Record<string, string> = {}) =>
+      statusOf(`${publicUrl}/ns/anonymous/message`, from, [echoCall(n)], headers);
+    const first = [];
+    for (let n = 0; n < RATE_LIMIT_PER_MINUTE + 1; n++) first.push(await call('127.0.0.2', n));
+    expect(first).toEqual([200, 200, 200, 429]);
+    // Another client behind the same balancer has its whole budget, whichever replica it reaches.
+    expect(await call('127.0.0.3', 10)).toBe(200);
+    // The first cannot escape its budget by naming another address: HAProxy appends the address it saw.
+    expect(await call('127.0.0.2', 11, { 'x-forwarded-for': '127.0.0.77' })).toBe(429);
   });
 
   it('/ready says 503 when the shared store is gone, so a balancer takes the replica out', async () => {

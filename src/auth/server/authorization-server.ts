@@ -15,6 +15,8 @@ export interface AuthorizationServerOptions {
   baseUrl: string;
   audit: (event: Omit<AuthAuditRecord, 'time'>) => void;
   now: () => number;
+  /** Whether a peer is one of the config's trusted reverse proxies (then X-Forwarded-For names the client). */
+  trustProxy: (address: string) => boolean;
 }
 
 export type AuthorizationServerHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -40,6 +42,8 @@ export async function createAuthorizationServer(
   const gate = createOwnerGate(options.now);
   const app = express();
   app.disable('x-powered-by');
+  // req.ip (the rate limits of the SDK's router, the audit's address) follows X-Forwarded-For from trusted proxies only.
+  app.set('trust proxy', (address: string) => options.trustProxy(address));
 
   app.post(CONSENT_PATH, express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -53,7 +57,7 @@ export async function createAuthorizationServer(
         .send('<!doctype html><p>This sign-in request has expired. Start again from the app.</p>');
       return;
     }
-    const address = req.socket.remoteAddress;
+    const address = req.ip;
     const refuse = (detail: string) =>
       audit({
         event: 'oauth:sign-in-refused',

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { clientAddress, trustedProxies } from '../../access/client-address.js';
+import type { GatewayConfig } from '../../config/model.js';
 import { CONSENT_HEADERS } from '../server/consent-page.js';
 import { describeAccount } from './accounts.js';
 import { UPSTREAM_CALLBACK_PATH, UPSTREAM_SIGN_IN_PATH } from './sign-in-paths.js';
@@ -11,9 +13,9 @@ import type { UpstreamOAuth } from './upstream-oauth.js';
  * it would fill), and `/oauth/upstream/callback` takes the authorization server's answer. False for every
  * other path.
  *
- * @example http.addRoute(upstreamSignInRoute(gateway.upstreamOAuth));
+ * @example http.addRoute(upstreamSignInRoute(gateway.upstreamOAuth, () => gateway.config));
  */
-export function upstreamSignInRoute(oauth: UpstreamOAuth) {
+export function upstreamSignInRoute(oauth: UpstreamOAuth, config: () => GatewayConfig) {
   return async function upstreamSignIn(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     if (url.pathname !== UPSTREAM_SIGN_IN_PATH && url.pathname !== UPSTREAM_CALLBACK_PATH) return false;
     if (req.method !== 'GET') {
@@ -21,7 +23,8 @@ export function upstreamSignInRoute(oauth: UpstreamOAuth) {
       return true;
     }
     if (url.pathname === UPSTREAM_CALLBACK_PATH) {
-      const result = await oauth.completeSignIn(url.searchParams, req.socket.remoteAddress);
+      const address = clientAddress(req, trustedProxies(config().trustedProxies));
+      const result = await oauth.completeSignIn(url.searchParams, address);
       sendSignInPage(
         res,
         result.ok ? 200 : 400,
