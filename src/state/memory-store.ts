@@ -14,6 +14,7 @@ export class MemoryStateStore implements StateStore {
   readonly kind = 'memory';
   readonly rates: RateLimiter;
   private readonly entries = new Map<string, Entry>();
+  private readonly ordered = new Map<string, Map<string, number>>();
   private readonly now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -54,12 +55,35 @@ export class MemoryStateStore implements StateStore {
     return Promise.resolve(next);
   }
 
+  orderedAdd(key: string, member: string, score: number): Promise<number> {
+    const set = this.ordered.get(key) ?? new Map<string, number>();
+    this.ordered.set(key, set);
+    set.set(member, score);
+    return Promise.resolve(set.size);
+  }
+
+  orderedSize(key: string): Promise<number> {
+    return Promise.resolve(this.ordered.get(key)?.size ?? 0);
+  }
+
+  orderedFirst(key: string, count: number): Promise<string[]> {
+    const members = [...(this.ordered.get(key) ?? new Map<string, number>())];
+    // Ties by member, as Redis orders them.
+    members.sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0));
+    return Promise.resolve(members.slice(0, Math.max(0, count)).map(([member]) => member));
+  }
+
+  orderedRemove(key: string, member: string): Promise<boolean> {
+    return Promise.resolve(this.ordered.get(key)?.delete(member) ?? false);
+  }
+
   healthy(): Promise<boolean> {
     return Promise.resolve(true);
   }
 
   close(): Promise<void> {
     this.entries.clear();
+    this.ordered.clear();
     return Promise.resolve();
   }
 

@@ -119,6 +119,28 @@ export class RedisStateStore implements StateStore {
     return this.client.incrBy(this.prefix + key, by);
   }
 
+  async orderedAdd(key: string, member: string, score: number): Promise<number> {
+    const [, size] = (await this.client
+      .multi()
+      .zAdd(this.prefix + key, { score, value: member })
+      .zCard(this.prefix + key)
+      .exec()) as unknown as [number, number];
+    return size;
+  }
+
+  async orderedSize(key: string): Promise<number> {
+    return this.client.zCard(this.prefix + key);
+  }
+
+  async orderedFirst(key: string, count: number): Promise<string[]> {
+    if (count <= 0) return [];
+    return this.client.zRange(this.prefix + key, 0, count - 1);
+  }
+
+  async orderedRemove(key: string, member: string): Promise<boolean> {
+    return (await this.client.zRem(this.prefix + key, member)) === 1;
+  }
+
   async healthy(): Promise<boolean> {
     if (!this.client.isReady) return false;
     let timer: NodeJS.Timeout | undefined;

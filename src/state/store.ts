@@ -30,6 +30,14 @@ export interface StateStore {
   delete(key: string): Promise<void>;
   /** Adds 1 (or `by`) to a counter and returns the new value. */
   increment(key: string, by?: number): Promise<number>;
+  /** Adds a member to an ordered set (or moves it) at `score`; returns the set's size after. */
+  orderedAdd(key: string, member: string, score: number): Promise<number>;
+  /** The number of members of an ordered set. */
+  orderedSize(key: string): Promise<number>;
+  /** Up to `count` members of lowest score, lowest first (ties by member). */
+  orderedFirst(key: string, count: number): Promise<string[]>;
+  /** Removes a member: true for the one caller that removed it, of several replicas trying at once. */
+  orderedRemove(key: string, member: string): Promise<boolean>;
   /** Whether the store answers now (the readiness of a replica that depends on it). */
   healthy(): Promise<boolean>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RateLimiter } from '../../src/access/rate-limit.js';
+import { MemoryStateStore } from '../../src/state/memory-store.js';
 import { RedisStateStore } from '../../src/state/redis-store.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { type RedisServer, startRedisServer } from './redis-server.js';
@@ -71,6 +72,27 @@ describe('RedisStateStore', () => {
     expect(await a.get('grant')).toBe('rotated');
     await a.set('code', 'short-lived', 50);
     await waitFor(async () => (await b.get('code')) === undefined, { message: 'the value to expire' });
+  });
+
+  it('keeps ordered sets like the in-process store: by score, ties by member, one remover wins', async () => {
+    const [a, b] = [await connect('ordered:'), await connect('ordered:')];
+    const memory = new MemoryStateStore();
+    for (const store of [a, memory]) {
+      expect(await store.orderedAdd('clients', 'late', 30)).toBe(1);
+      expect(await store.orderedAdd('clients', 'b-first', 10)).toBe(2);
+      expect(await store.orderedAdd('clients', 'a-first', 10)).toBe(3);
+      // Adding again moves a member, it does not add one.
+      expect(await store.orderedAdd('clients', 'late', 20)).toBe(3);
+    }
+    for (const store of [b, memory]) {
+      expect(await store.orderedFirst('clients', 2)).toEqual(['a-first', 'b-first']);
+      expect(await store.orderedFirst('clients', 10)).toEqual(['a-first', 'b-first', 'late']);
+      expect(await store.orderedFirst('clients', 0)).toEqual([]);
+    }
+    const removed = await Promise.all([a.orderedRemove('clients', 'a-first'), b.orderedRemove('clients', 'a-first')]);
+    expect(removed.filter(Boolean)).toHaveLength(1);
+    expect(await b.orderedSize('clients')).toBe(2);
+    expect(await a.orderedSize('nothing')).toBe(0);
   });
 
   it('reports a store that went away, and fails commands at once rather than queueing them', async () => {

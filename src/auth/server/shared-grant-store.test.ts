@@ -14,9 +14,9 @@ function replicas(maxClients = 10) {
   return { a: make(), b: make(), advance: (ms: number) => (now += ms) };
 }
 
-async function signIn(grants: SharedGrantStore) {
+async function signIn(grants: SharedGrantStore, clientId = 'app') {
   const code = await grants.addCode({
-    clientId: 'app',
+    clientId,
     grantSubject: 'owner',
     codeChallenge: 'challenge',
     redirectUri: 'http://localhost:1/cb',
@@ -100,12 +100,50 @@ describe('SharedGrantStore', () => {
     expect(await b.peekPending(late)).toBeUndefined();
   });
 
-  it('registers at most maxClients over all replicas', async () => {
-    const { a, b } = replicas(2);
+  it('keeps at most maxClients over all replicas: the oldest without a grant makes room, else registration fails', async () => {
+    const { a, b, advance } = replicas(2);
     const client = (id: string) => ({ client_id: id, redirect_uris: ['http://localhost:1/cb'] });
+    const grantTo = async (id: string) => {
+      const { code, entry } = await signIn(a, id);
+      await b.consumeCode(code, entry, HOUR_MS);
+    };
     expect(await a.register(client('x'))).toBeDefined();
+    advance(1);
     expect(await b.register(client('y'))).toBeDefined();
-    expect(await a.register(client('z'))).toBeUndefined();
-    expect((await a.client('y'))?.client_id).toBe('y');
+    await grantTo('y');
+    advance(1);
+    // x is the oldest without a grant: it goes, on both replicas.
+    expect((await a.register(client('z')))?.client_id).toBe('z');
+    expect(await b.client('x')).toBeUndefined();
+    expect((await b.client('y'))?.client_id).toBe('y');
+    await grantTo('z');
+    advance(1);
+    // Every client holds a grant: nothing is evicted, and the refused client is not kept.
+    expect(await b.register(client('w'))).toBeUndefined();
+    expect(await a.client('w')).toBeUndefined();
+    expect((await a.client('z'))?.client_id).toBe('z');
+    // Once a grant can no longer be refreshed its client may make room again.
+    advance(HOUR_MS);
+    expect((await a.register(client('v')))?.client_id).toBe('v');
+    expect(await b.client('y')).toBeUndefined();
+  });
+
+  it('replicas registering at once never keep more than maxClients', async () => {
+    const { a, b } = replicas(3);
+    const client = (id: string) => ({ client_id: id, redirect_uris: ['http://localhost:1/cb'] });
+    const ids = Array.from({ length: 12 }, (_, i) => `c${i}`);
+    await Promise.all(ids.map((id, i) => (i % 2 === 0 ? a : b).register(client(id))));
+    const kept = async () =>
+      (await Promise.all(ids.map((id) => a.client(id)))).flatMap((found) => (found ? [found.client_id] : []));
+    // Races may evict one too many, never keep one too many; the newest (ties go by id: c9) always stays.
+    expect((await kept()).length).toBeLessThanOrEqual(3);
+    expect(await kept()).toContain('c9');
+    // Registered one at a time afterwards, the set fills up to the limit exactly.
+    for (const id of ['d0', 'd1', 'd2']) await a.register(client(id));
+    expect(await Promise.all(['d0', 'd1', 'd2'].map(async (id) => (await b.client(id))?.client_id))).toEqual([
+      'd0',
+      'd1',
+      'd2',
+    ]);
   });
 });

@@ -24,10 +24,19 @@ export interface SharedGrantStoreOptions {
   maxClients: number;
 }
 
+/**
+ * How many of the oldest clients eviction looks at. If all of them hold grants, registration fails rather than
+ * walk the whole set: `maxClients` is meant as a bound on abuse, not as a quota for long-lived apps.
+ */
+const EVICTION_SCAN = 64;
+
 /** Keys under the store's prefix; every token or code appears only as its SHA-256 digest. */
 const KEY = {
   client: (id: string) => `oauth:client:${id}`,
-  clientCount: 'oauth:clients',
+  /** Every registered client id, by registration time: the order eviction follows. */
+  clients: 'oauth:clients-by-age',
+  /** Present while a client has a grant that may still be refreshed; such a client is never evicted. */
+  clientInUse: (id: string) => `oauth:client-in-use:${id}`,
   pending: (id: string) => `oauth:pending:${id}`,
   code: (digest: string) => `oauth:code:${digest}`,
   usedCode: (digest: string) => `oauth:used-code:${digest}`,
@@ -57,14 +66,40 @@ export class SharedGrantStore implements OAuthGrantStore {
     return this.read<OAuthClientInformationFull>(KEY.client(clientId));
   }
 
-  /** Registers a client while fewer than `maxClients` are registered (the shared store evicts none). */
+  /**
+   * Registers a client. Past `maxClients` (over all replicas), the oldest client without a live grant makes
+   * room, as in `GrantStore`; when every older client has one, registration fails. Replicas registering at once
+   * each evict only clients older than their own, so the newest stay and the set never ends above the limit.
+   */
   async register(client: OAuthClientInformationFull): Promise<OAuthClientInformationFull | undefined> {
-    if ((await this.store.increment(KEY.clientCount)) > this.options.maxClients) {
-      await this.store.increment(KEY.clientCount, -1);
-      return undefined;
+    const id = client.client_id;
+    await this.store.set(KEY.client(id), JSON.stringify(client));
+    await this.store.orderedAdd(KEY.clients, id, this.now());
+    // Bounded: each round removes one client or ends.
+    for (let round = 0; round <= this.options.maxClients + EVICTION_SCAN; round++) {
+      if ((await this.store.orderedSize(KEY.clients)) <= this.options.maxClients) break;
+      if (!(await this.evictOlderThan(id))) {
+        await this.store.orderedRemove(KEY.clients, id);
+        await this.store.delete(KEY.client(id));
+        return undefined;
+      }
     }
-    await this.store.set(KEY.client(client.client_id), JSON.stringify(client));
-    return client;
+    // Another replica's registration may have evicted this one meanwhile.
+    return (await this.store.get(KEY.client(id))) === undefined ? undefined : client;
+  }
+
+  /** Removes the oldest client registered before `id` with no grant in use; false when there is none. */
+  private async evictOlderThan(id: string): Promise<boolean> {
+    for (const older of await this.store.orderedFirst(KEY.clients, EVICTION_SCAN)) {
+      if (older === id) return false;
+      if ((await this.store.get(KEY.clientInUse(older))) !== undefined) continue;
+      // Of replicas evicting at once, the one that removed it from the set deletes it.
+      if (await this.store.orderedRemove(KEY.clients, older)) {
+        await this.store.delete(KEY.client(older));
+        return true;
+      }
+    }
+    return false;
   }
 
   async addPending(consent: Omit<PendingConsent, 'expiresAt'>): Promise<string> {
@@ -203,8 +238,18 @@ export class SharedGrantStore implements OAuthGrantStore {
     return grant && grant.refreshExpiresAt > this.now() ? grant : undefined;
   }
 
-  private saveGrant(grant: Grant): Promise<void> {
-    return this.store.set(KEY.grant(grant.id), JSON.stringify(grant), Math.max(1, grant.refreshExpiresAt - this.now()));
+  private async saveGrant(grant: Grant): Promise<void> {
+    const ttl = Math.max(1, grant.refreshExpiresAt - this.now());
+    await this.store.set(KEY.grant(grant.id), JSON.stringify(grant), ttl);
+    await this.markInUse(grant.clientId, ttl);
+  }
+
+  /** Keeps the client from eviction as long as this grant may be refreshed (the longest of its grants wins). */
+  private async markInUse(clientId: string, ttlMs: number): Promise<void> {
+    const key = KEY.clientInUse(clientId);
+    const until = Number((await this.store.get(key)) ?? 0);
+    const end = this.now() + ttlMs;
+    if (end > until) await this.store.set(key, String(end), ttlMs);
   }
 
   private async read<T>(key: string): Promise<T | undefined> {
