@@ -60,6 +60,8 @@ function originOf(caller: Caller, extra: Extra): CallOrigin {
     },
     wantsLog: (level) => caller.wantsLog(level),
     ...(caller.failCall ? { failCall: caller.failCall } : {}),
+    // The SDK offers it only on a resumable stream (an event store, protocol 2025-11-25 or later).
+    ...(extra.closeSSEStream ? { closeStream: () => extra.closeSSEStream?.() } : {}),
   };
 }
 

@@ -44,6 +44,12 @@ export interface CallOrigin {
    * client did not declare: the answer is MissingRequiredClientCapability, not a tool error).
    */
   failCall?(error: Error): void;
+  /**
+   * The server closed its response stream of this call before the answer, to be polled (SEP-1699): closes the
+   * client's stream of the call the same way. Present only when the client can resume that stream (it got event
+   * ids and reconnects with Last-Event-ID), so that a client that cannot is never cut off.
+   */
+  closeStream?(): void;
 }
 
 /** The session that holds an owner's instances (see `Owner.instanceSession`). */

@@ -392,6 +392,7 @@ export class UpstreamInstance {
     const peer = new JsonRpcPeer<CallOrigin>(transport, {
       onRequest: (request, signal, related) => this.onServerRequest(request, signal, related),
       onNotification: (notification, related) => this.onNotification(notification, related),
+      onStreamClosed: (related) => related.closeStream?.(),
     });
     this.transport = transport;
     this.peer = peer;
