@@ -521,7 +521,9 @@ export class UpstreamInstance {
         mirroredHeaders: (message) => mirroredHeaders(message, this.toolSchema(message)),
       });
     } catch (error) {
-      this.log.debug(`Server '${this.name}' does not speak ${MODERN_VERSION} beside the legacy era: ${errorMessage(error)}`);
+      this.log.debug(
+        `Server '${this.name}' does not speak ${MODERN_VERSION} beside the legacy era: ${errorMessage(error)}`,
+      );
       peer.close(new GatewayError('UPSTREAM_UNAVAILABLE', 'not of the 2026-07-28 era'));
       await transport.close().catch(() => {});
       return undefined;

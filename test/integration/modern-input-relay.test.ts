@@ -90,7 +90,7 @@ async function post(
 }
 
 const ELICIT = { elicitation: { form: {} } };
-const accept = (content: object) => ({ action: 'accept', content });
+const accept = (content: Record<string, string | number | boolean>) => ({ action: 'accept' as const, content });
 
 function textOf(result: { content?: unknown } | undefined): string {
   return ((result?.content as { text?: string }[] | undefined) ?? []).map((item) => item.text ?? '').join('\n');
