@@ -69,8 +69,9 @@ export interface InstanceRequestOptions extends Omit<PeerRequestOptions<CallOrig
   /** The call this request belongs to: where the server's messages during it go. */
   origin?: CallOrigin;
   /**
-   * In which era the request goes: `prefer-modern` in 2026-07-28 when the server speaks it (a server of both
-   * eras is used in the legacy era otherwise), `modern` only so (else it fails). The legacy era's by default.
+   * The era of a 2026-07-28 caller's request: `prefer-modern` goes in 2026-07-28 when the server speaks it and
+   * in the legacy era otherwise; `modern` (a retry carrying a server's own state) in 2026-07-28 or not at all.
+   * Unset, a request goes in the era the instance was connected in.
    */
   era?: 'modern' | 'prefer-modern';
 }
@@ -490,7 +491,8 @@ export class UpstreamInstance {
     const who = this.options.label === undefined ? '' : ` for ${this.options.label}`;
     log.info(
       `Server '${this.name}' started${who} (${this.lists.tools.length} tools, ${this.lists.prompts.length} prompts, ` +
-        `${this.lists.resources.length} resources)${this.pid ? `, pid ${this.pid}` : ''}`,
+        `${this.lists.resources.length} resources)${this.pid ? `, pid ${this.pid}` : ''}` +
+        (this.modern ? `, speaks ${MODERN_VERSION} too` : ''),
     );
     this.options.events.onListsChanged?.(this, new Set<ListKind>(['tools', 'prompts', 'resources']));
     this.armIdleTimer();
@@ -508,7 +510,7 @@ export class UpstreamInstance {
     if (!(made instanceof HttpUpstreamTransport)) return undefined;
     const transport = made;
     transport.onerror = (error) => this.log.debug(`2026-07-28 connection: ${error.message}`);
-    const peer = new JsonRpcPeer<CallOrigin>(transport as unknown as Transport, {
+    const peer = new JsonRpcPeer<CallOrigin>(transport, {
       onRequest: (request, signal, related) => this.onServerRequest(request, signal, related),
       onNotification: (notification, related) => this.onNotification(notification, related),
       onStreamClosed: (related) => related.closeStream?.(),
@@ -528,7 +530,6 @@ export class UpstreamInstance {
       await transport.close().catch(() => {});
       return undefined;
     }
-    this.log.info(`Server '${this.name}' speaks ${MODERN_VERSION} too: 2026-07-28 clients' calls go in their era`);
     return { transport, peer };
   }
 
