@@ -193,6 +193,20 @@ describe('a server of both eras, to 2026-07-28 clients', () => {
     expect(altered.json.error?.code).toBe(-32602);
     const foreign = await retry(alice, { requestState: Buffer.from('x'.repeat(48)).toString('base64url') });
     expect(foreign.json.error?.message).toMatch(/not issued by this gateway/);
+    // A legacy session presenting it, in its own era: the server refuses it, not being its own state.
+    const legacy = new Client({ name: 'intruder', version: '1.0.0' });
+    await legacy.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`)));
+    try {
+      const stolen = await legacy
+        .callTool({ ...call, inputResponses: { confirm: accept({ ok: true }) }, requestState } as never)
+        .then(
+          (result) => textOf(result as { content?: unknown }),
+          (error: Error) => error.message,
+        );
+      expect(stolen).toMatch(/-32602: Invalid or expired requestState/);
+    } finally {
+      await legacy.close();
+    }
     // The rightful caller still completes, and the server verified its own state.
     const done = await retry(alice);
     expect(textOf(done.json.result)).toBe('state-ok: requestState verified and confirmation received');
