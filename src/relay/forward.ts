@@ -14,9 +14,9 @@ import { withheldError } from '../pinning/tool-pinning.js';
 import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
-import type { CallOrigin, Owner } from './owner.js';
+import type { CallOrigin, InputRelay, Owner } from './owner.js';
 import { recordedToolCall } from './recorded-call.js';
-import { requestWithInput } from './upstream-call.js';
+import { relayWithInput, requestWithInput } from './upstream-call.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 type Params = Record<string, unknown>;
@@ -41,6 +41,8 @@ export interface Caller {
   wantsLog(level: LoggingLevel): boolean;
   /** See `CallOrigin.failCall` (2026-07-28 calls only). */
   failCall?(error: Error): void;
+  /** See `CallOrigin.inputRelay` (2026-07-28 calls only). */
+  readonly inputRelay?: InputRelay;
 }
 
 /** A call of `caller`: server messages during it reach the calling client on the call's own stream. */
@@ -60,6 +62,9 @@ function originOf(caller: Caller, extra: Extra): CallOrigin {
     },
     wantsLog: (level) => caller.wantsLog(level),
     ...(caller.failCall ? { failCall: caller.failCall } : {}),
+    ...(caller.inputRelay ? { inputRelay: caller.inputRelay } : {}),
+    // The SDK offers it only on a resumable stream (an event store, protocol 2025-11-25 or later).
+    ...(extra.closeSSEStream ? { closeStream: () => extra.closeSSEStream?.() } : {}),
   };
 }
 
@@ -99,13 +104,18 @@ export async function forward(
   const signIn = context.signInGate?.(server, origin, extra.signal);
   if (signIn) await signIn;
   const instance = context.instanceFor(server, origin);
-  const result = await requestWithInput(instance, method, params, {
+  const requestOptions = {
     signal: extra.signal,
     timeoutMs: timeoutOf(context, server),
     onProgress,
     origin,
     describe: options.describe,
-  });
+  };
+  // A 2026-07-28 caller's request goes in its own era to a server that speaks it (tasks are of the legacy era).
+  const relay = params.task === undefined ? origin.inputRelay : undefined;
+  const result = relay
+    ? await relayWithInput(instance, server, method, params, relay, requestOptions)
+    : await requestWithInput(instance, method, params, requestOptions);
   await progressSent;
   // A task-augmented call answers with a task: the client gets the gateway's id for it.
   if (params.task !== undefined && result.task !== undefined)

@@ -44,6 +44,27 @@ export interface CallOrigin {
    * client did not declare: the answer is MissingRequiredClientCapability, not a tool error).
    */
   failCall?(error: Error): void;
+  /**
+   * The server closed its response stream of this call before the answer, to be polled (SEP-1699): closes the
+   * client's stream of the call the same way. Present only when the client can resume that stream (it got event
+   * ids and reconnects with Last-Event-ID), so that a client that cannot is never cut off.
+   */
+  closeStream?(): void;
+  /** A 2026-07-28 caller's multi round-trip requests, relayed as they are to a server of that era. */
+  inputRelay?: InputRelay;
+}
+
+/**
+ * How a 2026-07-28 caller's request is relayed to a server that speaks 2026-07-28 (modern-only or both eras):
+ * in that era, with the caller's own capabilities in its envelope, and the server's `input_required` result
+ * passed through as it is (its input keys kept) but for its `requestState`, which is sealed for this caller and
+ * request as the gateway's own states are. The caller's retry brings the sealed state back, opened here.
+ */
+export interface InputRelay {
+  /** The retry's opened state: the server that issued it and that server's own requestState (if it gave one). */
+  readonly retry?: { readonly server: string; readonly requestState?: unknown };
+  /** Seals a server's requestState (or its absence) for this caller and request: the opaque string it gets. */
+  seal(server: string, requestState: unknown): string;
 }
 
 /** The session that holds an owner's instances (see `Owner.instanceSession`). */

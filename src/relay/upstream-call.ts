@@ -3,6 +3,7 @@ import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import { MISSING_REQUIRED_CLIENT_CAPABILITY } from '../protocol/modern.js';
 import type { InstanceRequestOptions, UpstreamInstance } from '../upstream/instance.js';
+import type { CallOrigin, InputRelay } from './owner.js';
 import { missingCapability } from './routing.js';
 
 /** Rounds of input a 2026-07-28 server may ask for in one call before the gateway gives up. */
@@ -36,18 +37,9 @@ export async function requestWithInput(
       { method: string; params?: Record<string, unknown> }
     >;
     const signal = options.signal ?? new AbortController().signal;
+    checkAskable(instance.name, requests, origin);
     const answers = await Promise.all(
       Object.entries(requests).map(async ([key, request]) => {
-        const missing = missingCapability(request.method, request.params, origin.capabilities);
-        if (missing !== undefined) {
-          throw Object.assign(
-            new Error(`the client does not support ${missing}, which server "${instance.name}" asked for`),
-            {
-              code: MISSING_REQUIRED_CLIENT_CAPABILITY,
-              data: { requiredCapabilities: { [request.method.split('/')[0]!]: {} } },
-            },
-          );
-        }
         const message = { jsonrpc: '2.0', id: 0, method: request.method, params: request.params } as JSONRPCRequest;
         return [key, await origin.sendRequest(message, signal)] as const;
       }),
@@ -57,4 +49,50 @@ export async function requestWithInput(
     result = await instance.request(method, retry, options);
   }
   return result;
+}
+
+/**
+ * One request of a 2026-07-28 caller (see `InputRelay`): sent in that era when the server speaks it, its
+ * `input_required` result handed back as the server gave it, with the server's requestState sealed. A retry
+ * carries the server's own state back to it, and must reach a server of that era (the same one: the state is
+ * bound to it). A server of the legacy era gets the request as any other, its requests held by the caller's
+ * held call (stateless-http.ts).
+ */
+export async function relayWithInput(
+  instance: UpstreamInstance,
+  server: string,
+  method: string,
+  params: Record<string, unknown>,
+  relay: InputRelay,
+  options: InstanceRequestOptions,
+): Promise<Record<string, unknown>> {
+  const { retry } = relay;
+  if (retry && retry.server !== server) {
+    throw new GatewayError('INVALID_PARAMS', 'requestState was issued for another server; start the request again');
+  }
+  // Whatever state came in is the gateway's seal: the server gets its own back, or none.
+  const { requestState: _sealed, ...rest } = params;
+  void _sealed;
+  const sent = retry?.requestState === undefined ? rest : { ...rest, requestState: retry.requestState };
+  const result = await instance.request(method, sent, { ...options, era: retry ? 'modern' : 'prefer-modern' });
+  if (result.resultType !== 'input_required') return result;
+  const requests = (result.inputRequests ?? {}) as Record<string, { method: string; params?: Record<string, unknown> }>;
+  if (options.origin) checkAskable(instance.name, requests, options.origin);
+  return { ...result, requestState: relay.seal(server, result.requestState) };
+}
+
+/** A server asking for what the client did not declare ends the call with MissingRequiredClientCapability. */
+function checkAskable(
+  server: string,
+  requests: Record<string, { method: string; params?: Record<string, unknown> }>,
+  origin: CallOrigin,
+): void {
+  for (const request of Object.values(requests)) {
+    const missing = missingCapability(request.method, request.params, origin.capabilities);
+    if (missing === undefined) continue;
+    throw Object.assign(new Error(`the client does not support ${missing}, which server "${server}" asked for`), {
+      code: MISSING_REQUIRED_CLIENT_CAPABILITY,
+      data: { requiredCapabilities: { [request.method.split('/')[0]!]: {} } },
+    });
+  }
 }

@@ -22,7 +22,7 @@ import { toWireError } from '../relay/errors.js';
 import type { Extra } from '../relay/forward.js';
 import { type HeldCall, HeldCalls, type HeldOutcome } from '../relay/held-calls.js';
 import { passesLevel } from '../relay/log-levels.js';
-import { type CallOrigin, type Owner } from '../relay/owner.js';
+import { type CallOrigin, type InputRelay, type Owner } from '../relay/owner.js';
 import { requestDigest, RequestStateSealer } from '../relay/request-state.js';
 import type { StatelessSession } from '../relay/stateless-session.js';
 import { sendRpcError } from './http-body.js';
@@ -34,6 +34,9 @@ export interface StatelessRoute {
   path: string;
   grant: AccessGrant;
 }
+
+/** How long a client may take to retry with the requestState it was given. */
+const REQUEST_STATE_TTL_MS = 10 * 60_000;
 
 /** A stateless session is let go after this long without a request or an open listen stream. */
 export const STATELESS_SESSION_IDLE_MS = 10 * 60_000;
@@ -100,17 +103,36 @@ export class StatelessEndpoint {
     if (method === 'server/discover') return response.result(completeResult(method, this.discover(session)));
 
     // A retry is what carries a request state; input responses without one answer nothing of the gateway's.
+    const digest = requestDigest(method, params);
+    let retry: InputRelay['retry'];
     if (params.requestState !== undefined) {
-      return this.resume(response, principal, request);
+      const opened = this.sealer.open(params.requestState, { principal, request: digest });
+      if (!opened.ok) return response.error(-32602, `Invalid params: ${opened.reason}`);
+      const { relay, state } = opened.state.body;
+      // A state of a server of the 2026-07-28 era: the request goes to it again, with the server's own state.
+      if (typeof relay !== 'string') return this.resume(response, request, opened.state.body.held);
+      retry = { server: relay, ...(state === undefined ? {} : { requestState: state }) };
     }
     // The envelope is the gateway's to read: a legacy server must not get 2026-07-28 fields (a modern one gets
-    // the gateway's own envelope for it).
-    const forwarded = { ...request, params: withoutEnvelope(params) } as JSONRPCRequest;
+    // the gateway's own envelope for it, with this caller's capabilities). Nor does any server get our seal.
+    const { requestState: _sealed, ...unsealed } = params;
+    void _sealed;
+    const forwarded = { ...request, params: withoutEnvelope(unsealed) } as JSONRPCRequest;
     const owner: Owner = { sessionId: `req:${randomUUID()}`, group: route.grant.owner, instanceSession: session.id };
+    const relay: InputRelay = {
+      ...(retry ? { retry } : {}),
+      seal: (server, state) =>
+        this.sealer.seal({
+          body: { relay: server, ...(state === undefined ? {} : { state }) },
+          principal,
+          request: digest,
+          expiresAt: Date.now() + REQUEST_STATE_TTL_MS,
+        }),
+    };
     if (!INPUT_REQUIRED_METHODS.has(method)) {
       const abort = new AbortController();
       res.once('close', () => abort.abort(new Error('the client closed the request')));
-      const origin = this.origin(owner, reading.meta, response, undefined);
+      const origin = this.origin(owner, reading.meta, response, undefined, relay);
       try {
         const result = await session.dispatchAs(
           forwarded,
@@ -123,8 +145,8 @@ export class StatelessEndpoint {
       }
       return;
     }
-    const call = this.held.create(principal, requestDigest(method, params));
-    const origin = this.origin(owner, reading.meta, response, call);
+    const call = this.held.create(principal, digest);
+    const origin = this.origin(owner, reading.meta, response, call, relay);
     call.start((signal) => session.dispatchAs(forwarded, extraOf(forwarded, signal, origin, req), callerOf(origin)));
     response.onClose(() => call.giveUp('the client cancelled the request'));
     this.answer(response, method, call.id, principal, params, await call.next((n) => response.notify(n)));
@@ -139,16 +161,12 @@ export class StatelessEndpoint {
     this.sessions.clear();
   }
 
-  /** A retry: answers the held call its sealed state names, then waits for its next answer. */
-  private async resume(response: StatelessResponse, principal: string, request: JSONRPCRequest): Promise<void> {
+  /** A retry of a held call (its state opened): answers it, then waits for its next answer. */
+  private async resume(response: StatelessResponse, request: JSONRPCRequest, held: unknown): Promise<void> {
     const params = (request.params ?? {}) as Record<string, unknown>;
-    const opened = this.sealer.open(params.requestState, {
-      principal,
-      request: requestDigest(request.method, params),
-    });
-    if (!opened.ok) return response.error(-32602, `Invalid params: ${opened.reason}`);
-    const call = this.held.get(opened.state.body.held);
+    const call = this.held.get(held);
     if (!call) return response.error(-32602, 'Invalid params: requestState refers to a request that is over');
+    const principal = call.principal;
     response.onClose(() => call.giveUp('the client cancelled the request'));
     const responses = params.inputResponses;
     if (responses !== undefined && (typeof responses !== 'object' || responses === null || Array.isArray(responses))) {
@@ -172,7 +190,7 @@ export class StatelessEndpoint {
       body: { held: callId },
       principal,
       request: requestDigest(method, params),
-      expiresAt: Date.now() + 10 * 60_000,
+      expiresAt: Date.now() + REQUEST_STATE_TTL_MS,
     });
     response.result({ resultType: 'input_required', inputRequests: outcome.inputRequests, requestState });
   }
@@ -183,9 +201,11 @@ export class StatelessEndpoint {
     meta: RequestMeta,
     response: StatelessResponse,
     call: Pick<HeldCall, 'ask' | 'notify' | 'fail'> | undefined,
+    inputRelay: InputRelay,
   ): CallOrigin {
     return {
       owner,
+      inputRelay,
       capabilities: meta.clientCapabilities,
       sendRequest: (request, signal) =>
         call
@@ -262,6 +282,7 @@ function extraOf(request: JSONRPCRequest, signal: AbortSignal, origin: CallOrigi
 function callerOf(origin: CallOrigin) {
   return {
     owner: origin.owner,
+    ...(origin.inputRelay ? { inputRelay: origin.inputRelay } : {}),
     clientCapabilities: origin.capabilities,
     wantsLog: origin.wantsLog,
     ...(origin.failCall ? { failCall: origin.failCall } : {}),

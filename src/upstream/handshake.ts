@@ -82,7 +82,8 @@ async function initializeLegacy(
   };
 }
 
-async function discoverModern(
+/** Speaks the 2026-07-28 era with a server: each request carries the envelope; `server/discover` first. */
+export async function discoverModern(
   peer: JsonRpcPeer<unknown>,
   transport: Transport,
   options: HandshakeOptions,

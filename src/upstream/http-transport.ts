@@ -38,6 +38,8 @@ export class HttpUpstreamTransport implements AttributingTransport {
   onmessage?: (message: JSONRPCMessage, extra?: { relatedRequestId?: RequestId }) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
+  /** The server ended the response stream of one of our requests before its answer, for us to resume it. */
+  onstreamclosed?: (requestId: RequestId) => void;
   sessionId?: string;
 
   private protocolVersion?: string;
@@ -259,6 +261,8 @@ export class HttpUpstreamTransport implements AttributingTransport {
       if (!this.closed) this.onerror?.(new Error(`SSE stream from the server ended: ${errorMessage(error)}`));
     }
     if (!answered && relatedRequestId !== undefined && lastEventId !== undefined && !this.closed) {
+      // SEP-1699 polling: the caller's own stream may be closed the same way (see CallOrigin.closeStream).
+      this.onstreamclosed?.(relatedRequestId);
       this.schedule(() => this.resume(lastEventId!, relatedRequestId, 1), RECONNECT_BASE_MS);
     }
     return { answered, ...(lastEventId === undefined ? {} : { lastEventId }) };

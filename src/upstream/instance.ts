@@ -9,13 +9,14 @@ import type {
 import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
-import { META, mirroredHeaders } from '../protocol/modern.js';
+import { META, mirroredHeaders, MODERN_VERSION } from '../protocol/modern.js';
 import type { CallOrigin } from '../relay/owner.js';
 import { requestTracer } from '../tracing/tracing.js';
 import { backoffDelayMs, isStableRun } from './backoff.js';
 import { ownCapabilities } from './client-capabilities.js';
 import { createUpstreamTransport, terminateUpstreamSession } from './connect.js';
-import { connectUpstream, type UpstreamEra } from './handshake.js';
+import { connectUpstream, discoverModern, type UpstreamEra } from './handshake.js';
+import { HttpUpstreamTransport } from './http-transport.js';
 import {
   EMPTY_LISTS,
   fetchLists,
@@ -67,7 +68,16 @@ export interface InstanceOptions {
 export interface InstanceRequestOptions extends Omit<PeerRequestOptions<CallOrigin>, 'tag'> {
   /** The call this request belongs to: where the server's messages during it go. */
   origin?: CallOrigin;
+  /**
+   * The era of a 2026-07-28 caller's request: `prefer-modern` goes in 2026-07-28 when the server speaks it and
+   * in the legacy era otherwise; `modern` (a retry carrying a server's own state) in 2026-07-28 or not at all.
+   * Unset, a request goes in the era the instance was connected in.
+   */
+  era?: 'modern' | 'prefer-modern';
 }
+
+/** How long the gateway waits, at start-up, for a server of the legacy era to say whether it speaks 2026-07-28 too. */
+const MODERN_PROBE_TIMEOUT_MS = 5_000;
 
 export interface InstanceCloseOptions {
   /** Let calls in flight finish for up to this long before the server is stopped (removal, restart on reload). */
@@ -130,6 +140,11 @@ export class UpstreamInstance {
   private refreshing = new Set<ListKind>();
   /** A 2026-07-28 server's `subscriptions/listen` stream: its list changes and resource updates. */
   private listen?: ModernListen;
+  /**
+   * A Streamable HTTP server of both eras: the session is of the legacy era, and this session-less connection
+   * carries the requests of 2026-07-28 clients in their own era (see `InputRelay`).
+   */
+  private modern?: { transport: HttpUpstreamTransport; peer: JsonRpcPeer<CallOrigin> };
   private refreshQueued = new Set<ListKind>();
 
   constructor(
@@ -150,7 +165,12 @@ export class UpstreamInstance {
   }
 
   get inFlight(): number {
-    return this.peer?.inFlight ?? 0;
+    return (this.peer?.inFlight ?? 0) + (this.modern?.peer.inFlight ?? 0);
+  }
+
+  /** Whether requests can go to the server in the 2026-07-28 era (it speaks only that, or both). */
+  get speaksModern(): boolean {
+    return this.era === 'modern' || this.modern !== undefined;
   }
 
   /** The calls in flight, oldest first. */
@@ -258,8 +278,16 @@ export class UpstreamInstance {
         throw error;
       }
     }
-    const peer = this.peer;
-    if (!peer) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is not connected`);
+    if (!this.peer) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is not connected`);
+    if (options.era === 'modern' && !this.speaksModern) {
+      throw new GatewayError(
+        'INVALID_PARAMS',
+        `server "${this.name}" no longer speaks ${MODERN_VERSION}: the requestState is void; start the request again`,
+      );
+    }
+    // A 2026-07-28 caller's request to a server of both eras goes on the session-less connection.
+    const viaModern = options.era !== undefined && this.modern !== undefined;
+    const peer = viaModern ? this.modern!.peer : this.peer;
     if (this.era === 'modern' && (method === 'resources/subscribe' || method === 'resources/unsubscribe')) {
       // The 2026-07-28 era subscribes on the listen stream.
       this.listen?.setSubscribed(String(params?.uri), method === 'resources/subscribe');
@@ -270,10 +298,11 @@ export class UpstreamInstance {
       // The whole timeout when the instance was ready at once, so the timeout error names the configured value.
       const remaining = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
       const timeoutMs = waited ? remaining : options.timeoutMs;
-      const { origin, ...rest } = options;
+      const { origin, era: _era, ...rest } = options;
+      void _era;
       // A stateless-era server hears each caller's own capabilities with its request.
       const meta =
-        this.era === 'modern' && origin
+        (this.era === 'modern' || viaModern) && origin
           ? { [META.clientCapabilities]: ownCapabilities(origin.capabilities) }
           : undefined;
       const send = (sent: typeof params) =>
@@ -282,8 +311,13 @@ export class UpstreamInstance {
       return await (tracer ? tracer.call(this, method, params, send) : send(params));
     } catch (error) {
       // A remote server that cannot be reached any more: find out now rather than on every later call.
-      if (isGatewayError(error, 'UPSTREAM_UNAVAILABLE') && this.transport && this.config.transport !== 'stdio') {
-        this.probeConnection(this.transport, peer);
+      if (
+        isGatewayError(error, 'UPSTREAM_UNAVAILABLE') &&
+        this.transport &&
+        this.peer &&
+        this.config.transport !== 'stdio'
+      ) {
+        this.probeConnection(this.transport, this.peer);
       }
       throw error;
     } finally {
@@ -392,6 +426,7 @@ export class UpstreamInstance {
     const peer = new JsonRpcPeer<CallOrigin>(transport, {
       onRequest: (request, signal, related) => this.onServerRequest(request, signal, related),
       onNotification: (notification, related) => this.onNotification(notification, related),
+      onStreamClosed: (related) => related.closeStream?.(),
     });
     this.transport = transport;
     this.peer = peer;
@@ -423,6 +458,11 @@ export class UpstreamInstance {
       this.serverInfo = handshake.serverInfo;
       this.instructions = handshake.instructions;
       this.lists = await fetchLists(peer, this.capabilities, remaining());
+      if (this.era === 'legacy' && transport instanceof HttpUpstreamTransport) {
+        const modern = await this.openModernChannel(Math.min(remaining(), MODERN_PROBE_TIMEOUT_MS));
+        if (this.transport === transport) this.modern = modern;
+        else void modern?.transport.close();
+      }
     } catch (error) {
       const exit = transport instanceof StdioProcessTransport ? transport.exit : undefined;
       // The line that names the cause, not Node's version footer or npm's log-file pointer.
@@ -451,10 +491,46 @@ export class UpstreamInstance {
     const who = this.options.label === undefined ? '' : ` for ${this.options.label}`;
     log.info(
       `Server '${this.name}' started${who} (${this.lists.tools.length} tools, ${this.lists.prompts.length} prompts, ` +
-        `${this.lists.resources.length} resources)${this.pid ? `, pid ${this.pid}` : ''}`,
+        `${this.lists.resources.length} resources)${this.pid ? `, pid ${this.pid}` : ''}` +
+        (this.modern ? `, speaks ${MODERN_VERSION} too` : ''),
     );
     this.options.events.onListsChanged?.(this, new Set<ListKind>(['tools', 'prompts', 'resources']));
     this.armIdleTimer();
+  }
+
+  /**
+   * Asks a Streamable HTTP server of the legacy era, on a connection without a session, whether it speaks
+   * 2026-07-28 too (`server/discover`, as an SDK v2 server of both eras answers). A server that does not, or
+   * does not answer in time, is used in the legacy era alone, as before.
+   */
+  private async openModernChannel(
+    timeoutMs: number,
+  ): Promise<{ transport: HttpUpstreamTransport; peer: JsonRpcPeer<CallOrigin> } | undefined> {
+    const made = createUpstreamTransport(this.config, this.log, { identity: this.options.identity });
+    if (!(made instanceof HttpUpstreamTransport)) return undefined;
+    const transport = made;
+    transport.onerror = (error) => this.log.debug(`2026-07-28 connection: ${error.message}`);
+    const peer = new JsonRpcPeer<CallOrigin>(transport, {
+      onRequest: (request, signal, related) => this.onServerRequest(request, signal, related),
+      onNotification: (notification, related) => this.onNotification(notification, related),
+      onStreamClosed: (related) => related.closeStream?.(),
+    });
+    try {
+      await discoverModern(peer, transport as unknown as Transport, {
+        server: this.name,
+        clientCapabilities: this.options.clientCapabilities,
+        timeoutMs,
+        mirroredHeaders: (message) => mirroredHeaders(message, this.toolSchema(message)),
+      });
+    } catch (error) {
+      this.log.debug(
+        `Server '${this.name}' does not speak ${MODERN_VERSION} beside the legacy era: ${errorMessage(error)}`,
+      );
+      peer.close(new GatewayError('UPSTREAM_UNAVAILABLE', 'not of the 2026-07-28 era'));
+      await transport.close().catch(() => {});
+      return undefined;
+    }
+    return { transport, peer };
   }
 
   /** The input schema of the tool a `tools/call` names (for the headers a stateless-era request mirrors). */
@@ -554,6 +630,7 @@ export class UpstreamInstance {
   private connectionLost(error: GatewayError, message: string): void {
     this.listen?.close();
     this.listen = undefined;
+    this.closeModernChannel(error);
     this.transport = undefined;
     this.peer?.close(error);
     this.peer = undefined;
@@ -585,9 +662,18 @@ export class UpstreamInstance {
     this.restartTimer.unref();
   }
 
+  private closeModernChannel(error: Error): void {
+    const modern = this.modern;
+    this.modern = undefined;
+    if (!modern) return;
+    modern.peer.close(error);
+    void modern.transport.close().catch(() => {});
+  }
+
   private async disconnect(error: Error): Promise<void> {
     this.listen?.close();
     this.listen = undefined;
+    this.closeModernChannel(error);
     const transport = this.transport;
     this.transport = undefined;
     this.peer?.close(error);

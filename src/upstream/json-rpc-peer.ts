@@ -30,6 +30,8 @@ export interface PeerRequestOptions<T = unknown> {
  */
 export type AttributingTransport = Omit<Transport, 'onmessage'> & {
   onmessage?: (message: JSONRPCMessage, extra?: { relatedRequestId?: RequestId }) => void;
+  /** The server closed the response stream of our request `requestId` mid-call; the transport resumes it. */
+  onstreamclosed?: (requestId: RequestId) => void;
 };
 
 export interface PeerHandlers<T> {
@@ -39,6 +41,8 @@ export interface PeerHandlers<T> {
    */
   onRequest(request: JSONRPCRequest, signal: AbortSignal, related: T | undefined): Promise<Record<string, unknown>>;
   onNotification(notification: JSONRPCNotification, related: T | undefined): void;
+  /** The server closed the response stream of the request tagged `related` before answering it (SEP-1699). */
+  onStreamClosed?(related: T): void;
 }
 
 interface Pending<T> {
@@ -70,6 +74,10 @@ export class JsonRpcPeer<T = unknown> {
     private readonly handlers: PeerHandlers<T>,
   ) {
     (transport as AttributingTransport).onmessage = (message, extra) => this.onMessage(message, extra);
+    (transport as AttributingTransport).onstreamclosed = (requestId) => {
+      const tag = typeof requestId === 'number' ? this.pending.get(requestId)?.tag : undefined;
+      if (tag !== undefined) this.handlers.onStreamClosed?.(tag);
+    };
   }
 
   /** Calls in flight (long-lived background requests not counted). */

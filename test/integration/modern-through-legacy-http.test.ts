@@ -4,11 +4,12 @@ import { type HttpFixture, startConformanceFixtureHttp } from '../helpers/confor
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 
-// A 2026-07-28 client through the gateway to an SDK v2 server it reaches over Streamable HTTP in the legacy
-// era (the conformance fixture serves both eras and refuses a 2026-07-28 `_meta` envelope on a 2025 session).
-// The gateway must not forward the client's envelope, and the one instance serving every request of the
-// client's stateless session must not take the capabilities of whichever request came first. A server asking
-// for what the client did not declare ends the call with MissingRequiredClientCapability.
+// A 2026-07-28 client through the gateway to an SDK v2 server over Streamable HTTP (the conformance fixture),
+// once serving the 2025 era alone, which the gateway reaches in the legacy era (its sessions refuse a 2026-07-28
+// `_meta` envelope), and once serving both eras, which the gateway reaches in the client's era. Either way the
+// gateway must not forward the client's envelope to a 2025 session, and the one instance serving every request
+// of the client's stateless session must not take the capabilities of whichever request came first. A server
+// asking for what the client did not declare ends the call with MissingRequiredClientCapability.
 
 const MODERN = '2026-07-28';
 const envelope = (capabilities: object) => ({
@@ -16,13 +17,17 @@ const envelope = (capabilities: object) => ({
   'io.modelcontextprotocol/clientCapabilities': capabilities,
 });
 
-describe('a 2026-07-28 client through a legacy-era HTTP upstream', () => {
+describe.each([
+  // The key of the elicitation: the gateway's own in the legacy era, the server's in 2026-07-28.
+  { eras: 'the 2025 era alone', env: { FIXTURE_LEGACY_ONLY: '1' }, key: 'r1' },
+  { eras: 'both eras', env: {}, key: 'user_name' },
+])('a 2026-07-28 client through an HTTP upstream of $eras', ({ env, key }) => {
   let fixture: HttpFixture;
   let dir: TempDir;
   let gateway: GatewayProcess;
 
   beforeAll(async () => {
-    fixture = await startConformanceFixtureHttp();
+    fixture = await startConformanceFixtureHttp(env);
     dir = await createTempDir();
     const configPath = await dir.write('mcp.json', { servers: { conformance: { url: fixture.url, prefix: '' } } });
     gateway = await startGatewayProcess({ configPath });
@@ -82,5 +87,6 @@ describe('a 2026-07-28 client through a legacy-era HTTP upstream', () => {
     });
     expect(answer.error).toBeUndefined();
     expect(answer.result?.resultType).toBe('input_required');
+    expect(Object.keys(answer.result?.inputRequests as object)).toEqual([key]);
   });
 });
