@@ -26,7 +26,7 @@ export interface ActionContext {
  *   id: 'sign-out',
  *   label: 'Sign out',
  *   applies: (server) => gateway.upstreamOAuth.signedIn(server.name).includes('gateway'),
- *   run: async ({ server }) => ({ message: gateway.upstreamOAuth.signOut(server.name) ? 'Signed out' : 'Was not signed in' }),
+ *   run: async ({ server }) => ({ message: (await gateway.upstreamOAuth.signOut(server.name)) ? 'Signed out' : 'Was not signed in' }),
  * });
  */
 export interface ConsoleAction {

@@ -20,6 +20,8 @@ export interface UpstreamAuthorizationServer {
   issuer: string;
   /** Revokes a token (RFC 7009) as the client that holds it. */
   revoke(token: string, client: { client_id: string; client_secret?: string }): Promise<void>;
+  /** Whether the server still takes a token (RFC 7662 introspection, as the client that holds it). */
+  isActive(token: string, client: { client_id: string; client_secret?: string }): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startUpstreamAuthorizationServer(
       devInteractions: { enabled: true },
       registration: { enabled: true },
       revocation: { enabled: true },
+      introspection: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx: unknown, _client: unknown, oneOf?: string[]) => oneOf?.[0],
@@ -75,15 +78,13 @@ export async function startUpstreamAuthorizationServer(
   return {
     issuer,
     async revoke(token, client) {
-      const response = await fetch(`${issuer}/token/revocation`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret ?? ''}`).toString('base64')}`,
-        },
-        body: new URLSearchParams({ token }),
-      });
+      const response = await asClient(`${issuer}/token/revocation`, token, client);
       if (!response.ok) throw new Error(`revocation failed: HTTP ${response.status} ${await response.text()}`);
+    },
+    async isActive(token, client) {
+      const response = await asClient(`${issuer}/token/introspection`, token, client);
+      if (!response.ok) throw new Error(`introspection failed: HTTP ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { active: boolean }).active;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -91,6 +92,18 @@ export async function startUpstreamAuthorizationServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** A POST of `token` to an endpoint of the authorization server, authenticated as `client` (Basic). */
+function asClient(url: string, token: string, client: { client_id: string; client_secret?: string }) {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret ?? ''}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ token }),
+  });
 }
 
 /** Who called a tool of the protected server, as its bearer middleware saw it. */

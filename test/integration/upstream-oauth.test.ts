@@ -393,3 +393,43 @@ describe('sign-in pages and refusals', () => {
     }
   });
 });
+
+describe('mcproxy login --sign-out', () => {
+  it('forgets the sign-in and has the authorization server revoke it (RFC 7009)', async () => {
+    const store = new TokenStore({
+      path: dir.resolve('state/upstream-tokens.json'),
+      key: () => readTokenKey(TOKEN_KEY),
+      onError: (error) => {
+        throw error;
+      },
+    });
+    const signedIn = store.get<{ tokens: { refresh_token?: string } }>(tokensKey('wiki', 'gateway'));
+    const refresh = signedIn?.tokens.refresh_token;
+    expect(refresh).toBeDefined();
+    // Configured in the gateway's config as wiki's client; the introspection is asked as the same client.
+    const client = { client_id: 'mcproxy-wiki', client_secret: WIKI_CLIENT_SECRET };
+    expect(await as.isActive(refresh!, client)).toBe(true);
+    const { code, out } = await (await runLogin('wiki', ['--sign-out'])).done;
+    expect(code, out).toBe(0);
+    expect(out).toContain('Signed out of "wiki"; the authorization server revoked the tokens.');
+    expect(await as.isActive(refresh!, client)).toBe(false);
+    store.reload();
+    expect(store.has(tokensKey('wiki', 'gateway'))).toBe(false);
+    const revoked = await upstreamEvents('upstream:revoke', null);
+    expect(revoked.at(-1)?.['detail']).toBe('signed out; the authorization server revoked the tokens');
+    // Signing out again finds nothing to forget.
+    const again = await (await runLogin('wiki', ['--sign-out'])).done;
+    expect(again.out).toContain('The gateway was not signed in to "wiki"');
+  });
+
+  it("a credential's sign-out, as the console makes it, is revoked too, as the client registered for it", async () => {
+    const stored = storedSignIn('notes', 'credential:alice');
+    expect(stored.tokens?.refresh_token).toBeDefined();
+    expect(await as.isActive(stored.tokens!.refresh_token!, stored.client!)).toBe(true);
+    expect(await gw.gateway.upstreamOAuth.signOut('notes', 'credential:alice')).toBe(true);
+    expect(await as.isActive(stored.tokens!.refresh_token!, stored.client!)).toBe(false);
+    const revoked = await waitFor(async () => (await upstreamEvents('upstream:revoke', 'alice')).at(-1));
+    expect(revoked['detail']).toBe('signed out; the authorization server revoked the tokens');
+    expect(await gw.gateway.upstreamOAuth.signOut('notes', 'credential:alice')).toBe(false);
+  });
+});

@@ -9,8 +9,9 @@ import { AccountTokens, signInRequired } from './account-tokens.js';
 import { accountFor, credentialOf, describeAccount, GATEWAY_ACCOUNT } from './accounts.js';
 import type { TokenEntry } from './client-provider.js';
 import { type PendingSignIn, PendingSignIns } from './pending-sign-ins.js';
+import { revokeTokens, signOutDetail } from './revocation.js';
 import { createSignInRecorder, type SignInRecorder } from './sign-in-audit.js';
-import { beginSignIn, finishSignIn, readCallback } from './sign-in-flow.js';
+import { beginSignIn, finishSignIn, readCallback, registeredRedirectUrl } from './sign-in-flow.js';
 import { askToSignIn, type SignInLink, type SignInOrigin } from './sign-in-gate.js';
 import { UPSTREAM_CALLBACK_PATH, UPSTREAM_SIGN_IN_PATH } from './sign-in-paths.js';
 import { tokenKeyFrom } from './token-key.js';
@@ -191,14 +192,25 @@ export class UpstreamOAuth {
       .map((key) => parseTokensKey(key)?.account ?? '');
   }
 
-  /** Forgets an account's sign-in at `server`; its next call asks again. False when it had none. */
-  signOut(serverName: string, account: string = GATEWAY_ACCOUNT): boolean {
+  /**
+   * Forgets an account's sign-in at `server` (its next call asks again), then asks the authorization server to
+   * revoke its tokens where it offers that (RFC 7009). False when it had none.
+   */
+  async signOut(serverName: string, account: string = GATEWAY_ACCOUNT): Promise<boolean> {
     const store = this.storeFor();
     const key = tokensKey(serverName, account);
-    if (!store.has(key)) return false;
-    const slot = store.get<TokenEntry>(key)?.slot ?? 'gateway';
+    const entry = store.get<TokenEntry>(key);
+    if (!entry) return false;
     store.set(key, undefined);
-    this.record('upstream:revoke', serverName, account, slot, { detail: 'signed out' });
+    const slot = entry.slot ?? 'gateway';
+    const server = this.server(serverName);
+    const outcome = server
+      ? await revokeTokens(
+          this.tokens.target(server, account, slot, registeredRedirectUrl(store, serverName, slot) ?? ''),
+          entry.tokens,
+        )
+      : { revoked: false as const, detail: 'the server is no longer configured' };
+    this.record('upstream:revoke', serverName, account, slot, { detail: signOutDetail(outcome) });
     return true;
   }
 

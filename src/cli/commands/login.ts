@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { type AuditLog, openAuditLog } from '../../access/audit.js';
 import { GATEWAY_ACCOUNT } from '../../auth/upstream/accounts.js';
 import { readChallenge } from '../../auth/upstream/bearer.js';
+import type { TokenEntry } from '../../auth/upstream/client-provider.js';
 import { SIGN_IN_TTL_MS } from '../../auth/upstream/pending-sign-ins.js';
+import { revokeTokens, signOutDetail } from '../../auth/upstream/revocation.js';
 import { createSignInRecorder } from '../../auth/upstream/sign-in-audit.js';
 import {
   beginSignIn,
@@ -15,6 +17,7 @@ import {
   type FlowTarget,
   oauthFetch,
   readCallback,
+  registeredRedirectUrl,
 } from '../../auth/upstream/sign-in-flow.js';
 import { sendSignInMessage } from '../../auth/upstream/sign-in-routes.js';
 import { tokenKeyFrom } from '../../auth/upstream/token-key.js';
@@ -94,11 +97,27 @@ export async function runLoginCommand(
   });
   try {
     if (options.signOut) {
-      const had = store.has(tokensKey(server.name, GATEWAY_ACCOUNT));
-      store.set(tokensKey(server.name, GATEWAY_ACCOUNT), undefined);
-      if (had) record('upstream:revoke', server.name, GATEWAY_ACCOUNT, 'login', { detail: 'signed out' });
+      const key = tokensKey(server.name, GATEWAY_ACCOUNT);
+      const entry = store.get<TokenEntry>(key);
+      if (!entry) {
+        io.out(`The gateway was not signed in to "${server.name}".\n`);
+        return 0;
+      }
+      store.set(key, undefined);
       await store.flush();
-      io.out(had ? `Signed out of "${server.name}".\n` : `The gateway was not signed in to "${server.name}".\n`);
+      const slot = entry.slot ?? 'login';
+      const redirectUrl = registeredRedirectUrl(store, server.name, slot) ?? '';
+      const outcome = await revokeTokens(
+        { store, now: Date.now, server, account: GATEWAY_ACCOUNT, slot, redirectUrl },
+        entry.tokens,
+      );
+      record('upstream:revoke', server.name, GATEWAY_ACCOUNT, slot, { detail: signOutDetail(outcome) });
+      io.out(
+        `Signed out of "${server.name}"` +
+          (outcome.revoked
+            ? '; the authorization server revoked the tokens.\n'
+            : `; the tokens were not revoked at the authorization server (${outcome.detail}).\n`),
+      );
       return 0;
     }
     await signIn(server, store, options, io, deps);
