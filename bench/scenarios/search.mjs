@@ -78,6 +78,7 @@ export async function run(ctx) {
   const rankers = [
     ['mcproxy search', await ourRanker(catalog)],
     ['mcproxy search without WordNet (ablation)', await ourRanker(catalog, { synonyms: false })],
+    ['mcproxy search without word vectors (ablation)', await ourRanker(catalog, { vectors: false })],
     ['plain BM25 (name + description, no stemming or stop words)', plainBm25Ranker(catalog)],
     ['minisearch, default options (fields name, description)', minisearchRanker(catalog)],
   ];

@@ -60,8 +60,12 @@ const DEPTH3_DESCRIPTION_CHARS = 240;
 const SERVER_RELEVANCE_FLOOR = 0.35;
 /** How much the word vectors' similarity counts beside the lexical score, both scaled to the best tool's. */
 const MEANING_WEIGHT = 0.5;
-/** A tool with no word of the query is listed when its similarity is at least this share of the closest tool's. */
+/**
+ * A tool with no word of the query is listed when its similarity is at least this share of the closest tool's,
+ * and at least MEANING_ONLY_MINIMUM: a query about something no tool does (`weather` here) still finds nothing.
+ */
 const MEANING_ONLY_FLOOR = 0.75;
+const MEANING_ONLY_MINIMUM = 0.5;
 
 /**
  * The group a tool belongs to at depth 1: the part before the first `.` or `/` when the name has one
@@ -269,7 +273,11 @@ export class CatalogSearch {
     namespace: string | undefined,
   ): Array<{ server: CatalogServer; tools: CatalogTool[] }> {
     const known = new Map(this.host.listServers(namespace).map((s) => [s.name, s]));
-    const floor = (ranked[0]?.score ?? 0) * SERVER_RELEVANCE_FLOOR;
+    // With word vectors a score is a lexical share plus up to MEANING_WEIGHT, which most tools get a good part of.
+    const share = this.index(namespace).meaning
+      ? (SERVER_RELEVANCE_FLOOR + MEANING_WEIGHT) / (1 + MEANING_WEIGHT)
+      : SERVER_RELEVANCE_FLOOR;
+    const floor = (ranked[0]?.score ?? 0) * share;
     const byServer = new Map<string, CatalogTool[]>();
     for (const { tool, score } of ranked) {
       if (query.trim() && score < floor) continue;
@@ -318,14 +326,18 @@ export class CatalogSearch {
  * The lexical score and the word vectors' similarity, each scaled to its best tool's and added (the similarity
  * weighted {@link MEANING_WEIGHT}); a tool the lexical ranking missed is kept when it is close in meaning.
  */
-function fuse(tools: CatalogTool[], lexical: Array<{ id: number; score: number }>, meaning: Float64Array): RankedTool[] {
+function fuse(
+  tools: CatalogTool[],
+  lexical: Array<{ id: number; score: number }>,
+  meaning: Float64Array,
+): RankedTool[] {
   const best = lexical[0]?.score ?? 0;
   const closest = Math.max(0, ...meaning);
   const scores = new Map<number, number>();
   for (const { id, score } of lexical) scores.set(id, best > 0 ? score / best : 0);
   if (closest > 0) {
     for (const [id, similarity] of meaning.entries()) {
-      if (!scores.has(id) && similarity < closest * MEANING_ONLY_FLOOR) continue;
+      if (!scores.has(id) && (similarity < closest * MEANING_ONLY_FLOOR || similarity < MEANING_ONLY_MINIMUM)) continue;
       scores.set(id, (scores.get(id) ?? 0) + (MEANING_WEIGHT * similarity) / closest);
     }
   }

@@ -86,11 +86,7 @@ export class WordVectors {
         if (!/^[a-z]+$/.test(word) || index.has(word) || count < DIMENSIONS) continue;
         if (store(values, inverseNorms, index.size, vector)) index.set(word, index.size);
       }
-      return new WordVectors(
-        index,
-        values.slice(0, index.size * DIMENSIONS),
-        inverseNorms.slice(0, index.size),
-      );
+      return new WordVectors(index, values.slice(0, index.size * DIMENSIONS), inverseNorms.slice(0, index.size));
     } finally {
       closeSync(fd);
     }
