@@ -7,8 +7,8 @@ import { type RankedDocument, RankingIndex } from './ranking.js';
 import { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
 import { describeQuoted, queryWords, splitWords } from './text.js';
 import { toIdentifier, toolIdentifiers, toolSignature } from './typegen.js';
+import { sharedWordVectors } from './word-vectors.js';
 import { WordNet } from './wordnet.js';
-import { WordVectors } from './word-vectors.js';
 
 export { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
 export { splitWords } from './text.js';
@@ -91,13 +91,6 @@ interface RankedTool {
 
 /** One WordNet reader for the process: its files are opened once and its lookups cached. */
 let sharedWordNet: WordNet | undefined;
-/** The word vectors, read at the first search that ranks (never at start-up); null when not installed. */
-let sharedVectors: WordVectors | null | undefined;
-
-function wordVectors(): WordVectors | undefined {
-  if (sharedVectors === undefined) sharedVectors = WordVectors.load() ?? null;
-  return sharedVectors ?? undefined;
-}
 /** One client (and vector cache) per embedding endpoint and model, shared by every session. */
 const embeddingClients = new Map<string, EmbeddingClient>();
 
@@ -254,7 +247,7 @@ export class CatalogSearch {
   private meaning(index: Index): MeaningIndex | undefined {
     if (!this.vectors) return undefined;
     if (index.meaning) return index.meaning;
-    const vectors = wordVectors();
+    const vectors = sharedWordVectors();
     if (!vectors) return undefined;
     const documents = index.tools.map((tool) => ({
       name: tool.originalName,

