@@ -111,6 +111,8 @@ function store(values: Int8Array, inverseNorms: Float32Array, row: number, vecto
   return true;
 }
 
+/** 10^0 … 10^22, exact in a double: dividing by one is faster than `10 **` and rounds once. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN = 0x5b;
@@ -184,7 +186,10 @@ class ByteReader {
         else sign = -1;
       } else if (byte === 0x65 || byte === 0x45) inExponent = true;
       else if (byte === 0x2c || byte === CLOSE) {
-        if (count < out.length) out[count] = sign * digits * 10 ** (exponentSign * exponent - decimals);
+        const scale = exponentSign * exponent - decimals;
+        const value =
+          scale < 0 && scale > -POWERS_OF_TEN.length ? digits / POWERS_OF_TEN[-scale]! : digits * 10 ** scale;
+        if (count < out.length) out[count] = sign * value;
         count++;
         sign = 1;
         digits = 0;
