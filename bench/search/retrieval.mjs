@@ -14,6 +14,7 @@ export const TASK_SETS = {
   tuning: 'tasks.json',
   'held-apart': 'held-apart.json',
   'held-apart-2': 'held-apart-2.json',
+  'held-apart-3': 'held-apart-3.json',
 };
 
 /** A task set: [{ query, expect: ['server/tool', …] }]. */

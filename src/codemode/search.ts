@@ -2,10 +2,12 @@ import type { CatalogServer, CatalogTool } from '../catalog/types.js';
 import { errorMessage, GatewayError } from '../errors.js';
 import { EMBEDDING_WEIGHT, EmbeddingClient, type EmbeddingSettings, embeddingSettingsFromEnv } from './embeddings.js';
 import type { CodeModeHost } from './host.js';
+import { MeaningIndex } from './meaning.js';
 import { type RankedDocument, RankingIndex } from './ranking.js';
 import { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
-import { splitWords } from './text.js';
+import { describeQuoted, queryWords, splitWords } from './text.js';
 import { toIdentifier, toolIdentifiers, toolSignature } from './typegen.js';
+import { sharedWordVectors } from './word-vectors.js';
 import { WordNet } from './wordnet.js';
 
 export { MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from './search-limits.js';
@@ -56,6 +58,14 @@ const SUMMARY_CHARS = 120;
 const DEPTH3_DESCRIPTION_CHARS = 240;
 /** At depths 0 and 1 a server is listed when one of its tools scores at least this share of the best tool. */
 const SERVER_RELEVANCE_FLOOR = 0.35;
+/** How much the word vectors' similarity counts beside the lexical score, both scaled to the best tool's. */
+const MEANING_WEIGHT = 0.5;
+/**
+ * A tool with no word of the query is listed when its similarity is at least this share of the closest tool's,
+ * and at least MEANING_ONLY_MINIMUM: a query about something no tool does (`weather` here) still finds nothing.
+ */
+const MEANING_ONLY_FLOOR = 0.75;
+const MEANING_ONLY_MINIMUM = 0.5;
 
 /**
  * The group a tool belongs to at depth 1: the part before the first `.` or `/` when the name has one
@@ -70,6 +80,8 @@ export function toolGroup(name: string): string {
 interface Index {
   tools: CatalogTool[];
   ranking: RankingIndex;
+  /** Built at the first query that needs it, when word vectors are in use. */
+  meaning?: MeaningIndex;
 }
 
 interface RankedTool {
@@ -103,17 +115,20 @@ export class CatalogSearch {
   private readonly unsubscribe: () => void;
   private readonly wordnet: WordNet | undefined;
   private readonly embeddings: EmbeddingClient | undefined;
+  private readonly vectors: boolean;
 
   /**
-   * `synonyms: false` leaves WordNet out; `embeddings` (else the MCPROXY_EMBEDDINGS_* environment, else none)
-   * adds an embedding model's similarity as a second signal in {@link searchWithMeaning}.
+   * `synonyms: false` leaves WordNet out; `vectors: false` the word vectors (used when their optional package
+   * is installed); `embeddings` (else the MCPROXY_EMBEDDINGS_* environment, else none) adds an embedding
+   * model's similarity as a further signal in {@link searchWithMeaning}.
    */
   constructor(
     private readonly host: CodeModeHost,
-    options: { synonyms?: boolean; embeddings?: EmbeddingSettings | false } = {},
+    options: { synonyms?: boolean; vectors?: boolean; embeddings?: EmbeddingSettings | false } = {},
   ) {
     this.unsubscribe = host.onCatalogChanged(() => this.indexes.clear());
     this.wordnet = options.synonyms === false ? undefined : (sharedWordNet ??= new WordNet());
+    this.vectors = options.vectors !== false;
     const settings = options.embeddings === false ? undefined : (options.embeddings ?? embeddingSettingsFromEnv());
     this.embeddings = settings ? embeddingClient(settings) : undefined;
   }
@@ -219,10 +234,26 @@ export class CatalogSearch {
   private ranked(query: string, namespace: string | undefined): RankedTool[] {
     const index = this.index(namespace);
     if (!query.trim()) return [...index.tools].sort(byServerThenName).map((tool) => ({ tool, score: 0 }));
-    return index.ranking
-      .score(query)
-      .map(({ id, score }) => ({ tool: index.tools[id], score }))
-      .filter((entry): entry is RankedTool => entry.tool !== undefined);
+    const lexical = index.ranking.score(query);
+    const meaning = this.meaning(index);
+    if (!meaning) {
+      return lexical
+        .map(({ id, score }) => ({ tool: index.tools[id], score }))
+        .filter((entry): entry is RankedTool => entry.tool !== undefined);
+    }
+    return fuse(index.tools, lexical, meaning.similarities(queryWords(describeQuoted(query), () => false)));
+  }
+
+  private meaning(index: Index): MeaningIndex | undefined {
+    if (!this.vectors) return undefined;
+    if (index.meaning) return index.meaning;
+    const vectors = sharedWordVectors();
+    if (!vectors) return undefined;
+    const documents = index.tools.map((tool) => ({
+      name: tool.originalName,
+      description: tool.definition.description ?? '',
+    }));
+    return (index.meaning = new MeaningIndex(documents, vectors));
   }
 
   /**
@@ -235,7 +266,11 @@ export class CatalogSearch {
     namespace: string | undefined,
   ): Array<{ server: CatalogServer; tools: CatalogTool[] }> {
     const known = new Map(this.host.listServers(namespace).map((s) => [s.name, s]));
-    const floor = (ranked[0]?.score ?? 0) * SERVER_RELEVANCE_FLOOR;
+    // With word vectors a score is a lexical share plus up to MEANING_WEIGHT, which most tools get a good part of.
+    const share = this.index(namespace).meaning
+      ? (SERVER_RELEVANCE_FLOOR + MEANING_WEIGHT) / (1 + MEANING_WEIGHT)
+      : SERVER_RELEVANCE_FLOOR;
+    const floor = (ranked[0]?.score ?? 0) * share;
     const byServer = new Map<string, CatalogTool[]>();
     for (const { tool, score } of ranked) {
       if (query.trim() && score < floor) continue;
@@ -278,6 +313,30 @@ export class CatalogSearch {
     this.indexes.set(key, index);
     return index;
   }
+}
+
+/**
+ * The lexical score and the word vectors' similarity, each scaled to its best tool's and added (the similarity
+ * weighted {@link MEANING_WEIGHT}); a tool the lexical ranking missed is kept when it is close in meaning.
+ */
+function fuse(
+  tools: CatalogTool[],
+  lexical: Array<{ id: number; score: number }>,
+  meaning: Float64Array,
+): RankedTool[] {
+  const best = lexical[0]?.score ?? 0;
+  const closest = Math.max(0, ...meaning);
+  const scores = new Map<number, number>();
+  for (const { id, score } of lexical) scores.set(id, best > 0 ? score / best : 0);
+  if (closest > 0) {
+    for (const [id, similarity] of meaning.entries()) {
+      if (!scores.has(id) && (similarity < closest * MEANING_ONLY_FLOOR || similarity < MEANING_ONLY_MINIMUM)) continue;
+      scores.set(id, (scores.get(id) ?? 0) + (MEANING_WEIGHT * similarity) / closest);
+    }
+  }
+  return [...scores]
+    .map(([id, score]) => ({ tool: tools[id]!, score }))
+    .sort((a, b) => b.score - a.score || byServerThenName(a.tool, b.tool));
 }
 
 function embeddingText(tool: CatalogTool): string {

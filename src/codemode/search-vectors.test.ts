@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+
+import type { CatalogServer, CatalogTool } from '../catalog/types.js';
+import { CatalogSearch } from './search.js';
+import { sharedWordVectorsRead } from './word-vectors.js';
+
+const TOOLS: Array<[string, string, string]> = [
+  ['everything', 'get-sum', 'Returns the sum of two numbers'],
+  ['everything', 'echo', 'Echoes back the input string'],
+  ['filesystem', 'create_directory', 'Create a new directory or ensure a directory exists.'],
+  ['filesystem', 'read_text_file', 'Read the complete contents of a file as text.'],
+];
+
+function host() {
+  const tools: CatalogTool[] = TOOLS.map(([server, name, description]) => ({
+    publicName: `${server}__${name}`,
+    server,
+    originalName: name,
+    definition: { name: `${server}__${name}`, description, inputSchema: { type: 'object' } },
+  }));
+  return {
+    listServers: (): CatalogServer[] =>
+      [...new Set(tools.map((t) => t.server))].map((name) => ({ name, state: 'ready', toolCount: 0 })),
+    listTools: () => tools,
+    callTool: () => Promise.reject(new Error('not used')),
+    onCatalogChanged: () => () => {},
+  };
+}
+
+// Its own file: the vectors are read once per process, and this checks when.
+describe('search with word vectors', () => {
+  it('reads the vectors at the first ranking search, not before', () => {
+    const search = new CatalogSearch(host());
+    search.search({ query: '', max_depth: 2 });
+    expect(sharedWordVectorsRead()).toBe(false);
+    search.search({ query: 'echo', max_depth: 2 });
+    expect(sharedWordVectorsRead()).toBe(true);
+  });
+
+  it('finds a tool that shares no word with the query by meaning; without vectors (or WordNet) it does not', () => {
+    const names = (search: CatalogSearch, query: string) => search.rank(query).map((t) => t.originalName);
+    const vectorsOnly = new CatalogSearch(host(), { synonyms: false });
+    expect(names(vectorsOnly, 'addition of integers')).toEqual(['get-sum']);
+    expect(names(vectorsOnly, 'the total of a few values')[0]).toBe('get-sum');
+    expect(names(vectorsOnly, 'add a folder')[0]).toBe('create_directory');
+    const neither = new CatalogSearch(host(), { synonyms: false, vectors: false });
+    expect(names(neither, 'addition of integers')).toEqual([]);
+    expect(names(neither, 'add a folder')).toEqual([]);
+  });
+
+  it('still finds nothing for a query about what no tool does', () => {
+    expect(new CatalogSearch(host()).rank('weather forecast')).toEqual([]);
+  });
+});
