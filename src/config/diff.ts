@@ -67,6 +67,7 @@ export const RESTART_FIELDS: readonly (keyof ServerConfig)[] = [
   'enabled',
   'lazy',
   'scope',
+  'era',
 ];
 
 /**

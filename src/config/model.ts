@@ -94,6 +94,8 @@ export interface ServerConfig {
   roots: ServerRoot[];
   /** How to sign in to a remote server; absent: once it answers 401 with a Bearer challenge. */
   oauth?: UpstreamOAuthConfig;
+  /** `legacy`: never reached in 2026-07-28 beside the legacy era, even when it speaks both (absent: auto). */
+  era?: 'legacy';
 }
 
 /** One credential of `auth.tokens`. `token` is the secret itself, read from the environment. */

@@ -279,6 +279,7 @@ function toServerConfig(
     };
   }
   if (entry.oauth !== undefined) server.oauth = toUpstreamOAuth(entry.oauth);
+  if (entry.era === 'legacy') server.era = 'legacy';
   return server;
 }
 

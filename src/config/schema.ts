@@ -98,6 +98,12 @@ export const ServerEntrySchema = z.strictObject({
     .enum(['stdio', 'http', 'streamable-http', 'streamableHttp', 'sse'])
     .optional()
     .describe('Transport; inferred from command/url when absent (a url ending in /sse means SSE).'),
+  era: z
+    .enum(['auto', 'legacy'])
+    .optional()
+    .describe(
+      'auto (default): 2026-07-28 clients reach a Streamable HTTP server that also speaks 2026-07-28 in that era; legacy: always in the legacy era, its requests to the client bridged as input_required.',
+    ),
   headers: stringMap.optional().describe('HTTP headers sent to a remote server.'),
   timeout: seconds.optional().describe('Seconds allowed for start-up and initialisation (30).'),
   tool_timeout: seconds.optional().describe('Seconds allowed for one tool call before it is cancelled (60).'),

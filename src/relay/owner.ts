@@ -39,6 +39,8 @@ export interface CallOrigin {
   sendNotification(notification: ServerNotification): void;
   /** Whether a log message of this level, tied to the call, is wanted by its client. */
   wantsLog(level: LoggingLevel): boolean;
+  /** A 2026-07-28 caller's log level for this request (its envelope's), passed on to a server of that era. */
+  readonly logLevel?: LoggingLevel;
   /**
    * Ends the client's call with this error at once (a 2026-07-28 call whose server asked for something the
    * client did not declare: the answer is MissingRequiredClientCapability, not a tool error).

@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
+import { GatewayError } from '../errors.js';
+
 /**
  * The `requestState` the gateway hands a 2026-07-28 client between the rounds of a multi round-trip request:
  * sealed with AES-256-GCM (integrity and secrecy: it may carry an upstream server's own state), bound to the
@@ -19,6 +21,12 @@ export type Unsealed = { ok: true; state: SealedState } | { ok: false; reason: s
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/**
+ * The longest sealed state, in characters, both when sealing and when opening: a server's own state grows with
+ * what the client answered (a multi-round request may carry every earlier answer), so it is bounded here with a
+ * clear error rather than sealed and then refused as malformed on the retry.
+ */
+export const MAX_SEALED_STATE_CHARS = 1024 * 1024;
 
 /**
  * Seals and opens request states. The key comes from `MCPROXY_STATE_KEY` (64 hex characters) when set, so
@@ -40,12 +48,19 @@ export class RequestStateSealer {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const plain = Buffer.from(JSON.stringify(state), 'utf8');
     const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+    const token = Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+    if (token.length > MAX_SEALED_STATE_CHARS) {
+      throw new GatewayError(
+        'INVALID_PARAMS',
+        `the request's state (${token.length} characters sealed) is larger than the gateway relays (${MAX_SEALED_STATE_CHARS}): answer with less, or start the request again`,
+      );
+    }
+    return token;
   }
 
   /** Opens a state and checks that this caller may redeem it for this request, now. */
   open(token: unknown, expected: { principal: string; request: string; now?: number }): Unsealed {
-    if (typeof token !== 'string' || token.length > 64 * 1024)
+    if (typeof token !== 'string' || token.length > MAX_SEALED_STATE_CHARS)
       return { ok: false, reason: 'requestState is malformed' };
     const raw = Buffer.from(token, 'base64url');
     if (raw.length <= IV_BYTES + TAG_BYTES) return { ok: false, reason: 'requestState is malformed' };

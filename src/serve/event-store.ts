@@ -1,8 +1,12 @@
 import type { EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
-/** What one session keeps for a client that reconnects with Last-Event-ID: the newest events, this many. */
-export const MAX_STORED_EVENTS = 256;
+/**
+ * What one session keeps for a client that reconnects with Last-Event-ID: the newest events, this many. Enough
+ * that a call's result, kept while its client is away (a server's SEP-1699 polling passed on to the client), is
+ * not pushed out by the progress of the session's other calls meanwhile; the bytes bound the memory.
+ */
+export const MAX_STORED_EVENTS = 1024;
 export const MAX_STORED_BYTES = 4 * 1024 * 1024;
 
 interface Stored {
@@ -38,6 +42,11 @@ export class SessionEventStore implements EventStore {
       this.bytes -= event.bytes;
     }
     return id;
+  }
+
+  /** Whether a resume from this event can be served. */
+  has(eventId: string): boolean {
+    return this.events.has(eventId);
   }
 
   async getStreamIdForEventId(eventId: string): Promise<string | undefined> {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { JSONRPCRequest, RequestId, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 
+import { clientAddress, trustedProxies } from '../access/client-address.js';
 import type { AccessGrant } from '../access/policy.js';
 import type { Gateway } from '../gateway.js';
 import {
@@ -94,7 +95,11 @@ export class StatelessEndpoint {
       const wrong = paramHeaderMismatch(req.headers, schema, params.arguments);
       if (wrong) return sendError(res, 400, id, HEADER_MISMATCH, `Header mismatch: ${wrong}`);
     }
-    const principal = `${route.grant.owner}|${route.path}`;
+    // Clients without a credential are one owner: their states are bound to their address as well.
+    const address = route.grant.credential
+      ? ''
+      : `@${clientAddress(req, trustedProxies(this.gateway.config.trustedProxies)) ?? 'unknown'}`;
+    const principal = `${route.grant.owner}${address}|${route.path}`;
     const wantsNotifications = params._meta !== undefined && isNotifiable(params, reading.meta);
     const response = new StatelessResponse(res, id, wantsNotifications);
     const request = { jsonrpc: '2.0', id, method, params } as JSONRPCRequest;
@@ -217,6 +222,7 @@ export class StatelessEndpoint {
             ),
       sendNotification: (notification) => (call ? call.notify(notification) : response.notify(notification)),
       wantsLog: (level) => meta.logLevel !== undefined && passesLevel(level, meta.logLevel),
+      ...(meta.logLevel === undefined ? {} : { logLevel: meta.logLevel }),
       ...(call ? { failCall: (error: Error) => call.fail(error) } : {}),
     };
   }

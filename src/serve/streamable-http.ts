@@ -11,7 +11,7 @@ import {
 import type { Gateway } from '../gateway.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
-import { SessionEventStore } from './event-store.js';
+import { MAX_STORED_BYTES, MAX_STORED_EVENTS, SessionEventStore } from './event-store.js';
 import { sendSessionLimit } from './http-access.js';
 import { sendRpcError } from './http-body.js';
 import { LeanStreamableTransport } from './lean-post.js';
@@ -30,6 +30,8 @@ interface Entry {
   owner: string;
   /** The protocol version initialize settled on; `MCP-Protocol-Version` must name it on every later request. */
   version: string;
+  /** What a client reconnecting with Last-Event-ID is replayed from. */
+  events: SessionEventStore;
 }
 
 /** An endpoint path and the scope its sessions get (`/mcp` sees everything, `/mcp/<server>` one server). */
@@ -74,6 +76,12 @@ export class StreamableHttpEndpoint {
         const message = `Bad Request: MCP-Protocol-Version ${header} is not this session's protocol version ${entry.version}`;
         return sendRpcError(res, 400, -32000, message, requestIdOf(body));
       }
+      // The SDK would answer a resume from an event the store no longer has with "Invalid event ID format".
+      const lastEventId = req.headers['last-event-id'];
+      if (req.method === 'GET' && typeof lastEventId === 'string' && !entry.events.has(lastEventId)) {
+        const message = `Bad Request: event ${lastEventId.slice(0, 100)} is no longer stored (a session keeps its newest ${MAX_STORED_EVENTS} events, ${MAX_STORED_BYTES / 1024 / 1024} MiB); start the request again`;
+        return sendRpcError(res, 400, -32000, message);
+      }
       entry.slot.during(res);
       return entry.transport.handleRequest(req, res, body);
     }
@@ -107,6 +115,7 @@ export class StreamableHttpEndpoint {
           path: route.path,
           owner: route.owner ?? 'anonymous',
           version,
+          events: eventStore,
         });
       },
     });

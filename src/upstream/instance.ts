@@ -9,7 +9,7 @@ import type {
 import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
-import { META, mirroredHeaders, MODERN_VERSION } from '../protocol/modern.js';
+import { META, mirroredHeaders, MODERN_VERSION, withoutEnvelope } from '../protocol/modern.js';
 import type { CallOrigin } from '../relay/owner.js';
 import { requestTracer } from '../tracing/tracing.js';
 import { backoffDelayMs, isStableRun } from './backoff.js';
@@ -26,6 +26,7 @@ import {
   type UpstreamLists,
 } from './instance-lists.js';
 import { formatMs, JsonRpcPeer, type PeerRequestOptions } from './json-rpc-peer.js';
+import { knownLegacyOnly, recordEraVerdict } from './era-verdicts.js';
 import { ModernListen } from './modern-listen.js';
 import { describeStartFailure, startTimeoutError } from './start-failure.js';
 import { endProcessGroup, StdioProcessTransport } from './stdio-process.js';
@@ -77,7 +78,7 @@ export interface InstanceRequestOptions extends Omit<PeerRequestOptions<CallOrig
 }
 
 /** How long the gateway waits, at start-up, for a server of the legacy era to say whether it speaks 2026-07-28 too. */
-const MODERN_PROBE_TIMEOUT_MS = 5_000;
+const MODERN_PROBE_TIMEOUT_MS = 2_000;
 
 export interface InstanceCloseOptions {
   /** Let calls in flight finish for up to this long before the server is stopped (removal, restart on reload). */
@@ -303,10 +304,20 @@ export class UpstreamInstance {
       // A stateless-era server hears each caller's own capabilities with its request.
       const meta =
         (this.era === 'modern' || viaModern) && origin
-          ? { [META.clientCapabilities]: ownCapabilities(origin.capabilities) }
+          ? {
+              [META.clientCapabilities]: ownCapabilities(origin.capabilities),
+              ...(origin.logLevel === undefined ? {} : { [META.logLevel]: origin.logLevel }),
+            }
           : undefined;
+      // A legacy-era server never sees a 2026-07-28 envelope a client put in `_meta` (an SDK v2 server refuses it).
+      const legacy = !viaModern && this.era !== 'modern';
       const send = (sent: typeof params) =>
-        peer.request(method, sent, { ...rest, timeoutMs, tag: origin, ...(meta ? { meta } : {}) });
+        peer.request(method, legacy && sent ? withoutEnvelope(sent) : sent, {
+          ...rest,
+          timeoutMs,
+          tag: origin,
+          ...(meta ? { meta } : {}),
+        });
       const tracer = requestTracer();
       return await (tracer ? tracer.call(this, method, params, send) : send(params));
     } catch (error) {
@@ -458,8 +469,15 @@ export class UpstreamInstance {
       this.serverInfo = handshake.serverInfo;
       this.instructions = handshake.instructions;
       this.lists = await fetchLists(peer, this.capabilities, remaining());
-      if (this.era === 'legacy' && transport instanceof HttpUpstreamTransport) {
+      const url = this.config.url ?? '';
+      if (
+        this.era === 'legacy' &&
+        transport instanceof HttpUpstreamTransport &&
+        this.config.era !== 'legacy' &&
+        !knownLegacyOnly(url)
+      ) {
         const modern = await this.openModernChannel(Math.min(remaining(), MODERN_PROBE_TIMEOUT_MS));
+        recordEraVerdict(url, modern !== undefined);
         if (this.transport === transport) this.modern = modern;
         else void modern?.transport.close();
       }

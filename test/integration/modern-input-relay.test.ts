@@ -4,6 +4,8 @@
 // server's requestState comes sealed so that only the same caller can redeem it, for the same request. Legacy
 // clients of that server, and 2026-07-28 clients of a legacy-only server (server-everything over HTTP), are
 // served as before.
+import { request as httpRequest } from 'node:http';
+
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -35,7 +37,12 @@ beforeAll(async () => {
   fixture = await startConformanceFixtureHttp();
   remote = await startEverythingHttp(await freePort());
   const configPath = await dir.write('mcp.json', {
-    servers: { both: { url: fixture.url }, remote: { url: remote.url } },
+    servers: {
+      both: { url: fixture.url },
+      // The same server, kept in the legacy era by its config.
+      pinned: { url: fixture.url, era: 'legacy' },
+      remote: { url: remote.url },
+    },
     auth: {
       require_auth: false,
       tokens: [
@@ -55,38 +62,62 @@ afterAll(async () => {
   await dir?.[Symbol.asyncDispose]();
 });
 
-/** One 2026-07-28 request to the gateway, its headers mirrored from the body. */
-async function post(
+/** One 2026-07-28 request to the gateway, its headers mirrored from the body, from a given local address. */
+function post(
   method: string,
   params: Record<string, unknown>,
   capabilities: object,
   headers: Record<string, string> = {},
   path = '/mcp',
+  localAddress = '127.0.0.1',
 ): Promise<Rpc> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': MODERN,
-      'mcp-method': method,
-      ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
-      ...headers,
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 3,
+    method,
+    params: {
+      ...params,
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': MODERN,
+        'io.modelcontextprotocol/clientCapabilities': capabilities,
+      },
     },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 3,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': MODERN,
-          'io.modelcontextprotocol/clientCapabilities': capabilities,
+  });
+  const target = new URL(`${gateway.url}${path}`);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        hostname: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        localAddress,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': MODERN,
+          'mcp-method': method,
+          ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
+          ...headers,
         },
       },
-    }),
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          try {
+            const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Rpc['json'];
+            resolve({ status: res.statusCode ?? 0, json });
+          } catch (error) {
+            reject(error as Error);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
-  return { status: response.status, json: (await response.json()) as Rpc['json'] };
 }
 
 const ELICIT = { elicitation: { form: {} } };
@@ -212,6 +243,25 @@ describe('a server of both eras, to 2026-07-28 clients', () => {
     expect(textOf(done.json.result)).toBe('state-ok: requestState verified and confirmation received');
   });
 
+  it("binds an anonymous caller's state to its address: another client without a credential cannot redeem it", async () => {
+    const call = { name: 'both__test_input_required_result_request_state', arguments: {} };
+    const first = await post('tools/call', call, ELICIT, {}, '/mcp', '127.0.0.1');
+    const { requestState } = first.json.result as { requestState: string };
+    const retry = (from: string) =>
+      post(
+        'tools/call',
+        { ...call, inputResponses: { confirm: accept({ ok: true }) }, requestState },
+        ELICIT,
+        {},
+        '/mcp',
+        from,
+      );
+    const elsewhere = await retry('127.0.0.2');
+    expect(elsewhere.json.error).toMatchObject({ code: -32602, message: expect.stringMatching(/another caller/) });
+    const done = await retry('127.0.0.1');
+    expect(textOf(done.json.result)).toBe('state-ok: requestState verified and confirmation received');
+  });
+
   it('serves an SDK v2 client pinned to 2026-07-28, which answers the input requests itself', async () => {
     const client = new ModernClient({ name: 'pinned', version: '1.0.0' }, {
       versionNegotiation: { mode: { pin: MODERN } },
@@ -252,6 +302,27 @@ describe('as before', () => {
       {
         ...call,
         inputResponses: { r1: accept({ name: 'Rita', check: true, color: 'red', email: 'r@example.com' }) },
+        requestState: first.json.result?.requestState,
+      },
+      ELICIT,
+    );
+    expect(done.json.result?.resultType).toBe('complete');
+  });
+
+  it('era: "legacy" keeps a server of both eras in the legacy era: its tools that ask by request are bridged', async () => {
+    const call = (server: string) => ({ name: `${server}__test_elicitation`, arguments: { message: 'Your name?' } });
+    // In 2026-07-28 the server cannot ask by a request: it says so itself, as it would to a client directly.
+    const modern = await post('tools/call', call('both'), ELICIT);
+    expect(textOf(modern.json.result)).toMatch(/not supported/);
+    // Kept in the legacy era, it asks over the gateway's session, and the gateway relays that as input rounds.
+    const first = await post('tools/call', call('pinned'), ELICIT);
+    expect(first.json.result?.resultType).toBe('input_required');
+    expect(Object.keys(first.json.result?.inputRequests as object)).toEqual(['r1']);
+    const done = await post(
+      'tools/call',
+      {
+        ...call('pinned'),
+        inputResponses: { r1: accept({ name: 'Rita' }) },
         requestState: first.json.result?.requestState,
       },
       ELICIT,

@@ -141,6 +141,12 @@ describe('resumable /mcp streams', () => {
       },
     });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
+    expect(await response.json()).toMatchObject({
+      jsonrpc: '2.0',
+      error: {
+        code: -32000,
+        message: expect.stringMatching(/event made-up\|42 is no longer stored.*start the request again/),
+      },
+    });
   });
 });
