@@ -43,6 +43,8 @@ export interface Caller {
   failCall?(error: Error): void;
   /** See `CallOrigin.inputRelay` (2026-07-28 calls only). */
   readonly inputRelay?: InputRelay;
+  /** See `CallOrigin.logLevel` (2026-07-28 calls only). */
+  readonly logLevel?: LoggingLevel;
 }
 
 /** A call of `caller`: server messages during it reach the calling client on the call's own stream. */
@@ -63,6 +65,7 @@ function originOf(caller: Caller, extra: Extra): CallOrigin {
     wantsLog: (level) => caller.wantsLog(level),
     ...(caller.failCall ? { failCall: caller.failCall } : {}),
     ...(caller.inputRelay ? { inputRelay: caller.inputRelay } : {}),
+    ...(caller.logLevel === undefined ? {} : { logLevel: caller.logLevel }),
     // The SDK offers it only on a resumable stream (an event store, protocol 2025-11-25 or later).
     ...(extra.closeSSEStream ? { closeStream: () => extra.closeSSEStream?.() } : {}),
   };

@@ -291,6 +291,7 @@ function callerOf(origin: CallOrigin) {
     ...(origin.inputRelay ? { inputRelay: origin.inputRelay } : {}),
     clientCapabilities: origin.capabilities,
     wantsLog: origin.wantsLog,
+    ...(origin.logLevel === undefined ? {} : { logLevel: origin.logLevel }),
     ...(origin.failCall ? { failCall: origin.failCall } : {}),
   };
 }

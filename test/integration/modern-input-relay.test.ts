@@ -329,4 +329,35 @@ describe('as before', () => {
     );
     expect(done.json.result?.resultType).toBe('complete');
   });
+
+  it("passes the caller's log level on to a server of both eras, whose log then reaches the caller", async () => {
+    const response = await fetch(`${gateway.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': MODERN,
+        'mcp-method': 'tools/call',
+        'mcp-name': 'both__test_logging_tool',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'tools/call',
+        params: {
+          name: 'both__test_logging_tool',
+          arguments: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': MODERN,
+            'io.modelcontextprotocol/clientCapabilities': {},
+            'io.modelcontextprotocol/logLevel': 'debug',
+          },
+        },
+      }),
+    });
+    const text = await response.text();
+    expect(text).toContain('notifications/message');
+    expect(text).toContain('test_logging_tool ran');
+    expect(text).toContain('logged through the request-scoped, logLevel-gated channel');
+  });
 });
