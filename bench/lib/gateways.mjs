@@ -69,11 +69,11 @@ export async function startEverythingHttp(mode = 'streamableHttp') {
 }
 
 /** The trivial HTTP relay (bench/lib/http-pipe-relay.mjs): the floor of a Streamable HTTP hop to a stdio server. */
-export async function startHttpPipeRelay() {
-  const proc = startProcess(process.execPath, [HTTP_PIPE_RELAY, process.execPath, EVERYTHING, 'stdio'], {
-    name: 'trivial HTTP relay',
-  });
-  const [, port] = await proc.waitForLine(/^listening (\d+)/, 20000);
+export async function startHttpPipeRelay({ wrap = [], timeoutMs = 20000 } = {}) {
+  // `wrap`: a command the relay runs under (valgrind for the instruction counts); its pid is the relay's.
+  const command = [...wrap, process.execPath, HTTP_PIPE_RELAY, process.execPath, EVERYTHING, 'stdio'];
+  const proc = startProcess(command[0], command.slice(1), { name: 'trivial HTTP relay' });
+  const [, port] = await proc.waitForLine(/^listening (\d+)/, timeoutMs);
   return {
     id: 'http-pipe-relay',
     pid: proc.pid,

@@ -32,9 +32,14 @@ export function settled(perCall, n, tolerance) {
   return (Math.max(...last) - Math.min(...last)) / median(last) <= tolerance;
 }
 
-/** The processes counted: mcproxy's three fronts, and the trivial relay as the floor of a stdio hop. */
+/** The processes counted: mcproxy's three fronts, and the trivial relays as the floors of a stdio and an HTTP hop. */
 export const SUBJECTS = [
   { id: 'pipe-relay', label: 'trivial relay (pipes bytes, parses nothing): the floor', kind: 'pipe' },
+  {
+    id: 'http-pipe-relay',
+    label: 'trivial HTTP relay (POST body to stdin, next answer as one SSE event): the HTTP floor',
+    kind: 'http-pipe',
+  },
   { id: 'stdio', label: 'mcproxy, stdio front', kind: 'stdio' },
   { id: 'mcp', label: 'mcproxy, /mcp (SSE responses)', kind: 'http', front: 'mcp' },
   { id: 'sse', label: 'mcproxy, /sse (legacy SSE)', kind: 'http', front: 'sse' },
@@ -56,6 +61,16 @@ async function firstCall(conn, tool) {
 /** Starts `subject` under callgrind and returns { conn, pid, tool, stop }. */
 async function start(subject, outFile) {
   const prefix = callgrindPrefix(outFile);
+  if (subject.kind === 'http-pipe') {
+    const g = await G.startHttpPipeRelay({ wrap: prefix, timeoutMs: 180000 });
+    try {
+      const conn = await connect(g.fronts.mcp, { timeoutMs: 120000 });
+      return { conn, pid: g.pid, tool: g.tool, stop: async () => (await conn.close(), await g.stop()) };
+    } catch (err) {
+      await g.stop();
+      throw err;
+    }
+  }
   if (subject.kind === 'http') {
     const g = await G.startMcproxy(serverSet(1), { wrap: prefix, timeoutMs: 180000 });
     try {
