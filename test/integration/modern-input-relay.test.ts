@@ -4,7 +4,6 @@
 // server's requestState comes sealed so that only the same caller can redeem it, for the same request. Legacy
 // clients of that server, and 2026-07-28 clients of a legacy-only server (server-everything over HTTP), are
 // served as before.
-import { request as httpRequest } from 'node:http';
 
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpFixture, startConformanceFixtureHttp } from '../helpers/conformance.js';
 import { type EverythingHttp, freePort, startEverythingHttp } from '../helpers/everything-http.js';
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
+import { postFrom } from '../helpers/post-from.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { bearer } from './access-helpers.js';
@@ -63,7 +63,7 @@ afterAll(async () => {
 });
 
 /** One 2026-07-28 request to the gateway, its headers mirrored from the body, from a given local address. */
-function post(
+async function post(
   method: string,
   params: Record<string, unknown>,
   capabilities: object,
@@ -71,7 +71,7 @@ function post(
   path = '/mcp',
   localAddress = '127.0.0.1',
 ): Promise<Rpc> {
-  const body = JSON.stringify({
+  const body = {
     jsonrpc: '2.0',
     id: 3,
     method,
@@ -82,42 +82,14 @@ function post(
         'io.modelcontextprotocol/clientCapabilities': capabilities,
       },
     },
+  };
+  const response = await postFrom(`${gateway.url}${path}`, localAddress, body, {
+    'mcp-protocol-version': MODERN,
+    'mcp-method': method,
+    ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
+    ...headers,
   });
-  const target = new URL(`${gateway.url}${path}`);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        hostname: target.hostname,
-        port: target.port,
-        path: target.pathname,
-        method: 'POST',
-        localAddress,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': MODERN,
-          'mcp-method': method,
-          ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
-          ...headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          try {
-            const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Rpc['json'];
-            resolve({ status: res.statusCode ?? 0, json });
-          } catch (error) {
-            reject(error as Error);
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return { status: response.status, json: JSON.parse(response.body) as Rpc['json'] };
 }
 
 const ELICIT = { elicitation: { form: {} } };

@@ -4,7 +4,6 @@
 // the upstream writes each one it executes to a ledger, so the test can tell lost, duplicated and crossed answers
 // apart. A credential's rate limit and a token of the built-in OAuth server are checked across the replicas.
 import { readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
 import { fixturePath } from '../helpers/paths.js';
+import { postFrom } from '../helpers/post-from.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { type HaProxy, startHaProxy } from './haproxy.js';
@@ -62,30 +62,6 @@ const echoCall = (n: number) => ({
   method: 'tools/call',
   params: { name: 'plain__echo', arguments: { message: `anonymous-${n}` } },
 });
-
-/** The HTTP status of a bare POST sent from a given local address (127.0.0.0/8 is all loopback on Linux). */
-function statusOf(url: string, localAddress: string, body: unknown, headers: Record<string, string>): Promise<number> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        hostname: target.hostname,
-        port: target.port,
-        path: target.pathname,
-        method: 'POST',
-        localAddress,
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-}
 
 function portOf(replica: GatewayProcess): number {
   return Number(new URL(replica.url).port);
@@ -546,8 +522,8 @@ describe('a replica SIGKILLed and restarted under load', () => {
       );
     }
     // Each client comes from its own loopback address, as clients on other hosts would; HAProxy forwards for it.
-    const call = (from: string, n: number, headers: Record<string, string> = {}) =>
-      statusOf(`${publicUrl}/ns/anonymous/message`, from, [echoCall(n)], headers);
+    const call = async (from: string, n: number, headers: Record<string, string> = {}) =>
+      (await postFrom(`${publicUrl}/ns/anonymous/message`, from, [echoCall(n)], headers)).status;
     const first = [];
     for (let n = 0; n < RATE_LIMIT_PER_MINUTE + 1; n++) first.push(await call('127.0.0.2', n));
     expect(first).toEqual([200, 200, 200, 429]);

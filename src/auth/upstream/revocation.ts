@@ -1,8 +1,7 @@
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 
 import { errorMessage } from '../../errors.js';
-import { UpstreamClientProvider } from './client-provider.js';
-import { type FlowTarget, oauthFetch } from './sign-in-flow.js';
+import { type FlowTarget, oauthFetch, providerFor } from './sign-in-flow.js';
 
 interface RevocationMetadata {
   revocation_endpoint?: string;
@@ -22,14 +21,7 @@ export type RevocationOutcome = { revoked: true } | { revoked: false; detail: st
  * @example const outcome = await revokeTokens(target, entry.tokens); // { revoked: true }
  */
 export async function revokeTokens(target: FlowTarget, tokens: OAuthTokens): Promise<RevocationOutcome> {
-  const provider = new UpstreamClientProvider({
-    store: target.store,
-    server: target.server,
-    account: target.account,
-    slot: target.slot,
-    redirectUrl: target.redirectUrl,
-    now: target.now,
-  });
+  const provider = providerFor(target, {});
   // RFC 8414 fields; the SDK's type of OpenID Connect discovery metadata does not name them.
   const metadata = provider.discoveryState()?.authorizationServerMetadata as RevocationMetadata | undefined;
   const endpoint = metadata?.revocation_endpoint;

@@ -127,7 +127,8 @@ export function registeredRedirectUrl(store: TokenStore, server: string, slot: C
   return store.get<{ redirectUrl: string }>(clientKey(server, slot))?.redirectUrl;
 }
 
-function providerFor(
+/** The SDK's OAuth client provider for a flow's account, server and client slot. */
+export function providerFor(
   target: FlowTarget,
   extra: Pick<
     ConstructorParameters<typeof UpstreamClientProvider>[0],
