@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
 import { fixturePath } from '../helpers/paths.js';
+import { openRawSession } from '../helpers/raw-session.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -64,25 +65,7 @@ afterAll(async () => {
 
 describe('resumable /mcp streams', () => {
   it('a client that drops its stream mid-call and reconnects with Last-Event-ID gets the missed progress and the result', async () => {
-    const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    const init = await fetch(`${gateway.url}/mcp`, {
-      method: 'POST',
-      headers: base,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'resumer', version: '0' } },
-      }),
-    });
-    const session = init.headers.get('mcp-session-id')!;
-    await init.body?.cancel();
-    const headers = { ...base, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
-    await fetch(`${gateway.url}/mcp`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-    });
+    const headers = await openRawSession(`${gateway.url}/mcp`, '2025-11-25', 'resumer');
 
     const aborter = new AbortController();
     const call = await fetch(`${gateway.url}/mcp`, {
@@ -120,18 +103,7 @@ describe('resumable /mcp streams', () => {
   });
 
   it('a Last-Event-ID the session no longer holds is refused with a JSON-RPC error', async () => {
-    const init = await fetch(`${gateway.url}/mcp`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'resumer', version: '0' } },
-      }),
-    });
-    const session = init.headers.get('mcp-session-id')!;
-    await init.body?.cancel();
+    const session = (await openRawSession(`${gateway.url}/mcp`, '2025-11-25', 'resumer'))['mcp-session-id']!;
     const response = await fetch(`${gateway.url}/mcp`, {
       headers: {
         accept: 'text/event-stream',

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type HttpFixture, startConformanceFixtureHttp } from '../helpers/conformance.js';
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
+import { openRawSession } from '../helpers/raw-session.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -75,27 +76,7 @@ afterAll(async () => {
 });
 
 /** A raw legacy session on /mcp at `version`; returns the headers of its later requests. */
-async function openSession(version: string): Promise<Record<string, string>> {
-  const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  const init = await fetch(`${gateway.url}/mcp`, {
-    method: 'POST',
-    headers: base,
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'poller', version: '0' } },
-    }),
-  });
-  const headers = { ...base, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': version };
-  await init.body?.cancel();
-  await fetch(`${gateway.url}/mcp`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-  }).then((response) => response.body?.cancel());
-  return headers;
-}
+const openSession = (version: string) => openRawSession(`${gateway.url}/mcp`, version, 'poller');
 
 function callReconnection(headers: Record<string, string>): Promise<Response> {
   return fetch(`${gateway.url}/mcp`, {
