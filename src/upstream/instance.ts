@@ -15,6 +15,7 @@ import { requestTracer } from '../tracing/tracing.js';
 import { backoffDelayMs, isStableRun } from './backoff.js';
 import { ownCapabilities } from './client-capabilities.js';
 import { createUpstreamTransport, terminateUpstreamSession } from './connect.js';
+import { knownLegacyOnly, recordEraVerdict } from './era-verdicts.js';
 import { connectUpstream, discoverModern, type UpstreamEra } from './handshake.js';
 import { HttpUpstreamTransport } from './http-transport.js';
 import {
@@ -26,7 +27,6 @@ import {
   type UpstreamLists,
 } from './instance-lists.js';
 import { formatMs, JsonRpcPeer, type PeerRequestOptions } from './json-rpc-peer.js';
-import { knownLegacyOnly, recordEraVerdict } from './era-verdicts.js';
 import { ModernListen } from './modern-listen.js';
 import { describeStartFailure, startTimeoutError } from './start-failure.js';
 import { endProcessGroup, StdioProcessTransport } from './stdio-process.js';
