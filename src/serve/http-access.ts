@@ -49,9 +49,9 @@ export async function authenticateRequest(
   config: GatewayConfig,
   oauth?: OAuthService,
   endpoint?: Endpoint,
+  address = requestAddress(req, config),
 ): Promise<Authentication> {
   const store = credentialsOf(config);
-  const address = clientAddress(req, trustedProxies(config.trustedProxies));
   const anonymous: Principal = address === undefined ? { kind: 'anonymous' } : { kind: 'anonymous', address };
   const oauthOn = oauth !== undefined && config.auth?.oauth !== undefined;
   if (store.size === 0 && !oauthOn) return { ok: true, principal: anonymous };
@@ -70,6 +70,11 @@ export async function authenticateRequest(
   }
   if (!credential) return { ok: false, status: 401, message: 'Unauthorized: invalid token' };
   return { ok: true, principal: { kind: 'credential', credential, ...(address === undefined ? {} : { address }) } };
+}
+
+/** The client's address under the config's `trusted_proxies`. */
+export function requestAddress(req: IncomingMessage, config: GatewayConfig): string | undefined {
+  return clientAddress(req, trustedProxies(config.trustedProxies));
 }
 
 export interface RefusalContext {
@@ -113,10 +118,10 @@ export function sendAccessRefusal(
   sendError(res, status, JSON_RPC_UNAUTHORIZED, message);
 }
 
-/** The name of a query parameter that looks like a credential, if the URL has one. */
-export function credentialInQuery(url: URL, config: GatewayConfig): string | undefined {
+/** The name of a query parameter that looks like a credential, if the query has one. */
+export function credentialInQuery(query: URLSearchParams, config: GatewayConfig): string | undefined {
   const apiKeyHeader = config.auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER;
-  for (const name of url.searchParams.keys()) {
+  for (const name of query.keys()) {
     const lower = name.toLowerCase();
     if (CREDENTIAL_PARAMS.has(lower) || lower === apiKeyHeader) return name;
   }

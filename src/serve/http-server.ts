@@ -14,7 +14,7 @@ import {
 import { guardSession } from '../access/session-guard.js';
 import { OAuthService } from '../auth/oauth-service.js';
 import { upstreamSignInRoute } from '../auth/upstream/sign-in-routes.js';
-import type { GatewayConfig } from '../config/model.js';
+import { DEFAULT_API_KEY_HEADER, type GatewayConfig } from '../config/model.js';
 import { secretValues } from '../config/secrets.js';
 import { errorMessage } from '../errors.js';
 import type { Gateway } from '../gateway.js';
@@ -26,10 +26,12 @@ import { MemoryStateStore } from '../state/memory-store.js';
 import type { RateBudget, StateStore } from '../state/store.js';
 import { answerBarePost, countRequests } from './bare-post.js';
 import { type EndpointPath, parseEndpointPath } from './endpoint-path.js';
+import { type CachedAccess, GrantCache, grantKey } from './grant-cache.js';
 import {
   authenticateRequest,
   credentialInQuery,
   namespaceOrigins,
+  requestAddress,
   sendAccessRefusal,
   sendCredentialInQuery,
   sendRateLimited,
@@ -37,11 +39,11 @@ import {
 import { DEFAULT_MAX_BODY_BYTES, HttpError, readJsonBody, sendJson, sendRpcError } from './http-body.js';
 import { hasRefusal, sendRefusals } from './refusals.js';
 import {
-  checkRequest,
   type GuardOptions,
   isLoopback,
   isOriginAllowedByDefault,
   isOriginListed,
+  RequestGuard,
 } from './request-guard.js';
 import { sessionLimits, SessionSlots } from './session-slots.js';
 import { SseEndpoint } from './sse.js';
@@ -88,6 +90,21 @@ const CORS_ALLOW_HEADERS =
   'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name, traceparent, tracestate';
 /** Header names a browser may ask to send besides the fixed list: a tool's `Mcp-Param-*` (2026-07-28). */
 const PARAM_HEADER = /^mcp-param-[a-z0-9-]{1,128}$/;
+const NO_QUERY: URLSearchParams = new URLSearchParams();
+/** Endpoint paths classified once and kept (a gateway has few); past this many, the others are classified each time. */
+const MAX_KNOWN_PATHS = 256;
+
+/** What the request path reads of a config, made once per config object rather than once per request. */
+interface ConfigView {
+  config: GatewayConfig;
+  guard: GuardOptions;
+  /** The guard of Host and Origin, with every origin some namespace lists (the namespace check narrows later). */
+  requestGuard: RequestGuard;
+  apiKeyHeader: string;
+}
+
+/** An endpoint path as `parseEndpointPath` classifies it. */
+type EndpointTarget = Extract<EndpointPath, { kind: 'endpoint' }>;
 
 /**
  * The gateway's HTTP face: `/mcp`, `/sse` + `/message`, the same per namespace under `/ns/<namespace>/`,
@@ -108,6 +125,10 @@ export class GatewayHttpServer {
   private readonly server: Server | HttpsServer;
   private readonly routes: RouteHandler[] = [];
   private readonly mask = createSecretMasker(() => secretValues(this.gateway.config));
+  /** Access decisions of the config in force, so that a session's repeated requests are not judged anew. */
+  private readonly grants = new GrantCache();
+  private view?: ConfigView;
+  private readonly knownPaths = new Map<string, EndpointPath>();
 
   constructor(
     private readonly gateway: Gateway,
@@ -165,6 +186,7 @@ export class GatewayHttpServer {
     });
   }
 
+  /** Adds a route for the paths that are not MCP endpoints (those are answered before any route is asked). */
   addRoute(handler: RouteHandler): void {
     this.routes.push(handler);
   }
@@ -203,49 +225,53 @@ export class GatewayHttpServer {
     await closed;
   }
 
-  private guardOptions(config: GatewayConfig): GuardOptions {
-    return {
+  private viewOf(config: GatewayConfig): ConfigView {
+    if (this.view?.config === config) return this.view;
+    const guard: GuardOptions = {
       bindHost: this.options.host,
       allowedHosts: [...(this.options.allowedHosts ?? []), ...(config.allowedHosts ?? [])],
       allowedOrigins: [...(this.options.allowedOrigins ?? []), ...(config.allowedOrigins ?? [])],
     };
+    const requestGuard = new RequestGuard({
+      ...guard,
+      allowedOrigins: [...(guard.allowedOrigins ?? []), ...namespaceOrigins(config)],
+    });
+    const apiKeyHeader = config.auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER;
+    this.view = { config, guard, requestGuard, apiKeyHeader };
+    return this.view;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const config = this.gateway.config;
-    const guard = this.guardOptions(config);
+    const view = this.viewOf(config);
     // Origins a namespace lists pass here; the namespace check later keeps them to that namespace.
-    const verdict = checkRequest(
-      { host: req.headers.host, origin: req.headers.origin },
-      { ...guard, allowedOrigins: [...(guard.allowedOrigins ?? []), ...namespaceOrigins(config)] },
-    );
+    const verdict = view.requestGuard.check(req.headers.host, req.headers.origin);
     if (!verdict.ok) return sendRpcError(res, verdict.status, -32000, verdict.message);
-    const target = parseEndpointPath(req.url ?? '/');
+    const rawUrl = req.url ?? '/';
+    const target = this.targetOf(rawUrl);
     if (target.kind === 'invalid') return sendRpcError(res, target.status, -32600, target.message);
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    const inQuery = credentialInQuery(url, config);
-    if (inQuery !== undefined) return sendCredentialInQuery(res, inQuery);
-    if (req.headers.origin) {
-      res.setHeader('access-control-allow-origin', req.headers.origin);
-      res.setHeader('vary', 'Origin');
-      for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
-      const params = String(req.headers['access-control-request-headers'] ?? '')
-        .split(',')
-        .map((name) => name.trim().toLowerCase())
-        .filter((name) => PARAM_HEADER.test(name))
-        .slice(0, 64);
-      res.setHeader(
-        'access-control-allow-headers',
-        [CORS_ALLOW_HEADERS, config.auth?.apiKeyHeader ?? 'x-api-key', ...params].join(', '),
-      );
+    if (target.kind === 'endpoint') {
+      // An endpoint reads the query of its URL and nothing else: no URL object for the path it was matched by.
+      const query = queryOf(rawUrl);
+      const inQuery = query === NO_QUERY ? undefined : credentialInQuery(query, config);
+      if (inQuery !== undefined) return sendCredentialInQuery(res, inQuery);
+      if (req.headers.origin) this.allowCors(req, res, view);
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204).end();
+        return;
+      }
+      return this.endpointRequest(req, res, query, target, config, view);
     }
+    const url = new URL(rawUrl, 'http://gateway.invalid');
+    const inQuery = credentialInQuery(url.searchParams, config);
+    if (inQuery !== undefined) return sendCredentialInQuery(res, inQuery);
+    if (req.headers.origin) this.allowCors(req, res, view);
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
     }
     if (url.pathname === '/metrics' && !(await this.operatorAllowed(req, res, config))) return;
     for (const handler of this.routes) if (await handler(req, res, url)) return;
-    if (target.kind === 'endpoint') return this.endpointRequest(req, res, url, target, config, guard);
 
     switch (url.pathname) {
       case '/health': {
@@ -275,6 +301,30 @@ export class GatewayHttpServer {
     }
   }
 
+  /** What a raw request URL's path is, an endpoint's classification kept for its next request. */
+  private targetOf(rawUrl: string): EndpointPath {
+    const queryAt = rawUrl.indexOf('?');
+    const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
+    const known = this.knownPaths.get(rawPath);
+    if (known) return known;
+    const target = parseEndpointPath(rawPath);
+    if (target.kind === 'endpoint' && this.knownPaths.size < MAX_KNOWN_PATHS) this.knownPaths.set(rawPath, target);
+    return target;
+  }
+
+  /** The CORS headers of a browser's request (one that carries an Origin). */
+  private allowCors(req: IncomingMessage, res: ServerResponse, view: ConfigView): void {
+    res.setHeader('access-control-allow-origin', req.headers.origin!);
+    res.setHeader('vary', 'Origin');
+    for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
+    const params = String(req.headers['access-control-request-headers'] ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter((name) => PARAM_HEADER.test(name))
+      .slice(0, 64);
+    res.setHeader('access-control-allow-headers', [CORS_ALLOW_HEADERS, view.apiKeyHeader, ...params].join(', '));
+  }
+
   /** `/metrics` names every server and tool: with credentials required, it needs one too. */
   private async operatorAllowed(req: IncomingMessage, res: ServerResponse, config: GatewayConfig): Promise<boolean> {
     if (!config.auth?.requireAuth || (config.auth.tokens.length === 0 && !config.auth.oauth)) return true;
@@ -290,22 +340,71 @@ export class GatewayHttpServer {
   private async endpointRequest(
     req: IncomingMessage,
     res: ServerResponse,
-    url: URL,
-    target: Extract<EndpointPath, { kind: 'endpoint' }>,
+    query: URLSearchParams,
+    target: EndpointTarget,
     config: GatewayConfig,
-    guard: GuardOptions,
+    view: ConfigView,
   ): Promise<void> {
-    const { transport, endpoint, path, messagePath } = target;
+    const { transport, path } = target;
     const method = req.method ?? '';
-    if (transport === 'mcp' && !['GET', 'POST', 'DELETE'].includes(method)) {
+    if (transport === 'mcp' && method !== 'GET' && method !== 'POST' && method !== 'DELETE') {
       return methodNotAllowed(res, 'GET, POST, DELETE');
     }
     if (transport === 'sse' && method !== 'GET' && method !== 'POST') return methodNotAllowed(res, 'GET, POST');
     if (transport === 'message' && method !== 'POST') return methodNotAllowed(res, 'POST');
 
-    const who = await authenticateRequest(req, config, this.oauth, endpoint);
-    if (!who.ok) return sendAccessRefusal(res, who, { oauth: this.oauth, path });
+    const address = requestAddress(req, config);
+    const key = grantKey(req, address, path, view.apiKeyHeader);
+    const access =
+      (key === undefined ? undefined : this.grants.get(config, key)) ??
+      (await this.judge(req, res, target, config, view, address, key));
+    if (access === undefined) return;
+    const { grant, route } = access;
+
+    if (transport === 'mcp' && method !== 'POST') return this.streamable.handle(req, res, undefined, route);
+    if (transport === 'sse' && method === 'GET') {
+      if (grant.rateLimit && !(await this.admit(res, grant, 1))) return;
+      return this.sse.open(req, res, route);
+    }
+    const body = await this.body(req, res);
+    if (body === undefined) return;
+    const sessionId = transport === 'message' ? query.get('sessionId') : null;
+    const inSession = transport === 'mcp' ? req.headers['mcp-session-id'] !== undefined : sessionId !== null;
+    if (grant.rateLimit && !(await this.charge(res, grant, body, inSession))) return;
+    // The one place every POSTed message is bounded, before any work is done on it.
+    const screened = screenBody(body);
+
+    if (transport === 'mcp') {
+      if (hasRefusal(screened)) return sendRefusals(res, screened);
+      // The 2026-07-28 era on the same URL: a session-less request that carries its version in _meta or header.
+      if (!inSession && isModernMessage(body, req.headers['mcp-protocol-version']))
+        return this.stateless.handle(req, res, body, { path, grant });
+      return this.streamable.handle(req, res, body, route);
+    }
+    if (sessionId !== null) return this.sse.post(req, res, sessionId, screened, route);
+    // A bare POST: its session lives for this one exchange, and its requests were counted here already.
+    const bareSetup = this.sessionSetup(grant, access.grantRequest, path, 'bare');
+    await answerBarePost(this.gateway, screened, res, { scope: grant.scope, owner: grant.owner, setup: bareSetup });
+  }
+
+  /**
+   * Authenticates a request and decides its access (answering the refusal, if any); the decision is kept for the
+   * same request's next time when `key` says it may be and its credential is no OAuth token.
+   */
+  private async judge(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: EndpointTarget,
+    config: GatewayConfig,
+    view: ConfigView,
+    address: string | undefined,
+    key: string | undefined,
+  ): Promise<CachedAccess | undefined> {
+    const { endpoint, path, messagePath } = target;
+    const who = await authenticateRequest(req, config, this.oauth, endpoint, address);
+    if (!who.ok) return void sendAccessRefusal(res, who, { oauth: this.oauth, path });
     const origin = req.headers.origin;
+    const guard = view.guard;
     const grantRequest: GrantRequest = {
       principal: who.principal,
       endpoint,
@@ -320,39 +419,29 @@ export class GatewayHttpServer {
     };
     const result = grantAccess(config, grantRequest);
     if (!result.ok) {
-      return sendAccessRefusal(res, result, { oauth: this.oauth, path, principal: who.principal, config, endpoint });
+      return void sendAccessRefusal(res, result, {
+        oauth: this.oauth,
+        path,
+        principal: who.principal,
+        config,
+        endpoint,
+      });
     }
     const { grant } = result;
     const owner = grant.owner;
     // Whose share of the session limits a new session takes: the credential, else the client's address.
-    const address = who.principal.kind === 'local' ? undefined : who.principal.address;
     const client = grant.credential ? owner : `address:${address ?? 'unknown'}`;
     const setup = this.sessionSetup(grant, grantRequest, path, 'session');
-
-    if (transport === 'mcp' && method !== 'POST') return this.streamable.handle(req, res, undefined, { path, owner });
-    if (transport === 'sse' && method === 'GET') {
-      if (!(await this.admit(res, grant, 1))) return;
-      return this.sse.open(req, res, { messagePath, owner, client, scope: grant.scope, setup });
-    }
-    const body = await this.body(req, res);
-    if (body === undefined) return;
-    const sessionId = transport === 'message' ? url.searchParams.get('sessionId') : null;
-    const inSession = transport === 'mcp' ? req.headers['mcp-session-id'] !== undefined : sessionId !== null;
-    if (!(await this.charge(res, grant, body, inSession))) return;
-    // The one place every POSTed message is bounded, before any work is done on it.
-    const screened = screenBody(body);
-
-    if (transport === 'mcp') {
-      if (hasRefusal(screened)) return sendRefusals(res, screened);
-      // The 2026-07-28 era on the same URL: a session-less request that carries its version in _meta or header.
-      if (!inSession && isModernMessage(body, req.headers['mcp-protocol-version']))
-        return this.stateless.handle(req, res, body, { path, grant });
-      return this.streamable.handle(req, res, body, { path, owner, client, scope: grant.scope, setup });
-    }
-    if (sessionId !== null) return this.sse.post(req, res, sessionId, screened, { messagePath, owner });
-    // A bare POST: its session lives for this one exchange, and its requests were counted here already.
-    const bareSetup = this.sessionSetup(grant, grantRequest, path, 'bare');
-    await answerBarePost(this.gateway, screened, res, { scope: grant.scope, owner, setup: bareSetup });
+    const access: CachedAccess = {
+      principal: who.principal,
+      grant,
+      grantRequest,
+      route: { path, messagePath, owner, client, scope: grant.scope, setup },
+    };
+    // An OAuth token's expiry and revocation are checked on every request.
+    const oauthToken = who.principal.kind === 'credential' && who.principal.credential.oauth !== undefined;
+    if (key !== undefined && !oauthToken) this.grants.set(config, key, access);
+    return access;
   }
 
   /**
@@ -412,6 +501,14 @@ export class GatewayHttpServer {
       return undefined;
     }
   }
+}
+
+/** The query of a raw request URL, as `new URL(...).searchParams` reads it (up to a fragment). */
+function queryOf(rawUrl: string): URLSearchParams {
+  const at = rawUrl.indexOf('?');
+  if (at === -1) return NO_QUERY;
+  const fragment = rawUrl.indexOf('#', at);
+  return new URLSearchParams(rawUrl.slice(at + 1, fragment === -1 ? undefined : fragment));
 }
 
 function methodNotAllowed(res: ServerResponse, allow: string): void {

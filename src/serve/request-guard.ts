@@ -29,20 +29,39 @@ export function hostnameOf(hostHeader: string): string {
 }
 
 export function checkRequest(headers: { host?: string; origin?: string }, options: GuardOptions): GuardVerdict {
-  const extraHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
-  const host = headers.host === undefined ? undefined : hostnameOf(headers.host);
-  if (isLoopback(options.bindHost) || extraHosts.size > 0) {
-    if (host === undefined || !(isLoopback(host) || extraHosts.has(host))) {
-      return { ok: false, status: 403, message: `Forbidden: Host "${headers.host ?? ''}" is not allowed` };
+  return new RequestGuard(options).check(headers.host, headers.origin);
+}
+
+const ALLOWED: GuardVerdict = { ok: true };
+
+/**
+ * `checkRequest` with its options read once: the gateway makes one per config rather than one per request.
+ *
+ * @example new RequestGuard({ bindHost: '127.0.0.1' }).check('localhost:12010', undefined) // { ok: true }
+ */
+export class RequestGuard {
+  private readonly extraHosts: ReadonlySet<string>;
+  private readonly hostChecked: boolean;
+
+  constructor(private readonly options: GuardOptions) {
+    this.extraHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
+    this.hostChecked = isLoopback(options.bindHost) || this.extraHosts.size > 0;
+  }
+
+  check(hostHeader: string | undefined, origin: string | undefined): GuardVerdict {
+    if (this.hostChecked) {
+      const host = hostHeader === undefined ? undefined : hostnameOf(hostHeader);
+      if (host === undefined || !(isLoopback(host) || this.extraHosts.has(host))) {
+        return { ok: false, status: 403, message: `Forbidden: Host "${hostHeader ?? ''}" is not allowed` };
+      }
     }
+    if (origin === undefined || origin === '') return ALLOWED;
+    if (originHostOf(origin) === undefined) {
+      return { ok: false, status: 403, message: `Forbidden: Origin "${origin}" is not a valid origin` };
+    }
+    if (isOriginAllowedByDefault(origin, hostHeader, this.options)) return ALLOWED;
+    return { ok: false, status: 403, message: `Forbidden: Origin "${origin}" is not allowed` };
   }
-  const origin = headers.origin;
-  if (origin === undefined || origin === '') return { ok: true };
-  if (originHostOf(origin) === undefined) {
-    return { ok: false, status: 403, message: `Forbidden: Origin "${origin}" is not a valid origin` };
-  }
-  if (isOriginAllowedByDefault(origin, headers.host, options)) return { ok: true };
-  return { ok: false, status: 403, message: `Forbidden: Origin "${origin}" is not allowed` };
 }
 
 /**
