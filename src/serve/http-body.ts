@@ -1,8 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../relay/bounds.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** Whether a Content-Type names JSON, as the SDK judges it; the usual exact value without parsing it. */
+export function isJsonContent(header: string | undefined): boolean {
+  return header === 'application/json' || isJsonContentType(header);
+}
 
 export class HttpError extends Error {
   constructor(
@@ -14,24 +21,64 @@ export class HttpError extends Error {
   }
 }
 
-/** Reads and parses a JSON body, refusing more than `limit` bytes as soon as they arrive. */
-export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_MAX_BODY_BYTES): Promise<unknown> {
+/**
+ * Reads and parses a JSON body, refusing more than `limit` bytes as soon as they arrive. Read with plain `data` and
+ * `end` listeners: an async iterator over the request costs several promises and objects per body.
+ */
+export function readJsonBody(req: IncomingMessage, limit = DEFAULT_MAX_BODY_BYTES): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    throw new HttpError(413, `Request body exceeds ${limit} bytes`);
+    return Promise.reject(new HttpError(413, `Request body exceeds ${limit} bytes`));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      throw new HttpError(413, `Request body exceeds ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  const bytes = Buffer.concat(chunks);
+  if (req.destroyed) return Promise.reject(req.errored ?? prematureClose());
+  return new Promise((resolve, reject) => {
+    let first: Buffer | undefined;
+    let rest: Buffer[] | undefined;
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        detach();
+        // As an abandoned read does, the request is destroyed (and its connection with it).
+        req.destroy();
+        return reject(new HttpError(413, `Request body exceeds ${limit} bytes`));
+      }
+      if (first === undefined) first = chunk;
+      else (rest ??= [first]).push(chunk);
+    };
+    const onEnd = () => {
+      detach();
+      try {
+        resolve(parseJsonBody(rest ? Buffer.concat(rest) : (first ?? EMPTY)));
+      } catch (error) {
+        reject(error as Error);
+      }
+    };
+    const onError = (error: Error) => {
+      detach();
+      reject(error);
+    };
+    const onClose = () => {
+      detach();
+      reject(req.errored ?? prematureClose());
+    };
+    const detach = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function parseJsonBody(bytes: Buffer): unknown {
   if (jsonNestsDeeperThan(bytes)) {
     throw new HttpError(400, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
@@ -41,6 +88,11 @@ export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_MAX_BOD
   } catch (error) {
     throw new HttpError(400, `Parse error: ${(error as Error).message}`, -32700);
   }
+}
+
+/** What reading a request that closed before its end throws, as a stream's async iterator would. */
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 /** A JSON-RPC error as an HTTP response, so that even a refused request tells the client what was wrong. */
