@@ -11,15 +11,19 @@ export const MAX_STORED_BYTES = 4 * 1024 * 1024;
 
 interface Stored {
   streamId: string;
-  message: JSONRPCMessage;
-  bytes: number;
+  /** The message as the JSON text that was written to the client; `{}` for a priming event. */
+  text: string;
 }
+
+/** A priming event carries no message: nothing to replay. */
+const PRIMING = '{}';
 
 /**
  * The events of one Streamable HTTP session, so that a client whose SSE stream dropped mid-call can
  * reconnect with `Last-Event-ID` and receive what it missed (progress, the result). Bounded in count and in
  * bytes: the oldest events go first, and a client asking to resume from one that is gone gets a clear error
- * (it must start the request again) rather than a silent gap.
+ * (it must start the request again) rather than a silent gap. Each event is kept as the JSON text already
+ * written, so storing it costs no second serialisation; the rare replay parses it again.
  */
 export class SessionEventStore implements EventStore {
   private readonly events = new Map<string, Stored>();
@@ -27,21 +31,26 @@ export class SessionEventStore implements EventStore {
   private seq = 0;
 
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
-    return this.storeNow(streamId, message);
+    return this.storeText(streamId, JSON.stringify(message));
   }
 
-  /** storeEvent without the promise, for the lean path that writes the event in the same turn. */
-  storeNow(streamId: string, message: JSONRPCMessage): string {
+  /** Stores an event given as the JSON text of its message, for the lean path that writes it in the same turn. */
+  storeText(streamId: string, text: string): string {
     const id = `${streamId}|${++this.seq}`;
-    const bytes = JSON.stringify(message).length;
-    this.events.set(id, { streamId, message, bytes });
-    this.bytes += bytes;
-    for (const [oldest, event] of this.events) {
-      if (this.events.size <= MAX_STORED_EVENTS && this.bytes <= MAX_STORED_BYTES) break;
-      this.events.delete(oldest);
-      this.bytes -= event.bytes;
+    this.events.set(id, { streamId, text });
+    this.bytes += text.length;
+    while (this.events.size > MAX_STORED_EVENTS || this.bytes > MAX_STORED_BYTES) {
+      const oldest = this.events.entries().next();
+      if (oldest.done) break;
+      this.events.delete(oldest.value[0]);
+      this.bytes -= oldest.value[1].text.length;
     }
     return id;
+  }
+
+  /** A priming event: an id for the client to resume from, with no message. */
+  storePriming(streamId: string): string {
+    return this.storeText(streamId, PRIMING);
   }
 
   /** Whether a resume from this event can be served. */
@@ -65,9 +74,8 @@ export class SessionEventStore implements EventStore {
         after = true;
         continue;
       }
-      // Priming events carry no message: nothing to replay.
-      if (after && event.streamId === from.streamId && Object.keys(event.message).length > 0)
-        await send(id, event.message);
+      if (after && event.streamId === from.streamId && event.text !== PRIMING)
+        await send(id, JSON.parse(event.text) as JSONRPCMessage);
     }
     return from.streamId;
   }

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
@@ -14,12 +12,13 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 
 import type { SessionEventStore } from './event-store.js';
+import { isJsonContent } from './http-body.js';
 
 /** As the SDK's transport: a comment on an SSE response this often, so that proxies keep a long call's stream. */
 const KEEP_ALIVE_MS = 15_000;
 /** The first protocol version whose POST streams open with a priming event and may be closed for resumption. */
 const RESUMABLE_FROM = '2025-11-25';
-const SSE_HEADERS = {
+const SSE_HEADERS: OutgoingHttpHeaders = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache, no-transform',
   connection: 'keep-alive',
@@ -38,39 +37,39 @@ export interface LeanOptions {
   retryMs?: number;
 }
 
+/** Settled at once: what `handleRequest` returns for a request the lean path took (no promise made per call). */
+const HANDLED: Promise<void> = Promise.resolve();
+
 /**
  * One POSTed request answered on the Node response itself: SSE events (or one JSON body) written as the session
  * sends them, each event stored for a resuming client exactly as the SDK transport stores it.
  */
 class LeanStream {
-  private keepAlive?: NodeJS.Timeout;
   /** False once the client's connection is gone or the server closed the stream for the client to resume. */
-  private open = true;
+  open = true;
   /** Whether an event with an id went out (the priming one included): a client can then resume the stream. */
   resumable = false;
 
   constructor(
     readonly requestId: RequestId,
     readonly streamId: string,
-    private readonly res: ServerResponse,
+    readonly res: ServerResponse,
     private readonly json: boolean,
     private readonly store: SessionEventStore | undefined,
     private readonly onGone: (stream: LeanStream) => void,
   ) {}
 
-  /** Writes the SSE headers and, from protocol version 2025-11-25 on, the priming event. */
-  start(sessionId: string | undefined, retryMs: number | undefined, priming: boolean): void {
+  /** Writes the SSE headers and, from protocol version 2025-11-25 on, the priming event: one write. */
+  start(headers: OutgoingHttpHeaders, retryMs: number | undefined, priming: boolean): void {
     const res = this.res;
     res.on('close', this.onClose);
     if (this.json) return;
-    res.writeHead(200, sessionId === undefined ? SSE_HEADERS : { ...SSE_HEADERS, 'mcp-session-id': sessionId });
+    res.writeHead(200, headers);
     if (this.store && priming) {
-      const id = this.store.storeNow(this.streamId, {} as JSONRPCMessage);
+      const id = this.store.storePriming(this.streamId);
       res.write(retryMs === undefined ? `id: ${id}\ndata: \n\n` : `id: ${id}\nretry: ${retryMs}\ndata: \n\n`);
       this.resumable = true;
     }
-    this.keepAlive = setInterval(() => this.res.write(': keepalive\n\n'), KEEP_ALIVE_MS);
-    this.keepAlive.unref();
   }
 
   /** One message of the request's exchange; `final` is its response, which ends the stream. */
@@ -79,28 +78,33 @@ class LeanStream {
       // As the SDK's JSON mode: only the response goes out, as the whole body.
       if (!final) return;
       this.finish();
-      const body = JSON.stringify(message);
-      const headers: Record<string, string | number> = {
+      const data = JSON.stringify(message);
+      const headers: OutgoingHttpHeaders = {
         'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
+        'content-length': Buffer.byteLength(data),
       };
       if (sessionId !== undefined) headers['mcp-session-id'] = sessionId;
-      if (this.open) this.res.writeHead(200, headers).end(body);
+      if (this.open) this.res.writeHead(200, headers).end(data);
       return;
     }
     // As the SDK transport: with an event store, every event is stored and carries its id, whatever the version.
-    const eventId = this.store?.storeNow(this.streamId, message);
+    // The store keeps the text written here, so the message is serialised once.
+    const data = JSON.stringify(message);
+    const eventId = this.store?.storeText(this.streamId, data);
     if (eventId !== undefined && this.open) this.resumable = true;
     const event =
-      eventId === undefined
-        ? `event: message\ndata: ${JSON.stringify(message)}\n\n`
-        : `event: message\nid: ${eventId}\ndata: ${JSON.stringify(message)}\n\n`;
+      eventId === undefined ? `event: message\ndata: ${data}\n\n` : `event: message\nid: ${eventId}\ndata: ${data}\n\n`;
     if (!final) {
       if (this.open) this.res.write(event);
       return;
     }
     this.finish();
     if (this.open) this.res.end(event);
+  }
+
+  /** A comment that keeps proxies from dropping a long call's stream. */
+  keepAlive(): void {
+    if (this.open && !this.json) this.res.write(': keepalive\n\n');
   }
 
   /** The server ends the stream while the request goes on (the client resumes it with Last-Event-ID). */
@@ -119,7 +123,6 @@ class LeanStream {
 
   private finish(): void {
     this.res.off('close', this.onClose);
-    if (this.keepAlive) clearInterval(this.keepAlive);
   }
 
   private readonly onClose = (): void => {
@@ -147,6 +150,14 @@ export class LeanStreamableTransport implements Transport {
   private readonly streams = new Map<RequestId, LeanStream>();
   private readonly internals: SdkInternals | undefined;
   private closed = false;
+  /** One timer for the keep-alive comments of every open stream, made once rather than per request. */
+  private keepAliveTimer?: NodeJS.Timeout;
+  /** The SSE response headers, made once the session id is known. */
+  private sseHeaders?: OutgoingHttpHeaders;
+  /** Numbers the lean streams: their ids need only be unique within the session, whose event store they key. */
+  private streamSeq = 0;
+  private readonly gone = (stream: LeanStream): void => this.onGone(stream);
+  private readonly closeStandalone = (): void => this.sdk.closeStandaloneSSEStream();
 
   constructor(
     readonly sdk: StreamableHTTPServerTransport,
@@ -169,6 +180,7 @@ export class LeanStreamableTransport implements Transport {
     this.sdk.onerror = (error) => this.onerror?.(error);
     this.sdk.onclose = () => {
       this.closed = true;
+      clearInterval(this.keepAliveTimer);
       for (const stream of this.streams.values()) stream.end();
       this.streams.clear();
       this.onclose?.();
@@ -187,7 +199,7 @@ export class LeanStreamableTransport implements Transport {
     if (!stream) return this.sdk.send(message, options);
     if (final) this.streams.delete(requestId!);
     stream.send(message, final, this.sdk.sessionId);
-    return Promise.resolve();
+    return HANDLED;
   }
 
   /** Answers the request on the lean path when it can, else through the SDK transport. */
@@ -195,27 +207,40 @@ export class LeanStreamableTransport implements Transport {
     const request = this.leanRequest(req, body);
     if (!request) return this.sdk.handleRequest(req, res, body);
     const version = header(req, 'mcp-protocol-version') ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
-    const store = this.options.jsonResponse ? undefined : this.options.eventStore;
+    const json = this.options.jsonResponse;
+    const store = json ? undefined : this.options.eventStore;
     const closable = store !== undefined && version >= RESUMABLE_FROM;
-    const stream = new LeanStream(request.id, randomUUID(), res, this.options.jsonResponse, store, (gone) =>
-      this.onGone(gone),
-    );
+    const stream = new LeanStream(request.id, `lean-${++this.streamSeq}`, res, json, store, this.gone);
     this.streams.set(request.id, stream);
-    stream.start(this.sdk.sessionId, this.options.retryMs, closable);
-    const extra: MessageExtraInfo = {
-      requestInfo: requestInfo(req),
-      ...((req as { auth?: MessageExtraInfo['authInfo'] }).auth
-        ? { authInfo: (req as { auth?: MessageExtraInfo['authInfo'] }).auth }
-        : {}),
-      ...(closable
-        ? {
-            closeSSEStream: () => stream.closeForResume(),
-            closeStandaloneSSEStream: () => this.sdk.closeStandaloneSSEStream(),
-          }
-        : {}),
-    };
+    stream.start(this.headersOfSse(), this.options.retryMs, closable);
+    if (!json) this.keepStreamsAlive();
+    const extra: MessageExtraInfo = { requestInfo: requestInfo(req) };
+    const authInfo = (req as { auth?: MessageExtraInfo['authInfo'] }).auth;
+    if (authInfo) extra.authInfo = authInfo;
+    if (closable) {
+      extra.closeSSEStream = () => stream.closeForResume();
+      extra.closeStandaloneSSEStream = this.closeStandalone;
+    }
     this.onmessage?.(request, extra);
-    return Promise.resolve();
+    return HANDLED;
+  }
+
+  private headersOfSse(): OutgoingHttpHeaders {
+    const sessionId = this.sdk.sessionId;
+    if (sessionId === undefined) return SSE_HEADERS;
+    return (this.sseHeaders ??= { ...SSE_HEADERS, 'mcp-session-id': sessionId });
+  }
+
+  /**
+   * As the SDK's transport, a comment on every open SSE stream this often. One timer for the session rather than
+   * one per request: it starts with the first stream and runs (unref'd) until the session closes.
+   */
+  private keepStreamsAlive(): void {
+    if (this.keepAliveTimer) return;
+    this.keepAliveTimer = setInterval(() => {
+      for (const stream of this.streams.values()) stream.keepAlive();
+    }, KEEP_ALIVE_MS);
+    this.keepAliveTimer.unref();
   }
 
   /**
@@ -232,7 +257,7 @@ export class LeanStreamableTransport implements Transport {
     if (this.streams.has(id) || this.internals._requestToStreamMapping.has(id)) return undefined;
     const accept = req.headers.accept;
     if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
-    if (!isJsonContentType(req.headers['content-type'])) return undefined;
+    if (!isJsonContent(req.headers['content-type'])) return undefined;
     const version = header(req, 'mcp-protocol-version');
     if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
     return message as JSONRPCRequest;
