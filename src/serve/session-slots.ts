@@ -30,16 +30,30 @@ export interface SlotRefusal {
   retryAfterSeconds: number;
 }
 
+/** What a slot watches of an HTTP exchange: its `close` event (a Node response, or any emitter in tests). */
+interface Exchange {
+  on(event: 'close', listener: () => void): unknown;
+}
+
+/** Where an exchange's slot is kept, so that one listener function serves every exchange (no closure per request). */
+const SLOT = Symbol('mcproxy.sessionSlot');
+
+function exchangeClosed(this: Exchange & { [SLOT]?: SessionSlot }): void {
+  this[SLOT]?.closed();
+}
+
 /**
  * The place of one HTTP session among all of them. The session is busy while one of its HTTP exchanges is open
  * (a POST awaiting its answer, a GET stream); once none is, it is ended after the idle timeout unless another
- * exchange comes first.
+ * exchange comes first. One timer per session, refreshed rather than made anew: when it fires while an exchange is
+ * open, nothing happens, and the close of the last open exchange starts the wait again.
  */
 export class SessionSlot {
   /** Ends the session; called once it has been idle for the idle timeout. */
   onIdle?: () => void;
   private open = 0;
   private timer?: NodeJS.Timeout;
+  private timeoutMs = 0;
   private released = false;
 
   constructor(
@@ -50,14 +64,17 @@ export class SessionSlot {
   }
 
   /** Counts `res` (an HTTP response) as an open exchange of the session until it closes. */
-  during(res: { once(event: 'close', listener: () => void): unknown }): void {
+  during(res: Exchange): void {
     if (this.released) return;
     this.open++;
-    clearTimeout(this.timer);
-    res.once('close', () => {
-      this.open--;
-      if (this.open === 0) this.armIdleTimer();
-    });
+    (res as Exchange & { [SLOT]?: SessionSlot })[SLOT] = this;
+    res.on('close', exchangeClosed);
+  }
+
+  /** @internal One exchange of the session has closed. */
+  closed(): void {
+    this.open--;
+    if (this.open === 0) this.armIdleTimer();
   }
 
   /** @internal Whether the session is still idle, so that its expiry may go ahead. */
@@ -73,10 +90,19 @@ export class SessionSlot {
     this.owner.free(this.client);
   }
 
+  /** Starts the idle wait over; the timeout is read each time, so a reload applies to the next wait. */
   private armIdleTimer(): void {
     if (this.released) return;
+    const timeoutMs = this.owner.limits().idleTimeoutMs;
+    if (this.timer && timeoutMs === this.timeoutMs) {
+      this.timer.refresh();
+      return;
+    }
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.owner.expire(this), this.owner.limits().idleTimeoutMs);
+    this.timeoutMs = timeoutMs;
+    this.timer = setTimeout(() => {
+      if (this.idle) this.owner.expire(this);
+    }, timeoutMs);
     this.timer.unref();
   }
 }
