@@ -12,14 +12,16 @@ export function isRequestMessage(message: JSONRPCMessage): message is JSONRPCMes
 
 /** Whether some message of the body, or the body itself, was refused by the bounds. */
 export function hasRefusal(screened: ScreenedBody): boolean {
-  return screened.refusal !== undefined || screened.messages.some((entry) => !entry.ok);
+  if (screened.refusal !== undefined) return true;
+  for (const entry of screened.messages) if (!entry.ok) return true;
+  return false;
 }
 
 /** Whether a refusal says the message is no valid JSON-RPC at all (rather than a request with bad params). */
 export function hasEnvelopeRefusal(screened: ScreenedBody): boolean {
-  return (
-    screened.refusal !== undefined || screened.messages.some((entry) => !entry.ok && entry.refusal.kind === 'envelope')
-  );
+  if (screened.refusal !== undefined) return true;
+  for (const entry of screened.messages) if (!entry.ok && entry.refusal.kind === 'envelope') return true;
+  return false;
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
@@ -9,7 +8,7 @@ import { refusalResponse, type ScreenedBody } from '../relay/bounds.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { sendSessionLimit } from './http-access.js';
-import { sendRpcError } from './http-body.js';
+import { isJsonContent, sendRpcError } from './http-body.js';
 import { hasEnvelopeRefusal, sendRefusals } from './refusals.js';
 import { SessionSlot, type SessionSlots } from './session-slots.js';
 
@@ -93,7 +92,7 @@ export class SseEndpoint {
     if (!entry || entry.messagePath !== route.messagePath || entry.owner !== (route.owner ?? 'anonymous')) {
       return sendRpcError(res, 404, -32001, 'Session not found');
     }
-    if (!isJsonContentType(req.headers['content-type'])) {
+    if (!isJsonContent(req.headers['content-type'])) {
       return sendRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
     }
     if (hasEnvelopeRefusal(screened)) return sendRefusals(res, screened);
