@@ -204,12 +204,12 @@ export class LeanStreamableTransport implements Transport {
 
   /** Answers the request on the lean path when it can, else through the SDK transport. */
   handleRequest(req: IncomingMessage, res: ServerResponse, body?: unknown): Promise<void> {
-    const request = this.leanRequest(req, body);
+    const version = header(req, 'mcp-protocol-version');
+    const request = this.leanRequest(req, body, version);
     if (!request) return this.sdk.handleRequest(req, res, body);
-    const version = header(req, 'mcp-protocol-version') ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
     const json = this.options.jsonResponse;
     const store = json ? undefined : this.options.eventStore;
-    const closable = store !== undefined && version >= RESUMABLE_FROM;
+    const closable = store !== undefined && (version ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION) >= RESUMABLE_FROM;
     const stream = new LeanStream(request.id, `lean-${++this.streamSeq}`, res, json, store, this.gone);
     this.streams.set(request.id, stream);
     stream.start(this.headersOfSse(), this.options.retryMs, closable);
@@ -247,7 +247,7 @@ export class LeanStreamableTransport implements Transport {
    * The request, when this POST can take the lean path: one request (not initialize) whose headers the SDK would
    * accept, with an id no other stream of the session is answering. Anything else goes to the SDK transport.
    */
-  private leanRequest(req: IncomingMessage, body: unknown): JSONRPCRequest | undefined {
+  private leanRequest(req: IncomingMessage, body: unknown, version: string | undefined): JSONRPCRequest | undefined {
     if (this.closed || !this.internals || req.method !== 'POST') return undefined;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
     const message = body as Partial<JSONRPCRequest>;
@@ -258,7 +258,6 @@ export class LeanStreamableTransport implements Transport {
     const accept = req.headers.accept;
     if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
     if (!isJsonContent(req.headers['content-type'])) return undefined;
-    const version = header(req, 'mcp-protocol-version');
     if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
     return message as JSONRPCRequest;
   }

@@ -42,6 +42,8 @@ const ALLOWED: GuardVerdict = { ok: true };
 export class RequestGuard {
   private readonly extraHosts: ReadonlySet<string>;
   private readonly hostChecked: boolean;
+  /** The last Host header that passed: a client sends the same one with every request. */
+  private allowedHost?: string;
 
   constructor(private readonly options: GuardOptions) {
     this.extraHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
@@ -49,11 +51,12 @@ export class RequestGuard {
   }
 
   check(hostHeader: string | undefined, origin: string | undefined): GuardVerdict {
-    if (this.hostChecked) {
+    if (this.hostChecked && hostHeader !== this.allowedHost) {
       const host = hostHeader === undefined ? undefined : hostnameOf(hostHeader);
       if (host === undefined || !(isLoopback(host) || this.extraHosts.has(host))) {
         return { ok: false, status: 403, message: `Forbidden: Host "${hostHeader ?? ''}" is not allowed` };
       }
+      this.allowedHost = hostHeader;
     }
     if (origin === undefined || origin === '') return ALLOWED;
     if (originHostOf(origin) === undefined) {

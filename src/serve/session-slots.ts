@@ -35,13 +35,6 @@ interface Exchange {
   on(event: 'close', listener: () => void): unknown;
 }
 
-/** Where an exchange's slot is kept, so that one listener function serves every exchange (no closure per request). */
-const SLOT = Symbol('mcproxy.sessionSlot');
-
-function exchangeClosed(this: Exchange & { [SLOT]?: SessionSlot }): void {
-  this[SLOT]?.closed();
-}
-
 /**
  * The place of one HTTP session among all of them. The session is busy while one of its HTTP exchanges is open
  * (a POST awaiting its answer, a GET stream); once none is, it is ended after the idle timeout unless another
@@ -67,14 +60,11 @@ export class SessionSlot {
   during(res: Exchange): void {
     if (this.released) return;
     this.open++;
-    (res as Exchange & { [SLOT]?: SessionSlot })[SLOT] = this;
-    res.on('close', exchangeClosed);
-  }
-
-  /** @internal One exchange of the session has closed. */
-  closed(): void {
-    this.open--;
-    if (this.open === 0) this.armIdleTimer();
+    // A response closes once: `on` spares the wrapper `once` makes.
+    res.on('close', () => {
+      this.open--;
+      if (this.open === 0) this.armIdleTimer();
+    });
   }
 
   /** @internal Whether the session is still idle, so that its expiry may go ahead. */
