@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { checkRequest, hostnameOf } from './request-guard.js';
+import { checkRequest, hostnameOf, RequestGuard } from './request-guard.js';
 
 const loopback = { bindHost: '127.0.0.1' };
 
@@ -14,6 +14,15 @@ describe('checkRequest', () => {
   it('refuses a foreign Host on a loopback listener (DNS rebinding)', () => {
     expect(checkRequest({ host: 'evil.example:12010' }, loopback)).toMatchObject({ ok: false, status: 403 });
     expect(checkRequest({}, loopback).ok).toBe(false);
+  });
+
+  it('refuses a foreign or missing Host however often a loopback Host passed before (one guard per config)', () => {
+    const guard = new RequestGuard(loopback);
+    expect(guard.check(undefined, undefined).ok).toBe(false);
+    expect(guard.check('localhost:12010', undefined).ok).toBe(true);
+    expect(guard.check('localhost:12010', undefined).ok).toBe(true);
+    expect(guard.check(undefined, undefined).ok).toBe(false);
+    expect(guard.check('evil.example:12010', undefined).ok).toBe(false);
   });
 
   it('accepts any Host on a listener bound to all interfaces', () => {

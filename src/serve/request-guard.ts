@@ -51,7 +51,8 @@ export class RequestGuard {
   }
 
   check(hostHeader: string | undefined, origin: string | undefined): GuardVerdict {
-    if (this.hostChecked && hostHeader !== this.allowedHost) {
+    // A request without Host never matches the memory (which starts empty): it is checked, and refused.
+    if (this.hostChecked && (hostHeader === undefined || hostHeader !== this.allowedHost)) {
       const host = hostHeader === undefined ? undefined : hostnameOf(hostHeader);
       if (host === undefined || !(isLoopback(host) || this.extraHosts.has(host))) {
         return { ok: false, status: 403, message: `Forbidden: Host "${hostHeader ?? ''}" is not allowed` };
