@@ -352,6 +352,7 @@ function toDocument(tool: CatalogTool, server: CatalogServer | undefined): Ranke
       paramNames.push(name);
       const description = (schema as { description?: unknown } | null)?.description;
       if (typeof description === 'string') paramText.push(description);
+      paramText.push(...enumValues(schema));
     }
   }
   return {
@@ -364,6 +365,17 @@ function toDocument(tool: CatalogTool, server: CatalogServer | undefined): Ranke
     serverName: tool.server,
     exactNames: [tool.originalName, tool.publicName],
   };
+}
+
+/**
+ * The string values an argument (or its array's items) is limited to: what they name is part of what the tool
+ * does (`state: open | closed` on update_issue, `action: list | new | close | select` on browser_tabs).
+ */
+function enumValues(schema: unknown): string[] {
+  if (!schema || typeof schema !== 'object') return [];
+  const { enum: values, items } = schema as { enum?: unknown; items?: unknown };
+  const own = Array.isArray(values) ? values.filter((value): value is string => typeof value === 'string') : [];
+  return items && typeof items === 'object' && !Array.isArray(items) ? [...own, ...enumValues(items)] : own;
 }
 
 function toolEntry(
