@@ -1,15 +1,17 @@
 import { identifierWords, isStopWord, proseWords } from './text.js';
 import type { WordVectors } from './word-vectors.js';
 
-/** What a tool says it is for: its name and the first sentence of its description. */
+/** What a tool says it is for: its name, its title and the first sentence of its description. */
 export interface MeaningDocument {
   name: string;
+  /** The tool's title, or the one its annotations give (`Drag mouse`); often plainer words than the name's. */
+  title?: string;
   description: string;
 }
 
 /**
  * A second signal beside the lexical ranking, from word vectors: for each query word, how close in meaning the
- * closest word of a tool's name or lead sentence is (`total` ~ `sum`, `folder` ~ `directory`), averaged over
+ * closest word of a tool's name, title or lead sentence is (`total` ~ `sum`, `folder` ~ `directory`), averaged over
  * the query's words weighted by their rarity in the catalog. It finds a tool that shares no word with the query;
  * the lexical score still decides between tools that do.
  *
@@ -31,9 +33,11 @@ export class MeaningIndex {
     const positions = new Map<number, number>();
     this.rows = documents.map((document) => {
       const words = new Set(
-        [...identifierWords(document.name), ...proseWords(leadSentence(document.description))].filter(
-          (word) => !isStopWord(word),
-        ),
+        [
+          ...identifierWords(document.name),
+          ...proseWords(document.title ?? ''),
+          ...proseWords(leadSentence(document.description)),
+        ].filter((word) => !isStopWord(word)),
       );
       for (const word of words) this.documentFrequency.set(word, (this.documentFrequency.get(word) ?? 0) + 1);
       const rows: number[] = [];

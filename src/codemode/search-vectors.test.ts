@@ -48,6 +48,28 @@ describe('search with word vectors', () => {
     expect(names(neither, 'add a folder')).toEqual([]);
   });
 
+  it("reads a tool's meaning from the title in its annotations too", () => {
+    const tool = (name: string, description: string, title: string): CatalogTool => ({
+      publicName: `web__${name}`,
+      server: 'web',
+      originalName: name,
+      definition: { name: `web__${name}`, description, annotations: { title }, inputSchema: { type: 'object' } },
+    });
+    const tools = [
+      tool('tool_one', 'Runs the first job.', 'Send an email'),
+      tool('tool_two', 'Runs the second job.', ''),
+    ];
+    const titled = {
+      listServers: (): CatalogServer[] => [{ name: 'web', state: 'ready', toolCount: tools.length }],
+      listTools: () => tools,
+      callTool: () => Promise.reject(new Error('not used')),
+      onCatalogChanged: () => () => {},
+    };
+    const search = new CatalogSearch(titled, { synonyms: false });
+    expect(search.rank('mail a message').map((t) => t.originalName)).toEqual(['tool_one']);
+    search.close();
+  });
+
   it('still finds nothing for a query about what no tool does', () => {
     expect(new CatalogSearch(host()).rank('weather forecast')).toEqual([]);
   });

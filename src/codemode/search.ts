@@ -251,6 +251,7 @@ export class CatalogSearch {
     if (!vectors) return undefined;
     const documents = index.tools.map((tool) => ({
       name: tool.originalName,
+      title: toolTitle(tool),
       description: tool.definition.description ?? '',
     }));
     return (index.meaning = new MeaningIndex(documents, vectors));
@@ -376,6 +377,12 @@ function enumValues(schema: unknown): string[] {
   const { enum: values, items } = schema as { enum?: unknown; items?: unknown };
   const own = Array.isArray(values) ? values.filter((value): value is string => typeof value === 'string') : [];
   return items && typeof items === 'object' && !Array.isArray(items) ? [...own, ...enumValues(items)] : own;
+}
+
+/** The tool's title, else the one in its annotations (where @playwright/mcp puts `Drag mouse`, `Go back`). */
+function toolTitle(tool: CatalogTool): string {
+  const annotated = tool.definition.annotations?.title;
+  return tool.definition.title ?? (typeof annotated === 'string' ? annotated : '');
 }
 
 function toolEntry(
