@@ -104,3 +104,20 @@ describe('RankingIndex: related words, quoted things, named servers', () => {
     expect(top('search pages')).toBe('search_pages');
   });
 });
+
+describe('server topics', () => {
+  const documents = [
+    doc('browser_close', 'Close the window.', 'browser'),
+    doc('browser_click', 'Click an element on the page.', 'browser'),
+    doc('browser_navigate', 'Navigate the page to a URL.', 'browser'),
+    doc('browser_snapshot', 'Capture a snapshot of the page.', 'browser'),
+    doc('close_ticket', 'Close a ticket.', 'tracker'),
+    doc('list_tickets', 'List the tickets of a project.', 'tracker'),
+  ];
+  const top = (query: string) => documents[new RankingIndex(documents).score(query)[0]!.id]?.name;
+
+  it('prefers the server whose tools as a whole are about the query, when one tool alone cannot tell', () => {
+    expect(top('close the page')).toBe('browser_close');
+    expect(top('close the project item')).toBe('close_ticket');
+  });
+});

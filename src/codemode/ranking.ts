@@ -58,6 +58,12 @@ const NAME_COVERAGE_BOOST = 0.6;
 const EXACT_NAME_BOOST = 3;
 /** A tool with every neighbouring pair of query words side by side (and each pair rare) scores this much more. */
 const PHRASE_BOOST = 0.3;
+/**
+ * A tool scores up to this much more when its server is the one most about the query: a server's topic score
+ * sums, per query word, the word's idf times the share of the server's tools that have it in their name or lead
+ * sentence (`page` is a browser word, `repository` a GitHub one). Scaled to the best server's.
+ */
+const SERVER_TOPIC_BOOST = 4;
 /** A tool on another server than the one the query names scores this share. */
 const OTHER_SERVER_FACTOR = 0.25;
 /** Bounds on the work one query can ask for. */
@@ -92,8 +98,8 @@ interface Expansion {
  * a WordNet database is given, query words widened to the related words the catalog actually uses: their
  * synonyms, derived forms and one-step broader or narrower words, and catalog words whose own senses reach the
  * query word. Related words weigh less than the query's own, and less again from rarer senses. On top of the
- * sum: coordination (how much of the query a tool covers), name coverage, neighbouring-word pairs, and a
- * preference for the server the query names.
+ * sum: coordination (how much of the query a tool covers), name coverage, neighbouring-word pairs, a preference
+ * for the server whose tools are most about the query's words, and a stronger one for the server the query names.
  *
  * @example
  * const index = new RankingIndex(documents, new WordNet());
@@ -102,6 +108,10 @@ interface Expansion {
 export class RankingIndex {
   private readonly documents: IndexedDocument[];
   private readonly documentFrequency = new Map<string, number>();
+  /** Per server, the share of its tools with each term in their name or lead sentence. */
+  private readonly serverTopics = new Map<string, Map<string, number>>();
+  /** Per document, its server's name. */
+  private readonly servers: string[];
   private readonly averageLength: Record<Field, number>;
   private readonly postings: Map<string, Posting[]>;
   private readonly idfs = new Map<string, number>();
@@ -120,6 +130,8 @@ export class RankingIndex {
     private readonly wordnet?: WordNet,
   ) {
     this.documents = documents.map(indexDocument);
+    this.servers = documents.map((document) => document.serverName ?? '');
+    this.buildServerTopics();
     const totals: Record<Field, number> = { name: 0, lead: 0, description: 0, params: 0, server: 0 };
     for (const document of this.documents) {
       const seen = new Set<string>();
@@ -172,6 +184,8 @@ export class RankingIndex {
         }
       }
     }
+    const topics = this.topicScores(groups);
+    const topTopic = Math.max(0, ...topics.values());
     const scored: Scored[] = [];
     for (const [id, { row, names }] of best) {
       const document = this.documents[id]!;
@@ -197,10 +211,43 @@ export class RankingIndex {
       if (namedServers.length > 0 && !namedServers.some((term) => document.serverTerms.has(term))) {
         score *= OTHER_SERVER_FACTOR;
       }
+      if (topTopic > 0) score *= 1 + (SERVER_TOPIC_BOOST * (topics.get(this.servers[id]!) ?? 0)) / topTopic;
       if (document.exactNames.has(wanted)) score *= EXACT_NAME_BOOST;
       scored.push({ id, score });
     }
     return scored.sort((a, b) => b.score - a.score || a.id - b.id);
+  }
+
+  /** Per server, how much its tools as a whole are about the query's words (see SERVER_TOPIC_BOOST). */
+  private topicScores(groups: Expansion[][]): Map<string, number> {
+    const scores = new Map<string, number>();
+    for (const [server, shares] of this.serverTopics) {
+      let total = 0;
+      for (const group of groups) {
+        let best = 0;
+        for (const { term, weight } of group) best = Math.max(best, weight * this.idf(term) * (shares.get(term) ?? 0));
+        total += best;
+      }
+      scores.set(server, total);
+    }
+    return scores;
+  }
+
+  private buildServerTopics(): void {
+    const sizes = new Map<string, number>();
+    for (const [id, document] of this.documents.entries()) {
+      const server = this.servers[id]!;
+      sizes.set(server, (sizes.get(server) ?? 0) + 1);
+      const counts = this.serverTopics.get(server) ?? new Map<string, number>();
+      for (const term of new Set([...document.frequencies.name.keys(), ...document.frequencies.lead.keys()])) {
+        counts.set(term, (counts.get(term) ?? 0) + 1);
+      }
+      this.serverTopics.set(server, counts);
+    }
+    for (const [server, counts] of this.serverTopics) {
+      const size = sizes.get(server)!;
+      for (const [term, count] of counts) counts.set(term, count / size);
+    }
   }
 
   /** The share of a tool's name the query covers, each name word weighted by its rarity. */
