@@ -40,7 +40,9 @@ describe('search with word vectors', () => {
   it('finds a tool that shares no word with the query by meaning; without vectors (or WordNet) it does not', () => {
     const names = (search: CatalogSearch, query: string) => search.rank(query).map((t) => t.originalName);
     const vectorsOnly = new CatalogSearch(host(), { synonyms: false });
-    expect(names(vectorsOnly, 'addition of integers')).toEqual(['get-sum']);
+    // `addition` is near `new` and `create` too, so create_directory may follow; `echo` is near neither word.
+    expect(names(vectorsOnly, 'addition of integers')[0]).toBe('get-sum');
+    expect(names(vectorsOnly, 'addition of integers')).not.toContain('echo');
     expect(names(vectorsOnly, 'the total of a few values')[0]).toBe('get-sum');
     expect(names(vectorsOnly, 'add a folder')[0]).toBe('create_directory');
     const neither = new CatalogSearch(host(), { synonyms: false, vectors: false });
