@@ -121,3 +121,28 @@ describe('server topics', () => {
     expect(top('close the project item')).toBe('close_ticket');
   });
 });
+
+describe('abbreviations', () => {
+  const documents = [
+    doc('list_directory', 'List the files in a directory.', 'filesystem'),
+    doc('create_directory', 'Make a new directory.', 'filesystem'),
+    doc('read_media_file', 'Read an image or audio file.', 'filesystem'),
+    doc('send_message', 'Send a message to a channel.', 'chat'),
+    doc('check_rules', 'Check the applicable rules.', 'policy'),
+  ];
+  const index = new RankingIndex(documents, new WordNet());
+  const found = (query: string) => index.score(query).map((s) => documents[s.id]?.name);
+
+  it('reads a short word the catalog and WordNet do not know as the catalog words it abbreviates', () => {
+    expect(found('img')[0]).toBe('read_media_file');
+    expect(found('chnl')[0]).toBe('send_message');
+    expect(found('dir')).toEqual(expect.arrayContaining(['list_directory', 'create_directory']));
+    // Two abbreviations in one word (mk → make, dir → directory).
+    expect(found('mkdir')[0]).toBe('create_directory');
+  });
+
+  it('does not read a word with several vowels as an abbreviation', () => {
+    // a-l-i-c-e is in `applicable` in order, but a word with that many vowels is a name or a word, not short for one.
+    expect(found('alice')).toEqual([]);
+  });
+});

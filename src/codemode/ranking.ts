@@ -41,13 +41,14 @@ const K1 = 1.2;
 /** Only the start of a long description is indexed: it says what the tool is for; the rest is detail. */
 const MAX_DESCRIPTION_TERMS = 120;
 /** How much a related word counts against the word the query used. */
-const EXPANSION_WEIGHT: Record<Relation | 'typo' | 'acronym', number> = {
+const EXPANSION_WEIGHT: Record<Relation | 'typo' | 'acronym' | 'abbreviation', number> = {
   synonym: 0.4,
   derived: 0.4,
   broader: 0.25,
   narrower: 0.25,
   typo: 0.7,
   acronym: 0.8,
+  abbreviation: 0.5,
 };
 /** A word from a rarer sense of the query word counts this much less per sense rank. */
 const SENSE_DECAY = 0.8;
@@ -66,6 +67,9 @@ const PHRASE_BOOST = 0.3;
 const SERVER_TOPIC_BOOST = 4;
 /** A tool on another server than the one the query names scores this share. */
 const OTHER_SERVER_FACTOR = 0.25;
+/** A short unknown word is read as at most this many catalog words per abbreviation (the most compact). */
+const MAX_ABBREVIATIONS = 2;
+const MAX_ABBREVIATION_VOWELS = 1;
 /** Bounds on the work one query can ask for. */
 export const MAX_QUERY_TERMS = 24;
 
@@ -108,6 +112,8 @@ interface Expansion {
 export class RankingIndex {
   private readonly documents: IndexedDocument[];
   private readonly documentFrequency = new Map<string, number>();
+  /** Words of the tools' names and lead sentences, for reading an abbreviation (`dir`, `mkdir`) as them. */
+  private readonly abbreviable = new Set<string>();
   /** Per server, the share of its tools with each term in their name or lead sentence. */
   private readonly serverTopics = new Map<string, Map<string, number>>();
   /** Per document, its server's name. */
@@ -130,6 +136,10 @@ export class RankingIndex {
     private readonly wordnet?: WordNet,
   ) {
     this.documents = documents.map(indexDocument);
+    for (const document of documents) {
+      const words = [...identifierWords(document.name), ...proseWords(leadSentence(document.description)[0])];
+      for (const word of words) if (/^[a-z]{3,}$/.test(word) && !isStopWord(word)) this.abbreviable.add(word);
+    }
     this.servers = documents.map((document) => document.serverName ?? '');
     this.buildServerTopics();
     const totals: Record<Field, number> = { name: 0, lead: 0, description: 0, params: 0, server: 0 };
@@ -279,6 +289,17 @@ export class RankingIndex {
       // The other direction: catalog words whose own senses reach the query word (`sum` for `add`).
       for (const [term, weight] of this.reverseRelations().get(own) ?? []) add(term, weight * REVERSE_WEIGHT);
     }
+    // A short word neither the catalog nor WordNet knows may be an abbreviation (`dir`, `mkdir`): the words
+    // it stands for count, and their own related words (make → create) less.
+    if (!this.documentFrequency.has(own) && (this.wordnet?.related(word).length ?? 0) === 0) {
+      const weight = EXPANSION_WEIGHT.abbreviation;
+      for (const full of this.abbreviations(word)) {
+        add(stem(full), weight);
+        for (const related of this.wordnet?.related(full) ?? []) {
+          add(stem(related.word), weight * EXPANSION_WEIGHT[related.relation] * SENSE_DECAY ** related.sense);
+        }
+      }
+    }
     if (!this.documentFrequency.has(own)) {
       for (const term of this.acronyms.get(word) ?? []) add(term, EXPANSION_WEIGHT.acronym);
       // A word the catalog never uses may be a slip or a word cut short: near spellings and completions count.
@@ -289,6 +310,37 @@ export class RankingIndex {
       }
     }
     return [...weights].map(([term, weight]) => ({ term, weight }));
+  }
+
+  /**
+   * Catalog words a short unknown word may abbreviate: words with its first letter that hold its letters in
+   * order (`dir` → directory), the most compact first; a word of two abbreviations (`mkdir`) gives both.
+   */
+  private abbreviations(word: string): string[] {
+    // An abbreviation keeps few of its word's vowels: `alice` or `acme` are names, not abbreviations.
+    if (!/^[a-z]{2,7}$/.test(word) || (word.match(/[aeiou]/g)?.length ?? 0) > MAX_ABBREVIATION_VOWELS) return [];
+    const whole = this.abbreviating(word);
+    if (whole.length > 0) return whole;
+    const out: string[] = [];
+    for (let cut = 2; cut <= word.length - 2; cut++) {
+      const left = this.abbreviating(word.slice(0, cut));
+      const right = this.abbreviating(word.slice(cut));
+      if (left.length > 0 && right.length > 0) out.push(...left, ...right);
+    }
+    return out;
+  }
+
+  /** Catalog words with the piece's first letter that hold all its letters in order, shortest first. */
+  private abbreviating(piece: string): string[] {
+    const found: string[] = [];
+    for (const full of this.abbreviable) {
+      if (full.length <= piece.length || full[0] !== piece[0]) continue;
+      let at = 0;
+      for (const letter of full) if (letter === piece[at]) at++;
+      if (at === piece.length) found.push(full);
+    }
+    found.sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+    return found.slice(0, MAX_ABBREVIATIONS);
   }
 
   /**
