@@ -194,7 +194,8 @@ export class RankingIndex {
         }
       }
     }
-    const topics = this.topicScores(groups);
+    // One word's topic is only how common it is on each server, which favours small servers: two words or more.
+    const topics = groups.length >= 2 ? this.topicScores(groups) : new Map<string, number>();
     const topTopic = Math.max(0, ...topics.values());
     const scored: Scored[] = [];
     for (const [id, { row, names }] of best) {

@@ -104,7 +104,7 @@ describe('ranking', () => {
   });
 
   it("matches the values an argument is limited to (an issue is closed through update_issue's state)", () => {
-    const tool = (name: string, description: string, properties: Record<string, unknown>): CatalogTool => ({
+    const tool = (name: string, description: string, properties: Record<string, object>): CatalogTool => ({
       publicName: `github__${name}`,
       server: 'github',
       originalName: name,
