@@ -168,7 +168,14 @@ export function taskRequest(context: RelayContext, caller: Caller, method: strin
   });
 }
 
-export async function callTool(context: RelayContext, caller: Caller, view: CatalogView, params: Params, extra: Extra) {
+/** Throws at once for a tool the caller cannot call (its caller, an async dispatch, turns that into a rejection). */
+export function callTool(
+  context: RelayContext,
+  caller: Caller,
+  view: CatalogView,
+  params: Params,
+  extra: Extra,
+): Promise<Record<string, unknown>> {
   const name = requireString(params, 'name');
   const tool = view.findTool(name);
   if (!tool) {

@@ -48,7 +48,7 @@ export function dispatchRequestsDirectly(server: Server, transport: Transport): 
       : undefined;
   transport.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
     if (!isRequestShape(message)) classify(message, extra);
-    else if (direct && answersDirectly(direct, message)) answerDirectly(server, direct, transport, message, extra);
+    else if (direct && answersDirectly(direct, message)) void answerDirectly(server, direct, transport, message, extra);
     else onrequest.call(server, message, extra);
   };
 }
@@ -69,47 +69,53 @@ function answersDirectly(internals: ProtocolInternals, request: JSONRPCRequest):
 /**
  * What the SDK's `_onrequest` does for such a request, without its per-request AbortController (made only when
  * the request is cancelled or someone asks for its signal), closures and chain of promises: the request is
- * registered for cancellation under its id, its handler runs a microtask later, and its answer (or error, in the
- * SDK's words) goes to the transport unless it was cancelled meanwhile.
+ * registered for cancellation under its id at once, its handler runs a microtask later, and its answer (or
+ * error, in the SDK's words) goes to the transport unless it was cancelled meanwhile.
  */
-function answerDirectly(
+async function answerDirectly(
   server: Server,
   internals: ProtocolInternals,
   transport: Transport,
   request: JSONRPCRequest,
   info: MessageExtraInfo | undefined,
-): void {
+): Promise<void> {
   const running = internals._requestHandlerAbortControllers!;
   const cancel = new LazyAbort();
   running.set(request.id, cancel);
   const extra = new DirectExtra(server, transport, request, info, cancel);
-  const handler = internals.fallbackRequestHandler!;
-  Promise.resolve(extra)
-    .then(() => handler(request, extra as unknown as Extra))
-    .then(
-      (result) => {
-        if (cancel.aborted) return;
-        return transport.send({ result, jsonrpc: '2.0', id: request.id } as JSONRPCMessage);
-      },
-      (error: { code?: unknown; message?: string; data?: unknown }) => {
-        if (cancel.aborted) return;
-        const answer = {
-          jsonrpc: '2.0',
-          id: request.id,
-          error: {
-            code: Number.isSafeInteger(error.code) ? error.code : ErrorCode.InternalError,
-            message: error.message ?? 'Internal error',
-            ...(error.data !== undefined && { data: error.data }),
-          },
-        };
-        return transport.send(answer as JSONRPCMessage);
-      },
-    )
-    .catch((error: unknown) => internals._onerror?.(new Error(`Failed to send response: ${String(error)}`)))
-    .finally(() => {
-      // After close() and connect(), a new connection may have reused the id for another request.
-      if (running.get(request.id) === cancel) running.delete(request.id);
-    });
+  try {
+    // As in the SDK, the handler starts after the message that brought it (a cancellation in the same chunk
+    // finds the request registered and not yet started).
+    await undefined;
+    let answer: JSONRPCMessage;
+    try {
+      const result = await internals.fallbackRequestHandler!(request, extra as unknown as Extra);
+      if (cancel.aborted) return;
+      answer = { result, jsonrpc: '2.0', id: request.id } as JSONRPCMessage;
+    } catch (error) {
+      if (cancel.aborted) return;
+      answer = errorAnswer(request.id, error as { code?: unknown; message?: string; data?: unknown });
+    }
+    await transport.send(answer);
+  } catch (error) {
+    internals._onerror?.(new Error(`Failed to send response: ${String(error)}`));
+  } finally {
+    // After close() and connect(), a new connection may have reused the id for another request.
+    if (running.get(request.id) === cancel) running.delete(request.id);
+  }
+}
+
+/** A handler's error as the SDK answers it. */
+function errorAnswer(id: JSONRPCRequest['id'], error: { code?: unknown; message?: string; data?: unknown }) {
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: {
+      code: Number.isSafeInteger(error.code) ? error.code : ErrorCode.InternalError,
+      message: error.message ?? 'Internal error',
+      ...(error.data !== undefined && { data: error.data }),
+    },
+  } as JSONRPCMessage;
 }
 
 /** The handler's `extra` of one request answered directly: the SDK's fields, its signal made on first use. */
