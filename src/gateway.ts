@@ -16,6 +16,7 @@ import { ToolPinning } from './pinning/tool-pinning.js';
 import type { SessionScope } from './relay/catalog-view.js';
 import { ClientSession, type SessionTransportKind } from './relay/client-session.js';
 import type { RelayContext, ToolSurface } from './relay/context.js';
+import type { CancelSignal } from './relay/lazy-abort.js';
 import type { CallOrigin } from './relay/owner.js';
 import { DEFAULT_PAGE_SIZE } from './relay/pagination.js';
 import { ServerMessages } from './relay/server-messages.js';
@@ -297,7 +298,7 @@ export class Gateway implements RelayContext {
     return server.instanceFor({ owner: origin.owner, capabilities: origin.capabilities });
   }
 
-  signInGate(server: string, origin: CallOrigin, signal: AbortSignal): Promise<void> | undefined {
+  signInGate(server: string, origin: CallOrigin, signal: CancelSignal): Promise<void> | undefined {
     return this.upstreamOAuth.gate(server, origin, signal);
   }
 

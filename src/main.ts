@@ -5,20 +5,12 @@
 // instructions per call the bench can measure (BENCHMARKS.md). `node dist/main.js` skips the shebang: the
 // container and the unit pass the flags too.
 import { helpText, parseCliArgs, UsageError } from './cli/args.js';
-import { runApproveCommand } from './cli/commands/approve.js';
-import { runCheckCommand } from './cli/commands/check.js';
-import { runClientConfigCommand } from './cli/commands/client-config.js';
-import { runInitCommand } from './cli/commands/init.js';
-import { runLoginCommand } from './cli/commands/login.js';
-import { runSchemaCommand } from './cli/commands/schema.js';
-import { runStubsCommand } from './cli/commands/stubs.js';
 import { findConfigPath } from './cli/config-path.js';
-import { runServe } from './cli/serve.js';
 import { loadWorkingDirEnv } from './cli/working-env.js';
 import { errorMessage } from './errors.js';
-import { GATEWAY_VERSION } from './relay/client-session.js';
-import { startServerOnce } from './upstream/probe.js';
+import { GATEWAY_VERSION } from './version.js';
 
+// Each command's modules load when it runs (issue 15): a serving gateway never holds those of init, login, stubs, …
 const io = {
   out: (text: string) => process.stdout.write(text),
   err: (text: string) => process.stderr.write(text),
@@ -41,11 +33,11 @@ async function main(argv: string[]): Promise<number> {
       io.out(`mcproxy ${GATEWAY_VERSION}\n`);
       return 0;
     case 'schema':
-      return runSchemaCommand(io.out);
+      return (await import('./cli/commands/schema.js')).runSchemaCommand(io.out);
     case 'init':
-      return runInitCommand(args.out, args.port, io);
+      return (await import('./cli/commands/init.js')).runInitCommand(args.out, args.port, io);
     case 'client-config':
-      return runClientConfigCommand(
+      return (await import('./cli/commands/client-config.js')).runClientConfigCommand(
         {
           client: args.client ?? '',
           host: args.host,
@@ -69,15 +61,25 @@ async function main(argv: string[]): Promise<number> {
   loadWorkingDirEnv(configPath);
   switch (args.command) {
     case 'login':
-      return runLoginCommand(configPath, args.login!, io);
+      return (await import('./cli/commands/login.js')).runLoginCommand(configPath, args.login!, io);
     case 'approve':
-      return runApproveCommand(args.target, configPath, io, args.pins === undefined ? {} : { pinsFile: args.pins });
-    case 'check':
+      return (await import('./cli/commands/approve.js')).runApproveCommand(
+        args.target,
+        configPath,
+        io,
+        args.pins === undefined ? {} : { pinsFile: args.pins },
+      );
+    case 'check': {
+      const [{ runCheckCommand }, { startServerOnce }] = await Promise.all([
+        import('./cli/commands/check.js'),
+        import('./upstream/probe.js'),
+      ]);
       return runCheckCommand(configPath, { start: args.start }, io, { startServer: startServerOnce });
+    }
     case 'stubs':
-      return runStubsCommand(configPath, args.out, io);
+      return (await import('./cli/commands/stubs.js')).runStubsCommand(configPath, args.out, io);
     case 'serve':
-      return runServe(args, configPath);
+      return (await import('./cli/serve.js')).runServe(args, configPath);
   }
 }
 

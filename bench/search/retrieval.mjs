@@ -15,6 +15,7 @@ export const TASK_SETS = {
   'held-apart': 'held-apart.json',
   'held-apart-2': 'held-apart-2.json',
   'held-apart-3': 'held-apart-3.json',
+  'held-apart-4': 'held-apart-4.json',
 };
 
 /** A task set: [{ query, expect: ['server/tool', …] }]. */

@@ -22,6 +22,12 @@ describe('meaning', () => {
     expect(best(['make', 'a', 'folder'])).toBe(1);
   });
 
+  it('lets a word that comes close to nothing in the catalog (a name, `zebra` here) barely dilute the others', () => {
+    const alone = meaning.similarities(['total'])[0]!;
+    expect(meaning.similarities(['total', 'zebra'])[0]).toBeGreaterThan(0.9 * alone);
+    expect(meaning.similarities(['folder', 'zebra'])[1]).toBeGreaterThan(0.8 * meaning.similarities(['folder'])[1]!);
+  });
+
   it('gives one 0–1 value per tool, all 0 when no query word has a vector', () => {
     const similarities = meaning.similarities(['total', 'folder']);
     expect(similarities).toHaveLength(3);

@@ -1,16 +1,23 @@
 import { identifierWords, isStopWord, proseWords } from './text.js';
 import type { WordVectors } from './word-vectors.js';
 
-/** What a tool says it is for: its name and the first sentence of its description. */
+/**
+ * A query word counts by its rarity in the catalog times its reach (how close it comes to the closest catalog
+ * word) to this power: a name or a word about nothing here (`Alice`, `Acme`) would otherwise weigh the most.
+ */
+const REACH_POWER = 2;
+/** What a tool says it is for: its name, its title and the first sentence of its description. */
 export interface MeaningDocument {
   name: string;
+  /** The tool's title, or the one its annotations give (`Drag mouse`); often plainer words than the name's. */
+  title?: string;
   description: string;
 }
 
 /**
  * A second signal beside the lexical ranking, from word vectors: for each query word, how close in meaning the
- * closest word of a tool's name or lead sentence is (`total` ~ `sum`, `folder` ~ `directory`), averaged over
- * the query's words weighted by their rarity in the catalog. It finds a tool that shares no word with the query;
+ * closest word of a tool's name, title or lead sentence is (`total` ~ `sum`, `folder` ~ `directory`), averaged over
+ * the query's words weighted by their rarity and reach (see REACH_POWER). It finds a tool that shares no word with the query;
  * the lexical score still decides between tools that do.
  *
  * @example
@@ -31,9 +38,11 @@ export class MeaningIndex {
     const positions = new Map<number, number>();
     this.rows = documents.map((document) => {
       const words = new Set(
-        [...identifierWords(document.name), ...proseWords(leadSentence(document.description))].filter(
-          (word) => !isStopWord(word),
-        ),
+        [
+          ...identifierWords(document.name),
+          ...proseWords(document.title ?? ''),
+          ...proseWords(leadSentence(document.description)),
+        ].filter((word) => !isStopWord(word)),
       );
       for (const word of words) this.documentFrequency.set(word, (this.documentFrequency.get(word) ?? 0) + 1);
       const rows: number[] = [];
@@ -52,16 +61,19 @@ export class MeaningIndex {
   similarities(words: string[]): Float64Array {
     const out = new Float64Array(this.rows.length);
     const query = [...new Set(words.filter((word) => !isStopWord(word)))]
-      .map((word) => ({ row: this.vectors.id(word), weight: this.idf(word) }))
-      .filter((entry): entry is { row: number; weight: number } => entry.row !== undefined);
+      .map((word) => ({ row: this.vectors.id(word), idf: this.idf(word) }))
+      .filter((entry): entry is { row: number; idf: number } => entry.row !== undefined);
     if (query.length === 0) return out;
     let total = 0;
-    for (const { row, weight } of query) {
+    for (const { row, idf } of query) {
       // This query word against every catalog word once; each tool then takes its closest word's value.
       const closeness = new Float64Array(this.vocabulary.length);
+      let reach = 0;
       for (const [position, other] of this.vocabulary.entries()) {
         closeness[position] = Math.max(0, this.vectors.dot(row, other));
+        reach = Math.max(reach, closeness[position]!);
       }
+      const weight = idf * reach ** REACH_POWER;
       for (const [id, rows] of this.rows.entries()) {
         let best = 0;
         for (const position of rows) best = Math.max(best, closeness[position]!);
@@ -69,7 +81,7 @@ export class MeaningIndex {
       }
       total += weight;
     }
-    for (let id = 0; id < out.length; id++) out[id]! /= total;
+    if (total > 0) for (let id = 0; id < out.length; id++) out[id]! /= total;
     return out;
   }
 

@@ -104,3 +104,45 @@ describe('RankingIndex: related words, quoted things, named servers', () => {
     expect(top('search pages')).toBe('search_pages');
   });
 });
+
+describe('server topics', () => {
+  const documents = [
+    doc('browser_close', 'Close the window.', 'browser'),
+    doc('browser_click', 'Click an element on the page.', 'browser'),
+    doc('browser_navigate', 'Navigate the page to a URL.', 'browser'),
+    doc('browser_snapshot', 'Capture a snapshot of the page.', 'browser'),
+    doc('close_ticket', 'Close a ticket.', 'tracker'),
+    doc('list_tickets', 'List the tickets of a project.', 'tracker'),
+  ];
+  const top = (query: string) => documents[new RankingIndex(documents).score(query)[0]!.id]?.name;
+
+  it('prefers the server whose tools as a whole are about the query, when one tool alone cannot tell', () => {
+    expect(top('close the page')).toBe('browser_close');
+    expect(top('close the project item')).toBe('close_ticket');
+  });
+});
+
+describe('abbreviations', () => {
+  const documents = [
+    doc('list_directory', 'List the files in a directory.', 'filesystem'),
+    doc('create_directory', 'Make a new directory.', 'filesystem'),
+    doc('read_media_file', 'Read an image or audio file.', 'filesystem'),
+    doc('send_message', 'Send a message to a channel.', 'chat'),
+    doc('check_rules', 'Check the applicable rules.', 'policy'),
+  ];
+  const index = new RankingIndex(documents, new WordNet());
+  const found = (query: string) => index.score(query).map((s) => documents[s.id]?.name);
+
+  it('reads a short word the catalog and WordNet do not know as the catalog words it abbreviates', () => {
+    expect(found('img')[0]).toBe('read_media_file');
+    expect(found('chnl')[0]).toBe('send_message');
+    expect(found('dir')).toEqual(expect.arrayContaining(['list_directory', 'create_directory']));
+    // Two abbreviations in one word (mk → make, dir → directory).
+    expect(found('mkdir')[0]).toBe('create_directory');
+  });
+
+  it('does not read a word with several vowels as an abbreviation', () => {
+    // a-l-i-c-e is in `applicable` in order, but a word with that many vowels is a name or a word, not short for one.
+    expect(found('alice')).toEqual([]);
+  });
+});

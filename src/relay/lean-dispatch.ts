@@ -1,9 +1,29 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  McpError,
+  type MessageExtraInfo,
+  RELATED_TASK_META_KEY,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+
+import type { Extra } from './forward.js';
+import { type CancelSignal, LazyAbort } from './lazy-abort.js';
+
+type Handler = (request: JSONRPCRequest, extra: Extra) => Promise<Record<string, unknown>>;
 
 interface ProtocolInternals {
   _onrequest?: (request: JSONRPCRequest, extra?: MessageExtraInfo) => void;
+  _requestHandlers?: Map<string, unknown>;
+  _requestHandlerAbortControllers?: Map<unknown, { abort(reason?: unknown): void }>;
+  _taskStore?: unknown;
+  _onerror?: (error: Error) => void;
+  fallbackRequestHandler?: Handler;
 }
 
 /**
@@ -13,18 +33,139 @@ interface ProtocolInternals {
  * the message to the SDK's own schema already (relay/bounds.ts, or the SDK transport's parse), so a request is
  * known by its shape; responses and notifications still go through the SDK's classifier, as do all messages
  * under an SDK version without the method this relies on.
+ *
+ * A request the gateway itself answers (every one but those the SDK handles: initialize, ping) skips the SDK's
+ * request bookkeeping as well (see `answerDirectly`).
  */
 export function dispatchRequestsDirectly(server: Server, transport: Transport): void {
-  const onrequest = (server as unknown as ProtocolInternals)._onrequest;
+  const internals = server as unknown as ProtocolInternals;
+  const onrequest = internals._onrequest;
   const classify = transport.onmessage;
   if (typeof onrequest !== 'function' || !classify) return;
+  const direct =
+    internals._requestHandlers instanceof Map && internals._requestHandlerAbortControllers instanceof Map
+      ? internals
+      : undefined;
   transport.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
-    if (isRequestShape(message)) onrequest.call(server, message, extra);
-    else classify(message, extra);
+    if (!isRequestShape(message)) classify(message, extra);
+    else if (direct && answersDirectly(direct, message)) void answerDirectly(server, direct, transport, message, extra);
+    else onrequest.call(server, message, extra);
   };
 }
 
 function isRequestShape(message: JSONRPCMessage): message is JSONRPCRequest {
   const { id, method } = message as Partial<JSONRPCRequest>;
   return typeof method === 'string' && (typeof id === 'string' || Number.isSafeInteger(id));
+}
+
+/** Requests of the fallback handler (the relay's), outside the SDK's task machinery. */
+function answersDirectly(internals: ProtocolInternals, request: JSONRPCRequest): boolean {
+  if (internals._taskStore !== undefined || !internals.fallbackRequestHandler) return false;
+  if (internals._requestHandlers!.has(request.method)) return false;
+  const params = request.params as { task?: unknown; _meta?: Record<string, unknown> } | undefined;
+  return params === undefined || (params.task === undefined && params._meta?.[RELATED_TASK_META_KEY] === undefined);
+}
+
+/**
+ * What the SDK's `_onrequest` does for such a request, without its per-request AbortController (made only when
+ * the request is cancelled or someone asks for its signal), closures and chain of promises: the request is
+ * registered for cancellation under its id at once, its handler runs a microtask later, and its answer (or
+ * error, in the SDK's words) goes to the transport unless it was cancelled meanwhile.
+ */
+async function answerDirectly(
+  server: Server,
+  internals: ProtocolInternals,
+  transport: Transport,
+  request: JSONRPCRequest,
+  info: MessageExtraInfo | undefined,
+): Promise<void> {
+  const running = internals._requestHandlerAbortControllers!;
+  const cancel = new LazyAbort();
+  running.set(request.id, cancel);
+  const extra = new DirectExtra(server, transport, request, info, cancel);
+  try {
+    // As in the SDK, the handler starts after the message that brought it (a cancellation in the same chunk
+    // finds the request registered and not yet started).
+    await undefined;
+    let answer: JSONRPCMessage;
+    try {
+      const result = await internals.fallbackRequestHandler!(request, extra as unknown as Extra);
+      if (cancel.aborted) return;
+      answer = { result, jsonrpc: '2.0', id: request.id } as JSONRPCMessage;
+    } catch (error) {
+      if (cancel.aborted) return;
+      answer = errorAnswer(request.id, error as { code?: unknown; message?: string; data?: unknown });
+    }
+    await transport.send(answer);
+  } catch (error) {
+    internals._onerror?.(new Error(`Failed to send response: ${String(error)}`));
+  } finally {
+    // After close() and connect(), a new connection may have reused the id for another request.
+    if (running.get(request.id) === cancel) running.delete(request.id);
+  }
+}
+
+/** A handler's error as the SDK answers it. */
+function errorAnswer(id: JSONRPCRequest['id'], error: { code?: unknown; message?: string; data?: unknown }) {
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: {
+      code: Number.isSafeInteger(error.code) ? error.code : ErrorCode.InternalError,
+      message: error.message ?? 'Internal error',
+      ...(error.data !== undefined && { data: error.data }),
+    },
+  } as JSONRPCMessage;
+}
+
+/** The handler's `extra` of one request answered directly: the SDK's fields, its signal made on first use. */
+class DirectExtra {
+  readonly sessionId: string | undefined;
+  readonly _meta: Record<string, unknown> | undefined;
+  readonly requestId: JSONRPCRequest['id'];
+  readonly authInfo: MessageExtraInfo['authInfo'];
+  readonly requestInfo: MessageExtraInfo['requestInfo'];
+  readonly closeSSEStream: MessageExtraInfo['closeSSEStream'];
+  readonly closeStandaloneSSEStream: MessageExtraInfo['closeStandaloneSSEStream'];
+  readonly taskId = undefined;
+  readonly taskStore = undefined;
+  readonly taskRequestedTtl = undefined;
+
+  constructor(
+    private readonly server: Server,
+    transport: Transport,
+    request: JSONRPCRequest,
+    info: MessageExtraInfo | undefined,
+    /** The request's cancellation, for the relay's own use without making an AbortSignal (see cancelOf). */
+    readonly cancel: LazyAbort,
+  ) {
+    this.sessionId = transport.sessionId;
+    this._meta = (request.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+    this.requestId = request.id;
+    this.authInfo = info?.authInfo;
+    this.requestInfo = info?.requestInfo;
+    this.closeSSEStream = info?.closeSSEStream;
+    this.closeStandaloneSSEStream = info?.closeStandaloneSSEStream;
+  }
+
+  get signal(): AbortSignal {
+    return this.cancel.signal;
+  }
+
+  // Methods, not the SDK's per-request closures: the relay calls them on `extra` and never detaches them.
+  async sendNotification(notification: ServerNotification): Promise<void> {
+    if (this.cancel.aborted) return;
+    await this.server.notification(notification, { relatedRequestId: this.requestId });
+  }
+
+  async sendRequest(request: ServerRequest, resultSchema: unknown, options?: RequestOptions): Promise<unknown> {
+    if (this.cancel.aborted) throw new McpError(ErrorCode.ConnectionClosed, 'Request was cancelled');
+    const send = this.server.request as (r: ServerRequest, schema: unknown, o: RequestOptions) => Promise<unknown>;
+    return await send.call(this.server, request, resultSchema, { ...options, relatedRequestId: this.requestId });
+  }
+}
+
+/** The cancellation of a handler's request: its LazyAbort when answered directly, else the SDK's signal. */
+export function cancelOf(extra: Extra): CancelSignal {
+  return (extra as unknown as { cancel?: CancelSignal }).cancel ?? extra.signal;
 }

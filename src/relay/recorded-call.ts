@@ -12,17 +12,17 @@ export async function recordedToolCall<T extends Record<string, unknown>>(
 ): Promise<T> {
   const metered = record.metrics?.startToolCall(record.server, record.tool);
   const audited = record.scope.onToolCall?.(record.server, record.tool);
-  const done = (outcome: ToolCallOutcome): void => {
-    metered?.(outcome);
-    audited?.(outcome);
-  };
+  let outcome: ToolCallOutcome = 'error';
   try {
     const result = await call();
-    done(result.isError === true ? 'error' : 'ok');
+    if (result.isError !== true) outcome = 'ok';
     return result;
   } catch (error) {
-    done(outcomeOf(error));
+    outcome = outcomeOf(error);
     throw error;
+  } finally {
+    metered?.(outcome);
+    audited?.(outcome);
   }
 }
 

@@ -3,6 +3,7 @@ import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import { MISSING_REQUIRED_CLIENT_CAPABILITY } from '../protocol/modern.js';
 import type { InstanceRequestOptions, UpstreamInstance } from '../upstream/instance.js';
+import { toAbortSignal } from './lazy-abort.js';
 import type { CallOrigin, InputRelay } from './owner.js';
 import { missingCapability } from './routing.js';
 
@@ -36,7 +37,7 @@ export async function requestWithInput(
       string,
       { method: string; params?: Record<string, unknown> }
     >;
-    const signal = options.signal ?? new AbortController().signal;
+    const signal = toAbortSignal(options.signal) ?? new AbortController().signal;
     checkAskable(instance.name, requests, origin);
     const answers = await Promise.all(
       Object.entries(requests).map(async ([key, request]) => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import type * as SdkSse from '@modelcontextprotocol/sdk/server/sse.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
@@ -14,8 +14,10 @@ import { SessionSlot, type SessionSlots } from './session-slots.js';
 
 export const SSE_HEARTBEAT_MS = 30_000;
 
+let sdkSse: Promise<typeof SdkSse> | undefined;
+
 interface Entry {
-  transport: SSEServerTransport;
+  transport: SdkSse.SSEServerTransport;
   session: ClientSession;
   slot: SessionSlot;
   /** The message path announced to the client; posts elsewhere do not find the session. */
@@ -51,6 +53,8 @@ export class SseEndpoint {
   }
 
   async open(_req: IncomingMessage, res: ServerResponse, route: SseRoute = { messagePath: '/message' }): Promise<void> {
+    // Loaded with the first legacy SSE session (issue 15): a deployment whose clients speak /mcp never needs it.
+    const { SSEServerTransport } = await (sdkSse ??= import('@modelcontextprotocol/sdk/server/sse.js'));
     const slot = this.slots.claim(route.client ?? 'anonymous');
     if (!(slot instanceof SessionSlot)) return sendSessionLimit(res, slot);
     const transport = new SSEServerTransport(route.messagePath, res);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type * as SdkStreamableHttp from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import {
   isInitializeRequest,
@@ -19,6 +19,8 @@ import { SessionSlot, type SessionSlots } from './session-slots.js';
 
 /** How long a client whose SSE stream dropped waits before reconnecting with Last-Event-ID. */
 export const STREAM_RETRY_MS = 1_000;
+
+let sdkTransport: Promise<typeof SdkStreamableHttp> | undefined;
 
 interface Entry {
   transport: LeanStreamableTransport;
@@ -92,6 +94,9 @@ export class StreamableHttpEndpoint {
     // The SDK refuses these only once a session exists; refused here first, they leave nothing behind.
     const unacceptable = refusedHeaders(req);
     if (unacceptable) return sendRpcError(res, unacceptable.status, -32000, unacceptable.message, requestIdOf(body));
+    // Loaded with the first session (issue 15): with it come Hono's Node adapter and Node's fetch (undici), ~9 MB.
+    const { StreamableHTTPServerTransport } = await (sdkTransport ??=
+      import('@modelcontextprotocol/sdk/server/streamableHttp.js'));
     const requested = String((body as { params?: { protocolVersion?: unknown } }).params?.protocolVersion);
     const version = SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
     const slot = this.slots.claim(route.client ?? 'anonymous');
@@ -102,7 +107,7 @@ export class StreamableHttpEndpoint {
     const jsonResponse = this.options.jsonResponse ?? false;
     // Resumable streams: event ids, a priming event with `retry:`, Last-Event-ID replay.
     const eventStore = new SessionEventStore();
-    const sdkTransport = new StreamableHTTPServerTransport({
+    const sdk = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => session.id,
       enableJsonResponse: jsonResponse,
       eventStore,
@@ -120,7 +125,7 @@ export class StreamableHttpEndpoint {
       },
     });
     // The session's calls take the lean path; the SDK transport answers the rest (see LeanStreamableTransport).
-    const transport = new LeanStreamableTransport(sdkTransport, { jsonResponse, eventStore, retryMs: STREAM_RETRY_MS });
+    const transport = new LeanStreamableTransport(sdk, { jsonResponse, eventStore, retryMs: STREAM_RETRY_MS });
     void session.whenClosed.then(() => {
       this.entries.delete(session.id);
       slot.release();

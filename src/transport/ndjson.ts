@@ -41,8 +41,13 @@ export class NdjsonDecoder {
     let start = 0;
     let newline = chunk.indexOf(10);
     while (newline !== -1) {
-      this.append(chunk.subarray(start, newline));
-      this.endLine();
+      // A whole line in this chunk (the usual case): decoded straight from it, with no view or copy of it made.
+      if (this.pending === 0 && this.discarding === undefined && newline - start <= this.maxBytes) {
+        if (newline > start) this.onLine(chunk.toString('utf8', start, newline));
+      } else {
+        this.append(chunk.subarray(start, newline));
+        this.endLine();
+      }
       start = newline + 1;
       newline = chunk.indexOf(10, start);
     }
@@ -80,8 +85,9 @@ export class NdjsonDecoder {
   }
 
   private onLine(raw: string): void {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') return;
+    const line = raw.charCodeAt(raw.length - 1) === CARRIAGE_RETURN ? raw.slice(0, -1) : raw;
+    // A JSON-RPC line starts with `{`: only another one can be blank.
+    if (line.charCodeAt(0) !== OPEN_BRACE && line.trim() === '') return;
     let message: unknown;
     try {
       message = JSON.parse(line);
@@ -113,6 +119,9 @@ function firstBytes(chunks: Buffer[]): Buffer {
 function lastBytes(buffer: Buffer): Buffer {
   return Buffer.from(buffer.subarray(-EDGE_BYTES));
 }
+
+const CARRIAGE_RETURN = 0x0d;
+const OPEN_BRACE = 0x7b;
 
 const ID = String.raw`(-?\d{1,16}|"(?:[^"\\]|\\.){0,256}")`;
 const VERSION = String.raw`"jsonrpc"\s*:\s*"2\.0"\s*,\s*`;

@@ -10,6 +10,7 @@ import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import { META, mirroredHeaders, MODERN_VERSION, withoutEnvelope } from '../protocol/modern.js';
+import { toAbortSignal } from '../relay/lazy-abort.js';
 import type { CallOrigin } from '../relay/owner.js';
 import { requestTracer } from '../tracing/tracing.js';
 import { backoffDelayMs, isStableRun } from './backoff.js';
@@ -252,23 +253,20 @@ export class UpstreamInstance {
     params: Record<string, unknown> | undefined,
     options: InstanceRequestOptions = {},
   ): Promise<Record<string, unknown>> {
-    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-    const handOver = (): Promise<Record<string, unknown>> | undefined => {
-      const successor = this.successor?.();
-      if (!successor) return undefined;
-      const timeoutMs = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
-      return successor.request(method, params, { ...options, timeoutMs });
-    };
+    // The deadline matters only to a call that waits for the instance (or for its successor).
+    let deadline: number | undefined;
     const waited = this.state !== 'ready';
     if (waited) {
-      const handed = handOver();
+      deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+      const handed = this.handOver(method, params, options, deadline);
       if (handed) return handed;
-      const waitSignal = deadline === undefined ? options.signal : anySignal(options.signal, deadline - Date.now());
+      const signal = toAbortSignal(options.signal);
+      const waitSignal = deadline === undefined ? signal : anySignal(signal, deadline - Date.now());
       try {
         await this.ensureReady(waitSignal);
       } catch (error) {
         if (options.signal?.aborted) throw new GatewayError('REQUEST_CANCELLED', 'the request was cancelled');
-        const retried = handOver();
+        const retried = this.handOver(method, params, options, deadline);
         if (retried) return retried;
         if (waitSignal?.aborted) {
           throw new GatewayError(
@@ -294,13 +292,12 @@ export class UpstreamInstance {
       this.listen?.setSubscribed(String(params?.uri), method === 'resources/subscribe');
       return {};
     }
-    this.clearIdleTimer();
+    // The idle timer keeps running during the call (it does nothing while calls are in flight): refreshed after.
     try {
       // The whole timeout when the instance was ready at once, so the timeout error names the configured value.
-      const remaining = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
-      const timeoutMs = waited ? remaining : options.timeoutMs;
-      const { origin, era: _era, ...rest } = options;
-      void _era;
+      const timeoutMs =
+        waited && deadline !== undefined ? Math.max(1, deadline - Date.now()) : waited ? undefined : options.timeoutMs;
+      const origin = options.origin;
       // A stateless-era server hears each caller's own capabilities with its request.
       const meta =
         (this.era === 'modern' || viaModern) && origin
@@ -308,18 +305,23 @@ export class UpstreamInstance {
               [META.clientCapabilities]: ownCapabilities(origin.capabilities),
               ...(origin.logLevel === undefined ? {} : { [META.logLevel]: origin.logLevel }),
             }
-          : undefined;
+          : options.meta;
+      const peerOptions: PeerRequestOptions<CallOrigin> = {
+        signal: options.signal,
+        timeoutMs,
+        onProgress: options.onProgress,
+        describe: options.describe,
+        tag: origin,
+        meta,
+        background: options.background,
+      };
       // A legacy-era server never sees a 2026-07-28 envelope a client put in `_meta` (an SDK v2 server refuses it).
       const legacy = !viaModern && this.era !== 'modern';
-      const send = (sent: typeof params) =>
-        peer.request(method, legacy && sent ? withoutEnvelope(sent) : sent, {
-          ...rest,
-          timeoutMs,
-          tag: origin,
-          ...(meta ? { meta } : {}),
-        });
       const tracer = requestTracer();
-      return await (tracer ? tracer.call(this, method, params, send) : send(params));
+      if (!tracer) return await peer.request(method, legacy && params ? withoutEnvelope(params) : params, peerOptions);
+      return await tracer.call(this, method, params, (sent) =>
+        peer.request(method, legacy && sent ? withoutEnvelope(sent) : sent, peerOptions),
+      );
     } catch (error) {
       // A remote server that cannot be reached any more: find out now rather than on every later call.
       if (
@@ -334,6 +336,19 @@ export class UpstreamInstance {
     } finally {
       this.armIdleTimer();
     }
+  }
+
+  /** The same request to the instance that replaced this one (a restart on reload), within what is left of its time. */
+  private handOver(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: InstanceRequestOptions,
+    deadline: number | undefined,
+  ): Promise<Record<string, unknown>> | undefined {
+    const successor = this.successor?.();
+    if (!successor) return undefined;
+    const timeoutMs = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+    return successor.request(method, params, { ...options, timeoutMs });
   }
 
   notify(method: string, params?: Record<string, unknown>): void {
@@ -704,7 +719,11 @@ export class UpstreamInstance {
   private armIdleTimer(): void {
     const idleMs = this.config.idleTimeoutMs;
     if (idleMs === undefined || this.inFlight > 0 || this.state !== 'ready') return;
-    this.clearIdleTimer();
+    // After a call: the same timer, started again (the idle time counts from the end of the last call).
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+      return;
+    }
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       if (this.inFlight > 0 || this.state !== 'ready') return;

@@ -8,9 +8,10 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
+import type { CancelSignal } from '../relay/lazy-abort.js';
 
 export interface PeerRequestOptions<T = unknown> {
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   timeoutMs?: number;
   /** Called synchronously for each progress notification of this request, before its result is handled. */
   onProgress?: (progress: Progress) => void;
@@ -45,13 +46,35 @@ export interface PeerHandlers<T> {
   onStreamClosed?(related: T): void;
 }
 
-interface Pending<T> {
-  background?: boolean;
-  resolve(result: Record<string, unknown>): void;
-  reject(error: Error): void;
-  onProgress?: (progress: Progress) => void;
-  tag?: T;
-  cleanup(): void;
+/** One request of ours in flight; it is its own `abort` listener, so that a request makes no closure for it. */
+class Pending<T> {
+  resolve!: (result: Record<string, unknown>) => void;
+  reject!: (error: Error) => void;
+  /** When it times out, on performance.now()'s clock; undefined without a timeout. */
+  deadline?: number;
+
+  constructor(
+    private readonly peer: JsonRpcPeer<T>,
+    readonly id: number,
+    readonly method: string,
+    readonly options: PeerRequestOptions<T>,
+  ) {}
+
+  get tag(): T | undefined {
+    return this.options.tag;
+  }
+
+  get onProgress(): ((progress: Progress) => void) | undefined {
+    return this.options.onProgress;
+  }
+
+  handleEvent(): void {
+    this.peer.abandon(
+      this,
+      cancelledError(this.options.signal),
+      reasonText(this.options.signal?.reason) ?? 'cancelled by the client',
+    );
+  }
 }
 
 /**
@@ -66,6 +89,12 @@ export class JsonRpcPeer<T = unknown> {
   private background = 0;
   private readonly incoming = new Map<RequestId, AbortController>();
   private closedError?: Error;
+  /**
+   * One timer for every request's timeout, armed for the earliest deadline (`timerAt`): a request in the usual
+   * order (each with the same timeout, answered before the next times out) arms nothing and clears nothing.
+   */
+  private timer?: NodeJS.Timeout;
+  private timerAt = Infinity;
   /** The `_meta` fields every request carries (the 2026-07-28 era's per-request envelope). */
   private requestMeta?: Record<string, unknown>;
 
@@ -109,43 +138,77 @@ export class JsonRpcPeer<T = unknown> {
       outgoing = { ...params, _meta: { ...meta, ...this.requestMeta, ...options.meta, ...progress } };
     }
 
+    const entry = new Pending<T>(this, id, method, options);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const abort = () => {
-        this.cancel(id, reasonText(signal?.reason) ?? 'cancelled by the client');
-        reject(cancelledError(signal));
-      };
-      const cleanup = () => {
-        if (this.pending.delete(id) && options.background) this.background--;
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', abort);
-      };
-      this.pending.set(id, { resolve, reject, onProgress, tag: options.tag, background: options.background, cleanup });
+      entry.resolve = resolve;
+      entry.reject = reject;
+      this.pending.set(id, entry);
       if (options.background) this.background++;
-      signal?.addEventListener('abort', abort, { once: true });
+      signal?.addEventListener('abort', entry, { once: true });
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => {
-          this.cancel(id, `timed out after ${timeoutMs} ms`);
-          reject(
-            new GatewayError(
-              'UPSTREAM_TIMEOUT',
-              `${options.describe ?? method} did not answer within ${formatMs(timeoutMs)}; the request was cancelled`,
-            ),
-          );
-        }, timeoutMs);
-        timer.unref();
+        entry.deadline = performance.now() + timeoutMs;
+        if (entry.deadline < this.timerAt) this.armTimer(entry.deadline);
       }
-      const message: JSONRPCRequest = { jsonrpc: '2.0', id, method, ...(outgoing ? { params: outgoing } : {}) };
+      const message: JSONRPCRequest = outgoing
+        ? { jsonrpc: '2.0', id, method, params: outgoing }
+        : { jsonrpc: '2.0', id, method };
       this.transport.send(message).catch((error: unknown) => {
-        const entry = this.pending.get(id);
-        if (!entry) return;
-        entry.cleanup();
+        if (this.pending.get(id) !== entry) return;
+        this.settle(entry);
         // A missing sign-in is not a lost connection: it reaches the caller as it is.
         if (isGatewayError(error, 'UPSTREAM_AUTH_REQUIRED')) return reject(error);
         reject(new GatewayError('UPSTREAM_UNAVAILABLE', `cannot send to the server: ${errorMessage(error)}`));
       });
     });
   }
+
+  /** Ends a request of ours before its answer (cancelled, timed out): the server is told, the caller gets `error`. */
+  abandon(entry: Pending<T>, error: Error, reason: string): void {
+    this.cancel(entry.id, reason);
+    entry.reject(error);
+  }
+
+  /** Forgets a request that is over, however it ended. */
+  private settle(entry: Pending<T>): void {
+    if (this.pending.get(entry.id) !== entry) return;
+    this.pending.delete(entry.id);
+    if (entry.options.background) this.background--;
+    entry.options.signal?.removeEventListener('abort', entry);
+  }
+
+  private armTimer(deadline: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = setTimeout(this.onTimer, Math.max(1, Math.ceil(deadline - performance.now())));
+    this.timer.unref();
+  }
+
+  /** Times out every request past its deadline, then waits for the next deadline, if any. */
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const entry of [...this.pending.values()]) {
+      const { deadline } = entry;
+      if (deadline === undefined) continue;
+      if (deadline > now) {
+        if (deadline < next) next = deadline;
+        continue;
+      }
+      const timeoutMs = entry.options.timeoutMs!;
+      const what = entry.options.describe ?? entry.method;
+      this.abandon(
+        entry,
+        new GatewayError(
+          'UPSTREAM_TIMEOUT',
+          `${what} did not answer within ${formatMs(timeoutMs)}; the request was cancelled`,
+        ),
+        `timed out after ${timeoutMs} ms`,
+      );
+    }
+    if (next !== Infinity && next < this.timerAt) this.armTimer(next);
+  };
 
   notify(method: string, params?: Record<string, unknown>): Promise<void> {
     if (this.closedError) return Promise.resolve();
@@ -156,8 +219,11 @@ export class JsonRpcPeer<T = unknown> {
   close(error: Error): void {
     if (this.closedError) return;
     this.closedError = error;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
     for (const entry of [...this.pending.values()]) {
-      entry.cleanup();
+      this.settle(entry);
       entry.reject(error);
     }
     for (const controller of this.incoming.values()) controller.abort(error);
@@ -167,7 +233,7 @@ export class JsonRpcPeer<T = unknown> {
   private cancel(id: number, reason: string): void {
     const entry = this.pending.get(id);
     if (!entry) return;
-    entry.cleanup();
+    this.settle(entry);
     this.notify('notifications/cancelled', { requestId: id, reason }).catch(() => {});
   }
 
@@ -186,7 +252,7 @@ export class JsonRpcPeer<T = unknown> {
   private onResponse(message: { id?: unknown; result?: unknown; error?: unknown }): void {
     const entry = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
     if (!entry) return; // A late answer to a cancelled or timed-out request.
-    entry.cleanup();
+    this.settle(entry);
     if (message.error !== undefined) {
       const error = message.error as { code?: unknown; message?: unknown; data?: unknown };
       const code = typeof error.code === 'number' ? error.code : -32603;
@@ -245,7 +311,7 @@ function reasonText(reason: unknown): string | undefined {
   return typeof reason === 'string' && reason !== '' ? reason : undefined;
 }
 
-function cancelledError(signal: AbortSignal | undefined): GatewayError {
+function cancelledError(signal: CancelSignal | undefined): GatewayError {
   const reason = reasonText(signal?.reason);
   return new GatewayError('REQUEST_CANCELLED', `the request was cancelled${reason ? `: ${reason}` : ''}`);
 }

@@ -4,6 +4,7 @@ import type { AuditLog } from '../../access/audit.js';
 import type { GatewayConfig, ServerConfig, UpstreamIdentity } from '../../config/model.js';
 import { errorMessage, GatewayError, isGatewayError } from '../../errors.js';
 import type { Logger } from '../../observability/log.js';
+import { type CancelSignal, toAbortSignal } from '../../relay/lazy-abort.js';
 import { SHARED_GROUP } from '../../relay/owner.js';
 import { AccountTokens, signInRequired } from './account-tokens.js';
 import { accountFor, credentialOf, describeAccount, GATEWAY_ACCOUNT } from './accounts.js';
@@ -97,13 +98,13 @@ export class UpstreamOAuth {
    * promise that settles once the caller has signed in (URL-mode elicitation, where its client supports it)
    * or rejects with UPSTREAM_AUTH_REQUIRED and a sign-in link.
    */
-  gate(serverName: string, origin: SignInOrigin, signal: AbortSignal): Promise<void> | undefined {
+  gate(serverName: string, origin: SignInOrigin, signal: CancelSignal): Promise<void> | undefined {
     const server = this.server(serverName);
     if (!server || !handles(server, this.ownIdentity(serverName, origin.owner.group))) return undefined;
     if (!this.tokens.requiresOAuth(server)) return undefined;
     const account = accountFor(server.scope, origin.owner.group);
     if (this.tokens.current(server, account)) return undefined;
-    return this.gateSignIn(server, account, origin, signal);
+    return this.gateSignIn(server, account, origin, toAbortSignal(signal));
   }
 
   /**
