@@ -69,7 +69,7 @@ function answersDirectly(internals: ProtocolInternals, request: JSONRPCRequest):
 /**
  * What the SDK's `_onrequest` does for such a request, without its per-request AbortController (made only when
  * the request is cancelled or someone asks for its signal), closures and chain of promises: the request is
- * registered for cancellation under its id at once, its handler runs a microtask later, and its answer (or
+ * registered for cancellation under its id at once, its handler runs two microtasks later, and its answer (or
  * error, in the SDK's words) goes to the transport unless it was cancelled meanwhile.
  */
 async function answerDirectly(
@@ -84,9 +84,13 @@ async function answerDirectly(
   running.set(request.id, cancel);
   const extra = new DirectExtra(server, transport, request, info, cancel);
   try {
-    // As in the SDK, the handler starts after the message that brought it (a cancellation in the same chunk
-    // finds the request registered and not yet started).
+    // The handler starts two microtasks after its message, as the SDK's do (`Promise.resolve().then(…).then(handler)`):
+    // messages of one chunk keep the SDK's order. An initialize before it is handled first (its client capabilities
+    // are known to the call), and a cancellation after it (handled one microtask after its own arrival) ends it
+    // before anything is sent upstream.
     await undefined;
+    await undefined;
+    if (cancel.aborted) return;
     let answer: JSONRPCMessage;
     try {
       const result = await internals.fallbackRequestHandler!(request, extra as unknown as Extra);
