@@ -40,8 +40,9 @@ export function readJsonBody(req: IncomingMessage, limit = DEFAULT_MAX_BODY_BYTE
       size += chunk.length;
       if (size > limit) {
         detach();
-        // As an abandoned read does, the request is destroyed (and its connection with it).
-        req.destroy();
+        // The rest is read and dropped, so that the client gets its 413 (a destroyed request would take the
+        // connection, and the answer, with it); the server's requestTimeout bounds a body that never ends.
+        req.resume();
         return reject(new HttpError(413, `Request body exceeds ${limit} bytes`));
       }
       if (first === undefined) first = chunk;

@@ -128,6 +128,28 @@ describe('bad input gets a clear error and loses nothing', () => {
     expect(await response.text()).toMatch(/exceeds/);
   });
 
+  it('refuses an oversized chunked body (no Content-Length) with 413 too, on /mcp and /message', async () => {
+    const piece = new TextEncoder().encode('x'.repeat(64 * 1024));
+    for (const path of ['/mcp', '/message']) {
+      let sent = 0;
+      // 5 MiB in 64 KiB pieces, as a stream: fetch sends it chunked.
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 80) controller.enqueue(piece);
+          else controller.close();
+        },
+      });
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(response.status).toBe(413);
+      expect(await response.text()).toMatch(/exceeds/);
+    }
+  });
+
   it('answers an unknown session with 404, on /mcp and /message', async () => {
     const mcp = await curl(
       '-X',
