@@ -160,10 +160,20 @@ describe('operator console in headless Chromium', () => {
     );
     expect(await page.locator('#action-result').innerText()).toContain('Restarted server "everything"');
 
-    // Start and stop a lazy server.
-    await page.click('tr[data-server="lazy"] button[data-action="start"]');
-    await waitFor(async () => (await page.locator('tr[data-server="lazy"]').getAttribute('data-state')) === 'ready');
-    await page.click('tr[data-server="lazy"] button[data-action="stop"]');
+    // Start and stop a lazy server. A button is clicked once it is enabled: the page ignores a click on a disabled
+    // one (as it is while the state that the restart above sent is rendered).
+    const lazyButton = async (action: string) => {
+      const button = page.locator(`tr[data-server="lazy"] button[data-action="${action}"]`);
+      await waitFor(async () => !(await button.isDisabled()), { message: `lazy ${action} enabled` });
+      await button.click();
+    };
+    await lazyButton('start');
+    // A server process starting on a loaded machine may take longer than the default wait.
+    await waitFor(async () => (await page.locator('tr[data-server="lazy"]').getAttribute('data-state')) === 'ready', {
+      timeoutMs: 30_000,
+      message: 'the lazy server ready',
+    });
+    await lazyButton('stop');
     await waitFor(async () => (await page.locator('tr[data-server="lazy"]').getAttribute('data-state')) === 'idle');
   });
 
