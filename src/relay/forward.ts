@@ -15,7 +15,9 @@ import type { InstanceRequestOptions } from '../upstream/instance.js';
 import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
-import { cancelOf } from './lean-dispatch.js';
+import { requestTracer } from '../tracing/tracing.js';
+import type { ResultListener } from '../upstream/json-rpc-peer.js';
+import { cancelOf, type EarlyAnswerer, earlyAnswererOf } from './lean-dispatch.js';
 import type { CallOrigin, InputRelay, Owner } from './owner.js';
 import { recordedToolCall } from './recorded-call.js';
 import { relayWithInput, requestWithInput } from './upstream-call.js';
@@ -112,7 +114,11 @@ export async function forward(
   method: string,
   params: Params,
   extra: Extra,
-  options: { describe: string },
+  options: {
+    describe: string;
+    /** The result is the answer to `extra`'s request as it is (its handler returns it unchanged). */
+    answers?: true;
+  },
 ): Promise<Record<string, unknown>> {
   const clientToken = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
   const progress = clientToken === undefined ? undefined : new ProgressRelay(extra, clientToken);
@@ -122,15 +128,16 @@ export async function forward(
   const signIn = context.signInGate?.(server, origin, signal);
   if (signIn) await signIn;
   const instance = context.instanceFor(server, origin);
+  // A 2026-07-28 caller's request goes in its own era to a server that speaks it (tasks are of the legacy era).
+  const relay = params.task === undefined ? origin.inputRelay : undefined;
   const requestOptions: InstanceRequestOptions = {
     signal,
     timeoutMs: timeoutOf(context, server),
     onProgress: progress?.onProgress,
     origin,
     describe: options.describe,
+    onResult: options.answers && !progress && !relay && params.task === undefined ? earlyAnswer(extra) : undefined,
   };
-  // A 2026-07-28 caller's request goes in its own era to a server that speaks it (tasks are of the legacy era).
-  const relay = params.task === undefined ? origin.inputRelay : undefined;
   const result = relay
     ? await relayWithInput(instance, server, method, params, relay, requestOptions)
     : await requestWithInput(instance, method, params, requestOptions);
@@ -139,6 +146,26 @@ export async function forward(
   if (params.task !== undefined && result.task !== undefined)
     return context.tasks.register(server, instance, origin.owner, result);
   return result;
+}
+
+/**
+ * The client is answered the moment the upstream's result is read, when nothing between that result and the
+ * answer would change it or must go out before it: no progress (sent before the result), no task (answered with
+ * the gateway's id), no input rounds, no tracer (its span wraps the answer). Only requests answered directly
+ * (relay/lean-dispatch.ts) can be.
+ */
+function earlyAnswer(extra: Extra): ResultListener | undefined {
+  const answerer = earlyAnswererOf(extra);
+  return answerer && !requestTracer() ? new EarlyAnswer(answerer) : undefined;
+}
+
+class EarlyAnswer implements ResultListener {
+  constructor(private readonly answerer: EarlyAnswerer) {}
+
+  resultArrived(result: Record<string, unknown>, text: string | undefined): void {
+    // A result asking for input is one round of the call, not its answer.
+    if (result.resultType !== 'input_required') this.answerer.answerEarly(result, text);
+  }
 }
 
 /** The client's progress notifications of one call, sent in order (and all before its result). */
@@ -168,7 +195,11 @@ export function taskRequest(context: RelayContext, caller: Caller, method: strin
   });
 }
 
-/** Throws at once for a tool the caller cannot call (its caller, an async dispatch, turns that into a rejection). */
+/**
+ * Throws at once for a tool the caller cannot call (its caller, an async dispatch, turns that into a rejection).
+ * Its result is the answer to `extra`'s request (the client may be answered with it early, see `earlyAnswer`),
+ * and so are getPrompt's and readResource's: only a session's dispatch of that request calls them.
+ */
 export function callTool(
   context: RelayContext,
   caller: Caller,
@@ -189,6 +220,7 @@ export function callTool(
   return recordedToolCall(record, () =>
     forward(context, tool.server, caller, 'tools/call', { ...params, name: tool.originalName }, extra, {
       describe: `tool "${name}" on server "${tool.server}"`,
+      answers: true,
     }),
   );
 }
@@ -209,6 +241,7 @@ export async function getPrompt(
   }
   return forward(context, prompt.server, caller, 'prompts/get', { ...params, name: prompt.originalName }, extra, {
     describe: `prompt "${name}" on server "${prompt.server}"`,
+    answers: true,
   });
 }
 
@@ -229,6 +262,7 @@ export async function readResource(
   const route = routeResource(view, uri);
   return forward(context, route.server, caller, 'resources/read', { ...params, uri: route.originalUri }, extra, {
     describe: `resource "${uri}" on server "${route.server}"`,
+    answers: true,
   });
 }
 

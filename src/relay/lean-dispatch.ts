@@ -14,6 +14,7 @@ import {
 
 import type { Extra } from './forward.js';
 import { type CancelSignal, LazyAbort } from './lazy-abort.js';
+import { answerWithResultText } from './message-text.js';
 
 type Handler = (request: JSONRPCRequest, extra: Extra) => Promise<Record<string, unknown>>;
 
@@ -94,10 +95,10 @@ async function answerDirectly(
     let answer: JSONRPCMessage;
     try {
       const result = await internals.fallbackRequestHandler!(request, extra as unknown as Extra);
-      if (cancel.aborted) return;
+      if (cancel.aborted || extra.answered) return;
       answer = { result, jsonrpc: '2.0', id: request.id } as JSONRPCMessage;
     } catch (error) {
-      if (cancel.aborted) return;
+      if (cancel.aborted || extra.answered) return;
       answer = errorAnswer(request.id, error as { code?: unknown; message?: string; data?: unknown });
     }
     await transport.send(answer);
@@ -134,10 +135,12 @@ class DirectExtra {
   readonly taskId = undefined;
   readonly taskStore = undefined;
   readonly taskRequestedTtl = undefined;
+  /** Set once `answerEarly` has sent the answer: the handler's own result is then not sent again. */
+  answered = false;
 
   constructor(
     private readonly server: Server,
-    transport: Transport,
+    private readonly transport: Transport,
     request: JSONRPCRequest,
     info: MessageExtraInfo | undefined,
     /** The request's cancellation, for the relay's own use without making an AbortSignal (see cancelOf). */
@@ -156,6 +159,24 @@ class DirectExtra {
     return this.cancel.signal;
   }
 
+  /**
+   * Sends `result` as the request's answer now, the moment the upstream's answer is read, rather than after the
+   * chain of handlers that returns it unchanged has unwound (and after the bookkeeping they do on the way, which
+   * nobody waits for). Called only where the relay knows that the handler will resolve with this very result
+   * (see `EarlyAnswer` in forward.ts); the rest of the chain then runs as before, and nothing is sent twice.
+   */
+  answerEarly(result: Record<string, unknown>, resultText?: string): void {
+    if (this.answered || this.cancel.aborted) return;
+    this.answered = true;
+    const answer =
+      resultText === undefined
+        ? ({ result, jsonrpc: '2.0', id: this.requestId } as JSONRPCMessage)
+        : answerWithResultText(result, resultText, this.requestId);
+    this.transport.send(answer).catch((error: unknown) => {
+      (this.server as unknown as ProtocolInternals)._onerror?.(new Error(`Failed to send response: ${String(error)}`));
+    });
+  }
+
   // Methods, not the SDK's per-request closures: the relay calls them on `extra` and never detaches them.
   async sendNotification(notification: ServerNotification): Promise<void> {
     if (this.cancel.aborted) return;
@@ -167,6 +188,17 @@ class DirectExtra {
     const send = this.server.request as (r: ServerRequest, schema: unknown, o: RequestOptions) => Promise<unknown>;
     return await send.call(this.server, request, resultSchema, { ...options, relatedRequestId: this.requestId });
   }
+}
+
+/** What answers a request early (`DirectExtra.answerEarly`): only a request answered directly has it. */
+export interface EarlyAnswerer {
+  /** `resultText`: the result's JSON text, written instead of serializing `result` (see message-text.ts). */
+  answerEarly(result: Record<string, unknown>, resultText?: string): void;
+}
+
+/** The request's early answerer, when it was answered directly; else undefined (the SDK answers it). */
+export function earlyAnswererOf(extra: Extra): EarlyAnswerer | undefined {
+  return extra instanceof DirectExtra ? (extra as unknown as EarlyAnswerer) : undefined;
 }
 
 /** The cancellation of a handler's request: its LazyAbort when answered directly, else the SDK's signal. */

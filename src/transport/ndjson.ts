@@ -12,7 +12,8 @@ export interface OversizedLine {
 }
 
 export interface NdjsonDecoderOptions {
-  onMessage(message: JSONRPCMessage): void;
+  /** `line` is the message's own text (without its newline), for whoever can pass it on unparsed. */
+  onMessage(message: JSONRPCMessage, line: string): void;
   /** A line that is not a JSON-RPC 2.0 message (a banner, partial JSON): reported, never fatal. */
   onGarbage?(line: string): void;
   /** A line longer than the limit was dropped without being buffered whole; its id, when its ends tell it. */
@@ -95,7 +96,7 @@ export class NdjsonDecoder {
       this.options.onGarbage?.(line);
       return;
     }
-    if (isJsonRpcMessage(message)) this.options.onMessage(message);
+    if (isJsonRpcMessage(message)) this.options.onMessage(message, line);
     else this.options.onGarbage?.(line);
   }
 }

@@ -2,6 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 import { type Refusal, refusalResponse, screenMessage } from '../relay/bounds.js';
+import { messageText } from '../relay/message-text.js';
 import { NdjsonDecoder, type OversizedLine } from './ndjson.js';
 
 /**
@@ -44,7 +45,7 @@ export class StdioServerTransport implements Transport {
       if (!isAnswer && !('id' in message)) return Promise.resolve(); // a notification before initialize
       if (isAnswer && 'id' in message && message.id === this.initialized) this.initialized = true;
     }
-    if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
+    if (this.stdout.write(`${messageText(message)}\n`)) return Promise.resolve();
     return new Promise((resolve) => this.stdout.once('drain', () => resolve()));
   }
 

@@ -314,6 +314,7 @@ export class UpstreamInstance {
         tag: origin,
         meta,
         background: options.background,
+        onResult: options.onResult,
       };
       // A legacy-era server never sees a 2026-07-28 envelope a client put in `_meta` (an SDK v2 server refuses it).
       const legacy = !viaModern && this.era !== 'modern';

@@ -9,6 +9,7 @@ import type {
 
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { CancelSignal } from '../relay/lazy-abort.js';
+import { resultTextOf } from './result-text.js';
 
 export interface PeerRequestOptions<T = unknown> {
   signal?: CancelSignal;
@@ -23,6 +24,14 @@ export interface PeerRequestOptions<T = unknown> {
   meta?: Record<string, unknown>;
   /** A long-lived request (a listen stream) that does not count as a call in flight. */
   background?: boolean;
+  /** Told of the result synchronously, as soon as it is read and before the request's promise resolves. */
+  onResult?: ResultListener;
+}
+
+/** See `PeerRequestOptions.onResult`: an object rather than a function, so that a call makes no closure for it. */
+export interface ResultListener {
+  /** `text`: the result's JSON text as the server wrote it, when its transport kept it (see result-text.ts). */
+  resultArrived(result: Record<string, unknown>, text: string | undefined): void;
 }
 
 /**
@@ -30,7 +39,7 @@ export interface PeerRequestOptions<T = unknown> {
  * POST response stream each message arrived on); the SDK's transports leave `relatedRequestId` unset.
  */
 export type AttributingTransport = Omit<Transport, 'onmessage'> & {
-  onmessage?: (message: JSONRPCMessage, extra?: { relatedRequestId?: RequestId }) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: { relatedRequestId?: RequestId; line?: string }) => void;
   /** The server closed the response stream of our request `requestId` mid-call; the transport resumes it. */
   onstreamclosed?: (requestId: RequestId) => void;
 };
@@ -237,10 +246,10 @@ export class JsonRpcPeer<T = unknown> {
     this.notify('notifications/cancelled', { requestId: id, reason }).catch(() => {});
   }
 
-  private onMessage(message: JSONRPCMessage, extra?: { relatedRequestId?: RequestId }): void {
+  private onMessage(message: JSONRPCMessage, extra?: { relatedRequestId?: RequestId; line?: string }): void {
     const candidate = message as Partial<JSONRPCRequest> & { result?: unknown; error?: unknown };
     if (candidate.method === undefined) {
-      this.onResponse(candidate);
+      this.onResponse(candidate, extra?.line);
       return;
     }
     const relatedId = extra?.relatedRequestId;
@@ -249,7 +258,7 @@ export class JsonRpcPeer<T = unknown> {
     else this.onRequest(message as JSONRPCRequest, related);
   }
 
-  private onResponse(message: { id?: unknown; result?: unknown; error?: unknown }): void {
+  private onResponse(message: { id?: unknown; result?: unknown; error?: unknown }, line: string | undefined): void {
     const entry = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
     if (!entry) return; // A late answer to a cancelled or timed-out request.
     this.settle(entry);
@@ -258,7 +267,13 @@ export class JsonRpcPeer<T = unknown> {
       const code = typeof error.code === 'number' ? error.code : -32603;
       entry.reject(new UpstreamRpcError(code, String(error.message ?? 'error'), error.data));
     } else {
-      entry.resolve((message.result ?? {}) as Record<string, unknown>);
+      const result = (message.result ?? {}) as Record<string, unknown>;
+      const listener = entry.options.onResult;
+      if (listener) {
+        const text = line === undefined || message.result === undefined ? undefined : resultTextOf(line, message, entry.id);
+        listener.resultArrived(result, text);
+      }
+      entry.resolve(result);
     }
   }
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 import { GatewayError } from '../errors.js';
 import { MAX_MESSAGE_BYTES, NdjsonDecoder } from '../transport/ndjson.js';
@@ -40,7 +40,8 @@ export function defaultEnvironment(configured: Record<string, string>): Record<s
  * Framing is newline-delimited JSON; lines that are not JSON-RPC are reported and skipped, never fatal.
  */
 export class StdioProcessTransport implements Transport {
-  onmessage?: (message: JSONRPCMessage) => void;
+  /** `extra.line`: the message's line as the server wrote it (see upstream/result-text.ts). */
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo & { line?: string }) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
 
@@ -53,7 +54,7 @@ export class StdioProcessTransport implements Transport {
 
   constructor(private readonly options: StdioProcessOptions) {
     this.decoder = new NdjsonDecoder({
-      onMessage: (message) => this.onmessage?.(message),
+      onMessage: (message, line) => this.onmessage?.(message, { line }),
       onGarbage: (line) => this.options.onGarbage?.(line),
       onOversized: ({ bytes, id, kind }) => {
         this.onerror?.(new Error(`a stdout line of ${bytes} bytes exceeded the limit and was dropped`));
