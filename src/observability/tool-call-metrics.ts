@@ -35,7 +35,8 @@ interface SeriesValue {
  * order prom-client itself gives them (so the text is the same).
  */
 export class ToolCallMetrics {
-  private readonly series = new Map<string, ToolSeries>();
+  /** By server, then tool: found with the caller's own strings, no key made per call. */
+  private readonly series = new Map<string, Map<string, ToolSeries>>();
   /** The counter's series in the order prom-client would hold them: by first (server, tool, outcome). */
   private readonly counted: [ToolSeries, number][] = [];
   /** The histogram's series in prom-client's order: by first observation. */
@@ -67,8 +68,9 @@ export class ToolCallMetrics {
 
   /** The numbers of one tool, made on its first call; a caller may keep it for the tool's later calls. */
   seriesOf(server: string, tool: string): ToolSeries {
-    const key = `${server}\0${tool}`;
-    let series = this.series.get(key);
+    let ofServer = this.series.get(server);
+    if (!ofServer) this.series.set(server, (ofServer = new Map()));
+    let series = ofServer.get(tool);
     if (!series) {
       series = {
         server,
@@ -79,7 +81,7 @@ export class ToolCallMetrics {
         count: 0,
       };
       series.buckets.push(0);
-      this.series.set(key, series);
+      ofServer.set(tool, series);
     }
     return series;
   }
@@ -100,11 +102,8 @@ export class ToolCallMetrics {
 
   /** Drops every series of a server (removed from the config). */
   removeServer(server: string): void {
-    for (const [key, series] of this.series) {
-      if (series.server !== server) continue;
-      series.removed = true;
-      this.series.delete(key);
-    }
+    for (const series of this.series.get(server)?.values() ?? []) series.removed = true;
+    this.series.delete(server);
     const kept = (series: ToolSeries) => series.server !== server;
     this.counted.splice(0, this.counted.length, ...this.counted.filter(([series]) => kept(series)));
     this.observed.splice(0, this.observed.length, ...this.observed.filter(kept));

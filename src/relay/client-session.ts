@@ -104,10 +104,7 @@ export class ClientSession {
     // SDK v1 peers ignore a cancellation of request id 0: the gateway's requests to its client start at 1.
     (this.server as unknown as { _requestMessageId: number })._requestMessageId = 1;
     this.server.fallbackRequestHandler = (request, extra) => {
-      const run = () =>
-        this.dispatch(request as JSONRPCRequest, extra).catch((error: unknown) => {
-          throw toWireError(error);
-        });
+      const run = () => this.dispatch(request as JSONRPCRequest, extra).catch(rethrowAsWireError);
       const tracer = requestTracer();
       const answer = tracer ? tracer.serve(request, this, extra.requestInfo?.headers, run) : run();
       // Checked first so the hot path pays nothing when debug logging is off.
@@ -335,6 +332,10 @@ export class ClientSession {
         throw Object.assign(new Error(`Method not found: ${request.method}`), { code: ErrorCode.MethodNotFound });
     }
   }
+}
+
+function rethrowAsWireError(error: unknown): never {
+  throw toWireError(error);
 }
 
 const LOGGED_BODY_CHARS = 500;

@@ -11,12 +11,12 @@ import { z } from 'zod';
 
 import { GatewayError } from '../errors.js';
 import { withheldError } from '../pinning/tool-pinning.js';
+import { requestTracer } from '../tracing/tracing.js';
 import type { InstanceRequestOptions } from '../upstream/instance.js';
+import type { ResultListener } from '../upstream/json-rpc-peer.js';
 import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
-import { requestTracer } from '../tracing/tracing.js';
-import type { ResultListener } from '../upstream/json-rpc-peer.js';
 import { cancelOf, type EarlyAnswerer, earlyAnswererOf } from './lean-dispatch.js';
 import type { CallOrigin, InputRelay, Owner } from './owner.js';
 import { recordedToolCall } from './recorded-call.js';

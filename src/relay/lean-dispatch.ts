@@ -49,9 +49,15 @@ export function dispatchRequestsDirectly(server: Server, transport: Transport): 
       : undefined;
   transport.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
     if (!isRequestShape(message)) classify(message, extra);
-    else if (direct && answersDirectly(direct, message)) void answerDirectly(server, direct, transport, message, extra);
-    else onrequest.call(server, message, extra);
+    else if (direct && answersDirectly(direct, message)) {
+      void answerDirectly(server, direct, transport, message, extra, arrivedAlone(transport));
+    } else onrequest.call(server, message, extra);
   };
+}
+
+/** Whether the transport says the message it delivers came alone (stdio-server.ts `messageArrivedAlone`). */
+function arrivedAlone(transport: Transport): boolean {
+  return (transport as { messageArrivedAlone?: boolean }).messageArrivedAlone === true;
 }
 
 function isRequestShape(message: JSONRPCMessage): message is JSONRPCRequest {
@@ -79,6 +85,7 @@ async function answerDirectly(
   transport: Transport,
   request: JSONRPCRequest,
   info: MessageExtraInfo | undefined,
+  alone: boolean,
 ): Promise<void> {
   const running = internals._requestHandlerAbortControllers!;
   const cancel = new LazyAbort();
@@ -88,9 +95,13 @@ async function answerDirectly(
     // The handler starts two microtasks after its message, as the SDK's do (`Promise.resolve().then(…).then(handler)`):
     // messages of one chunk keep the SDK's order. An initialize before it is handled first (its client capabilities
     // are known to the call), and a cancellation after it (handled one microtask after its own arrival) ends it
-    // before anything is sent upstream.
-    await undefined;
-    await undefined;
+    // before anything is sent upstream. A message that came alone has no such neighbours (those of earlier chunks
+    // were handled before this chunk was read): its handler starts at once, without waiting for the reading of
+    // the chunk to unwind.
+    if (!alone) {
+      await undefined;
+      await undefined;
+    }
     if (cancel.aborted) return;
     let answer: JSONRPCMessage;
     try {

@@ -5,16 +5,24 @@ import type { SessionScope } from './catalog-view.js';
 /**
  * Runs one tool call with its metrics and its audit record, and classifies how it ended. Every route to a
  * tool (a direct call, Code Mode, the meta tools) goes through here, so all of them count and audit alike.
+ * The call starts first: its request is on its way to the server before the bookkeeping begins (whose clocks
+ * then start a few microseconds after the call's).
  */
 export async function recordedToolCall<T extends Record<string, unknown>>(
   record: { metrics?: Metrics; scope: SessionScope; server: string; tool: string },
   call: () => Promise<T>,
 ): Promise<T> {
+  let running: Promise<T>;
+  try {
+    running = call();
+  } catch (error) {
+    running = Promise.reject(error as Error);
+  }
   const metered = record.metrics?.startToolCall(record.server, record.tool);
   const audited = record.scope.onToolCall?.(record.server, record.tool);
   let outcome: ToolCallOutcome = 'error';
   try {
-    const result = await call();
+    const result = await running;
     if (result.isError !== true) outcome = 'ok';
     return result;
   } catch (error) {

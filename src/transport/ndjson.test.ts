@@ -27,6 +27,25 @@ describe('NdjsonDecoder', () => {
     expect(messages).toHaveLength(1);
   });
 
+  it('says which messages came in a chunk of their own', () => {
+    const seen: [unknown, boolean][] = [];
+    const decoder = new NdjsonDecoder({
+      onMessage: (m, _line, alone) => seen.push([(m as { id: unknown }).id, alone]),
+    });
+    for (const chunk of [
+      '{"jsonrpc":"2.0","id":1,"result":{}}\n',
+      '{"jsonrpc":"2.0","id":2,"result":{}}\n{"jsonrpc"',
+    ]) {
+      decoder.push(Buffer.from(chunk));
+    }
+    decoder.push(Buffer.from(':"2.0","id":3,"result":{}}\n'));
+    expect(seen).toEqual([
+      [1, true],
+      [2, false],
+      [3, false],
+    ]);
+  });
+
   it('keeps multi-byte characters split across chunks intact', () => {
     const bytes = Buffer.from('{"jsonrpc":"2.0","method":"é→😀"}\n');
     const decoder = new NdjsonDecoder({ onMessage: (m) => expect((m as { method: string }).method).toBe('é→😀') });

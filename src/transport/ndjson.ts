@@ -12,8 +12,11 @@ export interface OversizedLine {
 }
 
 export interface NdjsonDecoderOptions {
-  /** `line` is the message's own text (without its newline), for whoever can pass it on unparsed. */
-  onMessage(message: JSONRPCMessage, line: string): void;
+  /**
+   * `line` is the message's own text (without its newline), for whoever can pass it on unparsed; `alone` says
+   * that it came in a chunk of its own (no other message arrived with it).
+   */
+  onMessage(message: JSONRPCMessage, line: string, alone: boolean): void;
   /** A line that is not a JSON-RPC 2.0 message (a banner, partial JSON): reported, never fatal. */
   onGarbage?(line: string): void;
   /** A line longer than the limit was dropped without being buffered whole; its id, when its ends tell it. */
@@ -44,7 +47,8 @@ export class NdjsonDecoder {
     while (newline !== -1) {
       // A whole line in this chunk (the usual case): decoded straight from it, with no view or copy of it made.
       if (this.pending === 0 && this.discarding === undefined && newline - start <= this.maxBytes) {
-        if (newline > start) this.onLine(chunk.toString('utf8', start, newline));
+        const alone = start === 0 && newline === chunk.length - 1;
+        if (newline > start) this.onLine(chunk.toString('utf8', start, newline), alone);
       } else {
         this.append(chunk.subarray(start, newline));
         this.endLine();
@@ -82,10 +86,10 @@ export class NdjsonDecoder {
     const line = (this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks)).toString('utf8');
     this.chunks = [];
     this.pending = 0;
-    this.onLine(line);
+    this.onLine(line, false);
   }
 
-  private onLine(raw: string): void {
+  private onLine(raw: string, alone: boolean): void {
     const line = raw.charCodeAt(raw.length - 1) === CARRIAGE_RETURN ? raw.slice(0, -1) : raw;
     // A JSON-RPC line starts with `{`: only another one can be blank.
     if (line.charCodeAt(0) !== OPEN_BRACE && line.trim() === '') return;
@@ -96,7 +100,7 @@ export class NdjsonDecoder {
       this.options.onGarbage?.(line);
       return;
     }
-    if (isJsonRpcMessage(message)) this.options.onMessage(message, line);
+    if (isJsonRpcMessage(message)) this.options.onMessage(message, line, alone);
     else this.options.onGarbage?.(line);
   }
 }

@@ -18,11 +18,16 @@ export class StdioServerTransport implements Transport {
   onerror?: (error: Error) => void;
 
   private readonly decoder = new NdjsonDecoder({
-    onMessage: (message) => this.receive(message),
+    onMessage: (message, _line, alone) => this.receive(message, alone),
     onGarbage: (line) => this.onGarbage(line),
     onOversized: (line) => this.onOversized(line),
   });
   private closed = false;
+  /**
+   * True while `onmessage` handles a message that came in a chunk of its own: nothing else arrived with it, so
+   * its handling need not wait for theirs (see relay/lean-dispatch.ts).
+   */
+  messageArrivedAlone = false;
   /** The id of the client's `initialize` request, until it is answered; then `true`. */
   private initialized: RequestId | boolean = false;
 
@@ -61,7 +66,7 @@ export class StdioServerTransport implements Transport {
     this.onclose?.();
   }
 
-  private receive(value: unknown): void {
+  private receive(value: unknown, alone = false): void {
     if (Array.isArray(value)) {
       return this.refuse({ id: null, kind: 'envelope', code: -32600, message: 'Invalid Request: no batches on stdio' });
     }
@@ -71,7 +76,12 @@ export class StdioServerTransport implements Transport {
     if (this.initialized === false && 'method' in message && message.method === 'initialize' && 'id' in message) {
       this.initialized = message.id;
     }
-    this.onmessage?.(message);
+    this.messageArrivedAlone = alone;
+    try {
+      this.onmessage?.(message);
+    } finally {
+      this.messageArrivedAlone = false;
+    }
   }
 
   private refuse(refusal: Refusal): void {

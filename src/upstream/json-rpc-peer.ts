@@ -270,7 +270,8 @@ export class JsonRpcPeer<T = unknown> {
       const result = (message.result ?? {}) as Record<string, unknown>;
       const listener = entry.options.onResult;
       if (listener) {
-        const text = line === undefined || message.result === undefined ? undefined : resultTextOf(line, message, entry.id);
+        const text =
+          line === undefined || message.result === undefined ? undefined : resultTextOf(line, message, entry.id);
         listener.resultArrived(result, text);
       }
       entry.resolve(result);
