@@ -272,7 +272,11 @@ export class JsonRpcPeer<T = unknown> {
       if (listener) {
         const text =
           line === undefined || message.result === undefined ? undefined : resultTextOf(line, message, entry.id);
-        listener.resultArrived(result, text);
+        try {
+          listener.resultArrived(result, text);
+        } catch {
+          // Whatever the listener did, the result still reaches the request's caller.
+        }
       }
       entry.resolve(result);
     }

@@ -105,3 +105,23 @@ describe('messages written in one chunk', () => {
     expect(gateway.messages().some((message) => message.id === 2)).toBe(false);
   });
 });
+
+describe('a message alone in its chunk', () => {
+  it('a call is answered once, with the result the server gave', async () => {
+    const gateway = await stdioGateway(() => ({ plain: { command: process.execPath, args: [fixturePath('ok')] } }));
+    gateway.write(initialize({}), initialized);
+    await gateway.answer('init');
+    gateway.write({
+      jsonrpc: '2.0',
+      id: 'mine-5',
+      method: 'tools/call',
+      params: { name: 'plain__echo', arguments: { message: 'alone "quoted" \u00e9' } },
+    });
+    const answer = await gateway.answer('mine-5');
+    expect(JSON.stringify(answer.result)).toContain('alone \\"quoted\\" \u00e9');
+    // Anything sent twice would be on stdout before the answer to a later request.
+    gateway.write({ jsonrpc: '2.0', id: 6, method: 'ping' });
+    await gateway.answer(6);
+    expect(gateway.messages().filter((message) => message.id === 'mine-5')).toHaveLength(1);
+  });
+});
