@@ -253,23 +253,11 @@ export class GatewayHttpServer {
     if (target.kind === 'endpoint') {
       // An endpoint reads the query of its URL and nothing else: no URL object for the path it was matched by.
       const query = queryOf(rawUrl);
-      const inQuery = query === NO_QUERY ? undefined : credentialInQuery(query, config);
-      if (inQuery !== undefined) return sendCredentialInQuery(res, inQuery);
-      if (req.headers.origin) this.allowCors(req, res, view);
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204).end();
-        return;
-      }
+      if (this.answeredBeforeRouting(req, res, query, config, view)) return;
       return this.endpointRequest(req, res, query, target, config, view);
     }
     const url = new URL(rawUrl, 'http://gateway.invalid');
-    const inQuery = credentialInQuery(url.searchParams, config);
-    if (inQuery !== undefined) return sendCredentialInQuery(res, inQuery);
-    if (req.headers.origin) this.allowCors(req, res, view);
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204).end();
-      return;
-    }
+    if (this.answeredBeforeRouting(req, res, url.searchParams, config, view)) return;
     if (url.pathname === '/metrics' && !(await this.operatorAllowed(req, res, config))) return;
     for (const handler of this.routes) if (await handler(req, res, url)) return;
 
@@ -299,6 +287,28 @@ export class GatewayHttpServer {
       default:
         return sendRpcError(res, 404, -32601, `Not found: ${url.pathname}`);
     }
+  }
+
+  /**
+   * What every path does before its own handler: a credential in the query string is refused, a browser's request
+   * (one with an Origin) gets its CORS headers, and a preflight is answered. True when the request was answered.
+   */
+  private answeredBeforeRouting(
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: URLSearchParams,
+    config: GatewayConfig,
+    view: ConfigView,
+  ): boolean {
+    const inQuery = query === NO_QUERY ? undefined : credentialInQuery(query, config);
+    if (inQuery !== undefined) {
+      sendCredentialInQuery(res, inQuery);
+      return true;
+    }
+    if (req.headers.origin) this.allowCors(req, res, view);
+    if (req.method !== 'OPTIONS') return false;
+    res.writeHead(204).end();
+    return true;
   }
 
   /** What a raw request URL's path is, an endpoint's classification kept for its next request. */

@@ -13,6 +13,7 @@ import {
 
 import type { SessionEventStore } from './event-store.js';
 import { isJsonContent } from './http-body.js';
+import { prefersJson } from './response-preference.js';
 
 /** As the SDK's transport: a comment on an SSE response this often, so that proxies keep a long call's stream. */
 const KEEP_ALIVE_MS = 15_000;
@@ -41,51 +42,74 @@ export interface LeanOptions {
 const HANDLED: Promise<void> = Promise.resolve();
 
 /**
- * One POSTed request answered on the Node response itself: SSE events (or one JSON body) written as the session
- * sends them, each event stored for a resuming client exactly as the SDK transport stores it.
+ * How long a request may wait for its answer and still get it as one JSON body. A request still waiting when one
+ * grace tick has passed after the one it came in (so between this and twice this long) gets its SSE stream, with
+ * the priming event that lets its client resume it: a long call stays resumable, a quick one costs no stream.
+ */
+export const JSON_GRACE_MS = 150;
+
+/** What a lean stream asks of its session's transport. */
+interface StreamHost {
+  /** The SSE response headers of the session. */
+  sseHeaders(): OutgoingHttpHeaders;
+  /** The stream's SSE response went out: its keep-alive comments start. */
+  streaming(): void;
+  /** The client went away before the answer. */
+  gone(stream: LeanStream): void;
+}
+
+/**
+ * One POSTed request answered on the Node response itself. For a client that prefers JSON, its answer comes as one
+ * JSON body when it is the first message of the exchange and comes within the grace; otherwise (a notification or a server request first, a long
+ * call, the server closing the stream for polling) the response is an SSE stream, each event stored for a
+ * resuming client exactly as the SDK transport stores it. Under `--json-response` it is JSON only, as the SDK's.
  */
 class LeanStream {
   /** False once the client's connection is gone or the server closed the stream for the client to resume. */
   open = true;
   /** Whether an event with an id went out (the priming one included): a client can then resume the stream. */
   resumable = false;
+  /** Whether the SSE headers went out: from then on every message of the exchange is an event. */
+  streaming = false;
 
   constructor(
     readonly requestId: RequestId,
     readonly streamId: string,
     readonly res: ServerResponse,
-    private readonly json: boolean,
+    /** The grace tick of the transport the request came in. */
+    readonly tick: number,
+    private readonly host: StreamHost,
+    private readonly jsonOnly: boolean,
     private readonly store: SessionEventStore | undefined,
-    private readonly onGone: (stream: LeanStream) => void,
-  ) {}
-
-  /** Writes the SSE headers and, from protocol version 2025-11-25 on, the priming event: one write. */
-  start(headers: OutgoingHttpHeaders, retryMs: number | undefined, priming: boolean): void {
-    const res = this.res;
+    /** From protocol version 2025-11-25 the SSE stream opens with a priming event (and the server may close it). */
+    private readonly priming: boolean,
+    private readonly retryMs: number | undefined,
+  ) {
     res.on('close', this.onClose);
-    if (this.json) return;
-    res.writeHead(200, headers);
-    if (this.store && priming) {
+  }
+
+  /** Opens the SSE response: its headers and, where the version has them, the priming event, in one write. */
+  startStreaming(): void {
+    if (this.streaming || !this.open || this.jsonOnly) return;
+    this.streaming = true;
+    const res = this.res;
+    res.writeHead(200, this.host.sseHeaders());
+    if (this.store && this.priming) {
       const id = this.store.storePriming(this.streamId);
+      const retryMs = this.retryMs;
       res.write(retryMs === undefined ? `id: ${id}\ndata: \n\n` : `id: ${id}\nretry: ${retryMs}\ndata: \n\n`);
       this.resumable = true;
     }
+    this.host.streaming();
   }
 
-  /** One message of the request's exchange; `final` is its response, which ends the stream. */
+  /** One message of the request's exchange; `final` is its response, which ends the response. */
   send(message: JSONRPCMessage, final: boolean, sessionId: string | undefined): void {
-    if (this.json) {
-      // As the SDK's JSON mode: only the response goes out, as the whole body.
-      if (!final) return;
-      this.finish();
-      const data = JSON.stringify(message);
-      const headers: OutgoingHttpHeaders = {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(data),
-      };
-      if (sessionId !== undefined) headers['mcp-session-id'] = sessionId;
-      if (this.open) this.res.writeHead(200, headers).end(data);
-      return;
+    if (!this.streaming) {
+      if (final) return this.answerJson(message, sessionId);
+      // As the SDK's JSON mode: only the response goes out. Else the exchange needs its stream now.
+      if (this.jsonOnly) return;
+      this.startStreaming();
     }
     // As the SDK transport: with an event store, every event is stored and carries its id, whatever the version.
     // The store keeps the text written here, so the message is serialised once.
@@ -104,21 +128,39 @@ class LeanStream {
 
   /** A comment that keeps proxies from dropping a long call's stream. */
   keepAlive(): void {
-    if (this.open && !this.json) this.res.write(': keepalive\n\n');
+    if (this.open && this.streaming) this.res.write(': keepalive\n\n');
   }
 
   /** The server ends the stream while the request goes on (the client resumes it with Last-Event-ID). */
   closeForResume(): void {
     if (!this.open) return;
+    // A request still within its grace gets its stream first: the priming event is what its client resumes from.
+    this.startStreaming();
     this.res.end();
     this.onClose();
   }
 
-  /** The session is closing: the stream ends with it. */
+  /** The session is closing: the response ends with it. */
   end(): void {
     this.finish();
-    if (this.open) this.res.end();
+    if (this.open) {
+      this.startStreaming();
+      this.res.end();
+    }
     this.open = false;
+  }
+
+  /** The whole answer as one JSON body, as the SDK's JSON mode sends it. */
+  private answerJson(message: JSONRPCMessage, sessionId: string | undefined): void {
+    this.finish();
+    if (!this.open) return;
+    const data = JSON.stringify(message);
+    const headers: OutgoingHttpHeaders = {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(data),
+    };
+    if (sessionId !== undefined) headers['mcp-session-id'] = sessionId;
+    this.res.writeHead(200, headers).end(data);
   }
 
   private finish(): void {
@@ -129,7 +171,7 @@ class LeanStream {
     if (!this.open) return;
     this.open = false;
     this.finish();
-    this.onGone(this);
+    this.host.gone(this);
   };
 }
 
@@ -137,8 +179,10 @@ class LeanStream {
  * A Streamable HTTP session's transport with a lean path for its hot traffic. The SDK transport converts every
  * Node request into a Web `Request`, its answer back from a Web `Response` stream, and schema-parses each message
  * again; for a POST of one request to a session already initialised, which is nearly every call, this transport
- * writes the answer straight onto the Node response instead, with the same headers, events and event ids. The SDK
- * transport keeps everything else: initialisation, GET streams and their replay, DELETE, notifications and
+ * writes the answer straight onto the Node response instead, with the same headers, events and event ids. A client
+ * that prefers JSON (the SDK client does) gets a quick answer as one JSON body, which spares both sides the stream;
+ * a call that needs a stream, or runs past the grace, gets one, resumable as before. The SDK transport keeps
+ * everything else: initialisation, GET streams and their replay, DELETE, notifications and
  * responses from the client, batches, and every refusal. A lean request whose client goes away mid-stream is
  * handed over to the SDK transport, which then delivers its events to the client that resumes it.
  */
@@ -156,7 +200,19 @@ export class LeanStreamableTransport implements Transport {
   private sseHeaders?: OutgoingHttpHeaders;
   /** Numbers the lean streams: their ids need only be unique within the session, whose event store they key. */
   private streamSeq = 0;
-  private readonly gone = (stream: LeanStream): void => this.onGone(stream);
+  /** The grace of JSON answers: one timer for the session, armed while a request waits for its answer. */
+  private graceTimer?: NodeJS.Timeout;
+  private graceArmed = false;
+  /** How many grace ticks have passed; a stream keeps the tick it came in. */
+  private graceTicks = 0;
+  /** The Accept header last read, and whether it prefers JSON. */
+  private accept?: string;
+  private acceptJson = false;
+  private readonly host: StreamHost = {
+    sseHeaders: () => this.headersOfSse(),
+    streaming: () => this.keepStreamsAlive(),
+    gone: (stream) => this.onGone(stream),
+  };
   private readonly closeStandalone = (): void => this.sdk.closeStandaloneSSEStream();
 
   constructor(
@@ -181,6 +237,7 @@ export class LeanStreamableTransport implements Transport {
     this.sdk.onclose = () => {
       this.closed = true;
       clearInterval(this.keepAliveTimer);
+      clearTimeout(this.graceTimer);
       for (const stream of this.streams.values()) stream.end();
       this.streams.clear();
       this.onclose?.();
@@ -210,11 +267,24 @@ export class LeanStreamableTransport implements Transport {
     const json = this.options.jsonResponse;
     const store = json ? undefined : this.options.eventStore;
     const closable = store !== undefined && (version ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION) >= RESUMABLE_FROM;
-    const stream = new LeanStream(request.id, `lean-${++this.streamSeq}`, res, json, store, this.gone);
+    const stream = new LeanStream(
+      request.id,
+      `lean-${++this.streamSeq}`,
+      res,
+      this.graceTicks,
+      this.host,
+      json,
+      store,
+      closable,
+      this.options.retryMs,
+    );
     this.streams.set(request.id, stream);
-    stream.start(this.headersOfSse(), this.options.retryMs, closable);
-    if (!json) this.keepStreamsAlive();
-    const extra: MessageExtraInfo = { requestInfo: requestInfo(req) };
+    // A client that prefers JSON gets its answer as one body if it comes first and in time; else a stream at once.
+    if (!json) {
+      if (this.prefersJson(req.headers.accept!)) this.armGrace();
+      else stream.startStreaming();
+    }
+    const extra: MessageExtraInfo = { requestInfo: new RequestInfo(req) };
     const authInfo = (req as { auth?: MessageExtraInfo['authInfo'] }).auth;
     if (authInfo) extra.authInfo = authInfo;
     if (closable) {
@@ -230,6 +300,36 @@ export class LeanStreamableTransport implements Transport {
     if (sessionId === undefined) return SSE_HEADERS;
     return (this.sseHeaders ??= { ...SSE_HEADERS, 'mcp-session-id': sessionId });
   }
+
+  /** Whether the client prefers JSON answers; its Accept header is the same each time, so read once. */
+  private prefersJson(accept: string): boolean {
+    if (accept !== this.accept) {
+      this.accept = accept;
+      this.acceptJson = prefersJson(accept);
+    }
+    return this.acceptJson;
+  }
+
+  /** Starts the grace timer, unless it runs already (it runs on while requests wait, and stops when none do). */
+  private armGrace(): void {
+    if (this.graceArmed) return;
+    this.graceArmed = true;
+    if (this.graceTimer) this.graceTimer.refresh();
+    else this.graceTimer = setTimeout(this.graceTick, JSON_GRACE_MS).unref();
+  }
+
+  /** A grace tick: the requests that came in before the previous tick and still wait get their SSE streams. */
+  private readonly graceTick = (): void => {
+    const previous = this.graceTicks++;
+    let waiting = false;
+    for (const stream of this.streams.values()) {
+      if (stream.streaming) continue;
+      if (stream.tick < previous) stream.startStreaming();
+      else waiting = true;
+    }
+    this.graceArmed = waiting;
+    if (waiting) this.graceTimer?.refresh();
+  };
 
   /**
    * As the SDK's transport, a comment on every open SSE stream this often. One timer for the session rather than
@@ -280,14 +380,20 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** What the SDK gives a request handler of the HTTP request: its headers, and its URL when asked for. */
-function requestInfo(req: IncomingMessage): NonNullable<MessageExtraInfo['requestInfo']> {
-  let url: URL | undefined;
-  return {
-    headers: req.headers,
-    get url() {
-      url ??= new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-      return url;
-    },
-  };
+/**
+ * What the SDK gives a request handler of the HTTP request: its headers, and its URL when asked for. A class, so
+ * that the getter sits on its prototype rather than being defined anew on an object literal for every request.
+ */
+class RequestInfo implements NonNullable<MessageExtraInfo['requestInfo']> {
+  readonly headers: IncomingMessage['headers'];
+  private parsed?: URL;
+
+  constructor(private readonly req: IncomingMessage) {
+    this.headers = req.headers;
+  }
+
+  get url(): URL {
+    const req = this.req;
+    return (this.parsed ??= new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`));
+  }
 }

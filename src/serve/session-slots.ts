@@ -60,12 +60,14 @@ export class SessionSlot {
   during(res: Exchange): void {
     if (this.released) return;
     this.open++;
-    // A response closes once: `on` spares the wrapper `once` makes.
-    res.on('close', () => {
-      this.open--;
-      if (this.open === 0) this.armIdleTimer();
-    });
+    // A response closes once: `on` spares the wrapper `once` makes, and one listener serves all of them.
+    res.on('close', this.exchangeClosed);
   }
+
+  private readonly exchangeClosed = (): void => {
+    this.open--;
+    if (this.open === 0) this.armIdleTimer();
+  };
 
   /** @internal Whether the session is still idle, so that its expiry may go ahead. */
   get idle(): boolean {

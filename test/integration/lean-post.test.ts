@@ -1,7 +1,11 @@
 // Issue 15: a POSTed request of an initialised /mcp session is answered by the gateway's lean path, straight onto
-// the Node response, not through the SDK transport. What the client receives must be what the SDK transport sends:
-// the same headers, the priming event and event ids where the protocol version makes the stream resumable, none
-// before it, and in JSON mode one JSON body. Raw fetch, so that every byte of the answer is seen.
+// the Node response, not through the SDK transport. A request whose answer is its first message, and comes within
+// the grace, gets it as one JSON body (the spec lets a server pick either when the client accepts both); one that
+// needs a stream (a notification first, a long call) gets what the SDK transport sends: the same headers, the
+// priming event and event ids where the protocol version makes the stream resumable, none before it. In JSON mode
+// (--json-response) every answer is one JSON body. Raw fetch, so that every byte of the answer is seen.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
@@ -65,31 +69,170 @@ const echoCall = (id: number | string) =>
     params: { name: 'ok__echo', arguments: { message: 'hi' } },
   });
 
+/** The SSE events of a response body read to its end: each one's lines, by field. */
+function eventsOf(text: string): { id?: string; retry?: string; data: string }[] {
+  return text
+    .split('\n\n')
+    .filter(Boolean)
+    .map((block) => {
+      const fields = Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line]));
+      return {
+        ...(fields.id ? { id: fields.id.slice('id: '.length) } : {}),
+        ...(fields.retry ? { retry: fields.retry.slice('retry: '.length) } : {}),
+        data: fields.data?.slice('data: '.length) ?? '',
+      };
+    });
+}
+
+/** Reads a response body until its text holds `wanted` (or it ends), then stops reading; bounded by the stream. */
+async function readUntil(response: Response, wanted: string): Promise<string> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text;
+    text += decoder.decode(value, { stream: true });
+    if (text.includes(wanted)) {
+      await reader.cancel();
+      return text;
+    }
+  }
+}
+
 describe('the lean path of /mcp', () => {
-  it('answers a call with the SDK transport’s SSE stream: headers, priming event, event ids, then the end', async () => {
+  it('answers a quick call with one JSON body: its answer was the first message, so no stream is opened', async () => {
     const headers = await openSession(sse, '2025-11-25');
     const response = await fetch(`${sse.url}/mcp`, { method: 'POST', headers, body: echoCall(7) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('mcp-session-id')).toBe(headers['mcp-session-id']);
+    const body = await response.text();
+    expect(Number(response.headers.get('content-length'))).toBe(Buffer.byteLength(body));
+    expect(JSON.parse(body)).toMatchObject({
+      jsonrpc: '2.0',
+      id: 7,
+      result: { content: [{ type: 'text', text: 'hi' }] },
+    });
+  });
+
+  it('streams even a quick answer to a client that lists text/event-stream first, as the SDK transport does', async () => {
+    const headers = { ...(await openSession(sse, '2025-11-25')), accept: 'text/event-stream, application/json' };
+    const response = await fetch(`${sse.url}/mcp`, { method: 'POST', headers, body: echoCall(6) });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const events = eventsOf(await response.text());
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({ retry: '1000', data: '' });
+    expect(events[0]!.id).toBeDefined();
+    expect(events[1]!.id).toBeDefined();
+    expect(JSON.parse(events[1]!.data)).toMatchObject({ id: 6, result: { content: [{ text: 'hi' }] } });
+  });
+
+  it('answers a quick call of a version before 2025-11-25 with one JSON body too', async () => {
+    const headers = await openSession(sse, '2025-03-26');
+    const response = await fetch(`${sse.url}/mcp`, { method: 'POST', headers, body: echoCall('s-1') });
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.json()).toMatchObject({ id: 's-1', result: {} });
+  });
+
+  it('opens the SSE stream when a notification comes before the answer: headers, priming event, progress, result', async () => {
+    const headers = await openSession(sse, '2025-11-25');
+    const response = await fetch(`${sse.url}/mcp`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 8,
+        method: 'tools/call',
+        params: { name: 'ok__progress', arguments: { count: 2 }, _meta: { progressToken: 'p8' } },
+      }),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     expect(response.headers.get('cache-control')).toBe('no-cache, no-transform');
     expect(response.headers.get('mcp-session-id')).toBe(headers['mcp-session-id']);
-    const text = await response.text();
-    const events = text.split('\n\n').filter(Boolean);
-    expect(events).toHaveLength(2);
-    expect(events[0]).toMatch(/^id: [^\n]+\nretry: 1000\ndata: $/);
-    const [event, id, data] = events[1]!.split('\n');
-    expect(event).toBe('event: message');
-    expect(id).toMatch(/^id: [^\n]+$/);
-    const message = JSON.parse(data!.slice('data: '.length));
-    expect(message).toMatchObject({ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'hi' }] } });
+    const events = eventsOf(await response.text());
+    expect(events[0]).toMatchObject({ retry: '1000', data: '' });
+    for (const event of events) expect(event.id).toMatch(/^[^\s]+$/);
+    const messages = events.slice(1).map((event) => JSON.parse(event.data));
+    expect(messages.map((message) => message.method ?? 'result')).toEqual([
+      'notifications/progress',
+      'notifications/progress',
+      'result',
+    ]);
+    expect(messages.at(-1)).toMatchObject({ id: 8, result: { content: [{ text: 'sent 2 progress notifications' }] } });
   });
 
-  it('sends no priming event before 2025-11-25, and event ids still, as the SDK transport', async () => {
+  it('sends no priming event before 2025-11-25 when it opens the stream, and event ids still, as the SDK transport', async () => {
     const headers = await openSession(sse, '2025-03-26');
-    const response = await fetch(`${sse.url}/mcp`, { method: 'POST', headers, body: echoCall('s-1') });
+    const response = await fetch(`${sse.url}/mcp`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 's-2',
+        method: 'tools/call',
+        params: { name: 'ok__progress', arguments: { count: 1 }, _meta: { progressToken: 'p' } },
+      }),
+    });
     const text = await response.text();
-    expect(text).toMatch(/^event: message\nid: [^\n]+\ndata: [^\n]+\n\n$/);
-    expect(JSON.parse(text.split('data: ')[1]!)).toMatchObject({ id: 's-1', result: {} });
+    expect(text).toMatch(/^(event: message\nid: [^\n]+\ndata: [^\n]+\n\n){2}$/);
+    expect(JSON.parse(eventsOf(text)[1]!.data)).toMatchObject({ id: 's-2', result: {} });
+  });
+
+  it('opens the SSE stream of a call still running after its grace, and its client can resume it', async () => {
+    const headers = await openSession(sse, '2025-11-25');
+    const aborter = new AbortController();
+    const call = await fetch(`${sse.url}/mcp`, {
+      method: 'POST',
+      headers,
+      signal: aborter.signal,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'tools/call',
+        params: { name: 'ok__slow', arguments: { ms: 2_000 } },
+      }),
+    });
+    // The headers and the priming event come while the call runs: the client leaves with the id to resume from.
+    expect(call.headers.get('content-type')).toBe('text/event-stream');
+    const [priming] = eventsOf(await readUntil(call, '\n\n'));
+    aborter.abort();
+    expect(priming).toMatchObject({ retry: '1000', data: '' });
+    const resumed = await fetch(`${sse.url}/mcp`, {
+      headers: { ...headers, accept: 'text/event-stream', 'last-event-id': priming!.id! },
+    });
+    expect(resumed.status).toBe(200);
+    const result = eventsOf(await readUntil(resumed, '"id":9')).find((event) => event.data.includes('"id":9'));
+    expect(JSON.parse(result!.data)).toMatchObject({ id: 9, result: { content: [{ text: 'slept 2000 ms' }] } });
+  });
+
+  it('gives many concurrent sessions their own answers, JSON bodies and SSE streams alike', async () => {
+    const clients = await Promise.all(
+      Array.from({ length: 6 }, async (_, n) => {
+        const client = new Client({ name: `lean-${n}`, version: '0' });
+        await client.connect(new StreamableHTTPClientTransport(new URL(`${sse.url}/mcp`)));
+        return client;
+      }),
+    );
+    try {
+      const answers = await Promise.all(
+        clients.flatMap((client, n) =>
+          Array.from({ length: 8 }, async (_, k) => {
+            // Every fourth call runs past the grace (an SSE stream), the others are answered at once (JSON).
+            const message = `session ${n} call ${k}`;
+            const result =
+              k % 4 === 3
+                ? await client.callTool({ name: 'ok__slow', arguments: { ms: 400 + n } })
+                : await client.callTool({ name: 'ok__echo', arguments: { message } });
+            return [(result.content as { text: string }[])[0]!.text, k % 4 === 3 ? `slept ${400 + n} ms` : message];
+          }),
+        ),
+      );
+      for (const [got, wanted] of answers) expect(got).toBe(wanted);
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
   });
 
   it('answers with one JSON body under --json-response', async () => {
