@@ -37,7 +37,8 @@ describe('a spinning guest does not stall the gateway', () => {
     const controller = new AbortController();
     const spinner = spin('while (true) {}', controller.signal);
     let spinnerEnded = false;
-    void spinner.finally(() => (spinnerEnded = true));
+    const ended = () => (spinnerEnded = true);
+    void spinner.then(ended, ended);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the guest is spinning now
 
     // A guest spinning on the event loop's thread would hold these timers until it ended, and nothing ends it

@@ -156,7 +156,8 @@ describe('code mode', () => {
     try {
       const order: string[] = [];
       const spinning = spinner.callTool({ name: 'execute', arguments: { code: 'while (true) {}' } });
-      void spinning.then(() => order.push('spinner'));
+      const spinnerEnded = () => order.push('spinner');
+      void spinning.then(spinnerEnded, spinnerEnded);
       await new Promise((resolve) => setTimeout(resolve, 200));
       const echoed = await other.callTool({ name: 'echo', arguments: { message: 'not blocked' } });
       order.push('echo');
