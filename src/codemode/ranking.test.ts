@@ -28,7 +28,11 @@ const DOCUMENTS = [
   doc('send_message', 'Send a message to a channel.', 'chat', ['channel']),
   doc('post_message', 'Send a message to a channel.', 'chat', ['channel']),
 ];
-const names = (index: RankingIndex, query: string) => index.score(query).map((s) => DOCUMENTS[s.id]?.name);
+/** The names of `documents` that `index` ranks for `query`, best first. */
+function ranked(documents: RankedDocument[], index: RankingIndex, query: string): Array<string | undefined> {
+  return index.score(query).map((s) => documents[s.id]?.name);
+}
+const names = (index: RankingIndex, query: string) => ranked(DOCUMENTS, index, query);
 
 describe('RankingIndex', () => {
   const index = new RankingIndex(DOCUMENTS, new WordNet());
@@ -79,19 +83,19 @@ describe('RankingIndex: related words, quoted things, named servers', () => {
     doc('API-post-search', 'Notion | Search by title.', 'notion', ['query']),
   ];
   const index = new RankingIndex(documents, new WordNet());
-  const top = (query: string) => documents[index.score(query)[0]?.id ?? -1]?.name;
+  const top = (query: string) => ranked(documents, index, query)[0];
 
   it('finds a tool through a catalog word whose own senses reach the query word (add → sum)', () => {
     // `sum` lists `add` among its synonyms; `add` reaches `sum` only in a rarer sense of its own.
     expect(top('add two numbers')).toBe('get-sum');
-    const found = (ranking: RankingIndex) => ranking.score('add').map((s) => documents[s.id]?.name);
+    const found = (ranking: RankingIndex) => ranked(documents, ranking, 'add');
     expect(found(index)).toContain('get-sum');
     expect(found(new RankingIndex(documents))).not.toContain('get-sum');
   });
 
   it('finds a tool through a one-step more specific word (remove → delete)', () => {
     expect(top('remove entities')).toBe('delete_entities');
-    expect(documents[new RankingIndex(documents).score('remove entities')[0]!.id]?.name).toBe('create_entities');
+    expect(ranked(documents, new RankingIndex(documents), 'remove entities')[0]).toBe('create_entities');
   });
 
   it('reads a quoted URL as a URL, not as the words in it', () => {
@@ -114,7 +118,8 @@ describe('server topics', () => {
     doc('close_ticket', 'Close a ticket.', 'tracker'),
     doc('list_tickets', 'List the tickets of a project.', 'tracker'),
   ];
-  const top = (query: string) => documents[new RankingIndex(documents).score(query)[0]!.id]?.name;
+  const index = new RankingIndex(documents);
+  const top = (query: string) => ranked(documents, index, query)[0];
 
   it('prefers the server whose tools as a whole are about the query, when one tool alone cannot tell', () => {
     expect(top('close the page')).toBe('browser_close');
@@ -131,7 +136,7 @@ describe('abbreviations', () => {
     doc('check_rules', 'Check the applicable rules.', 'policy'),
   ];
   const index = new RankingIndex(documents, new WordNet());
-  const found = (query: string) => index.score(query).map((s) => documents[s.id]?.name);
+  const found = (query: string) => ranked(documents, index, query);
 
   it('reads a short word the catalog and WordNet do not know as the catalog words it abbreviates', () => {
     expect(found('img')[0]).toBe('read_media_file');

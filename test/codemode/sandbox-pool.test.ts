@@ -30,33 +30,31 @@ describe('a spinning guest does not stall the gateway', () => {
     await using pool = new SandboxPool({ maxConcurrent: 2, maxQueue: 4 });
     pool.warm();
     const run = runner(pool, resolveSandboxLimits({ timeout_secs: 2 }), 'other client');
-    const spin = runner(pool, resolveSandboxLimits({ timeout_secs: 2 }), 'spinning client');
+    // Longer than the test may take: the spinner ends when it is cancelled below, never by its deadline.
+    const spin = runner(pool, resolveSandboxLimits({ timeout_secs: 600 }), 'spinning client');
     await run('return 0'); // both workers started
 
-    const spinner = spin('while (true) {}');
-    const spinnerDone = spinner.then(() => Date.now());
+    const controller = new AbortController();
+    const spinner = spin('while (true) {}', controller.signal);
+    let spinnerEnded = false;
+    const ended = () => (spinnerEnded = true);
+    void spinner.then(ended, ended);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the guest is spinning now
 
-    const lateness: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const planned = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      lateness.push(Date.now() - planned - 10);
-    }
-    // A guest spinning on the event loop's thread would hold every timer for its whole 2 s; load on a shared
-    // machine delays one by tens of milliseconds at most.
-    expect(Math.max(...lateness)).toBeLessThan(1000);
+    // A guest spinning on the event loop's thread would hold these timers until it ended, and nothing ends it
+    // before the cancel below.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(spinnerEnded).toBe(false);
 
     const direct = await host.callTool('math', 'add', { a: 2, b: 3 }, {});
     expect(direct.content).toEqual([{ type: 'text', text: '5' }]);
 
     const other = await run('return await api.call_tool("math", "add", { a: 20, b: 22 })');
-    const otherDone = Date.now();
     expect(other).toMatchObject({ ok: true, result: 42 });
+    expect(spinnerEnded).toBe(false);
 
-    const spun = await spinner;
-    expect(spun).toMatchObject({ ok: false, error: { type: 'Timeout' } });
-    expect(otherDone).toBeLessThan(await spinnerDone);
+    controller.abort();
+    expect(await spinner).toMatchObject({ ok: false, error: { type: 'Cancelled' } });
   });
 });
 
@@ -84,10 +82,8 @@ describe('admission', () => {
     const controller = new AbortController();
     const spinning = run('while (true) {}', controller.signal);
     setTimeout(() => controller.abort(), 100);
-    const started = Date.now();
+    // Cancelled, not Timeout: the abort, not the 10 s deadline, ended it.
     expect(await spinning).toMatchObject({ ok: false, error: { type: 'Cancelled' } });
-    // Well before the 10 s deadline: the abort, not the clock, ended it.
-    expect(Date.now() - started).toBeLessThan(8_000);
     expect(await run('return 7')).toMatchObject({ ok: true, result: 7 });
   });
 
@@ -147,11 +143,12 @@ describe('the wall clock', () => {
     await using pool = new SandboxPool({ maxConcurrent: 1, maxQueue: 1, killGraceMs: -700 });
     const run = runner(pool, resolveSandboxLimits({ timeout_secs: 1 }));
     await run('return 0');
-    const started = Date.now();
     const answer = await run('while (true) {}');
-    expect(answer).toMatchObject({ ok: false, error: { type: 'Timeout' } });
-    if (!answer.ok) expect(answer.error.message).toMatch(/worker terminated/);
-    expect(Date.now() - started).toBeLessThan(900);
+    // The host's clock, not the guest's interrupt, ended it: the worker was terminated.
+    expect(answer).toMatchObject({
+      ok: false,
+      error: { type: 'Timeout', message: 'execution exceeded 1000 ms (worker terminated)' },
+    });
     const patient = runner(pool, resolveSandboxLimits({ timeout_secs: 10 }));
     expect(await patient('return "fresh worker"')).toMatchObject({ ok: true, result: 'fresh worker' });
   });

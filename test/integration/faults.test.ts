@@ -80,9 +80,8 @@ describe('servers that misbehave', () => {
   });
 
   it('fails a call to a server that crashes mid-call at once, then restarts it', async () => {
-    const started = Date.now();
+    // The exit fails the call (a timeout would say "did not answer within").
     await expect(client.callTool({ name: 'crashy__crash', arguments: {} })).rejects.toThrow(/exited \(exit code 3\)/);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(await echo()).toContain('still here');
     await waitFor(async () => (await health()).servers.crashy?.state === 'ready', { message: 'crashy restarted' });
     expect((await health()).servers.crashy?.restarts).toBe(1);

@@ -91,12 +91,11 @@ describe('restart after a crash', () => {
     const { gateway } = await startGateway({ a: ok('a') });
     const client = await connect(gateway);
     const pid = (await health(gateway)).servers.a?.pid;
-    const started = Date.now();
     const call = client.callTool({ name: 'a__slow', arguments: { ms: 30_000 } });
     await waitFor(async () => (await health(gateway)).servers.a?.state === 'ready'); // the call is on its way
     setTimeout(() => process.kill(pid!, 'SIGKILL'), 200);
+    // The exit fails the call, not its 30 s sleep or a timeout: the error names the signal.
     await expect(call).rejects.toThrow(/server "a" exited \(killed by SIGKILL\)/);
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('gives a server that always crashes exactly the configured attempts, then leaves it failed; the others serve throughout', async () => {
@@ -170,12 +169,28 @@ describe('restart after a crash', () => {
     const grandchild = Number(
       (await waitFor(async () => (await readFixtureEvents(events)).find((e) => e.event === 'GRANDCHILD')))?.value,
     );
-    const leader = await waitFor(async () => (await health(gateway)).servers.parent?.pid);
+    // Killed once ready, as the test says: the GRANDCHILD line comes before the handshake ends, and a kill
+    // during the handshake is another case (a start that fails), not a ready server's restart.
+    const leader = await waitFor(
+      async () => {
+        const parent = (await health(gateway)).servers.parent;
+        return parent?.state === 'ready' ? parent.pid : undefined;
+      },
+      { message: 'the server to be ready' },
+    );
     expect(isAlive(grandchild)).toBe(true);
 
     process.kill(leader, 'SIGKILL');
     await waitForExit(grandchild, { timeoutMs: 5_000 });
-    await waitFor(async () => (await health(gateway)).servers.parent?.state === 'ready', { message: 'the restart' });
+    await waitFor(
+      async () => {
+        const parent = (await health(gateway)).servers.parent;
+        return parent?.state === 'ready' && parent.pid !== leader;
+      },
+      {
+        message: () => `the restart; the gateway said:\n${gateway.stdout.join('\n')}\n${gateway.stderr.join('\n')}`,
+      },
+    );
     expect(zombieChildren(gateway.pid)).toEqual([]);
   });
 });

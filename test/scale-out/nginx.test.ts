@@ -8,13 +8,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
+import type { GatewayProcess } from '../helpers/gateway-process.js';
 import { fixturePath } from '../helpers/paths.js';
 import { postFrom } from '../helpers/post-from.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { type Nginx, startNginx } from './nginx.js';
 import { type RedisServer, startRedisServer } from './redis-server.js';
+import { startReplica, textOf } from './replica.js';
 
 const REPLICAS = ['r1', 'r2'] as const;
 const SESSIONS = 6;
@@ -37,12 +38,6 @@ async function connect(): Promise<{ client: Client; transport: StreamableHTTPCli
   return { client, transport };
 }
 
-function textOf(result: unknown): string {
-  return (((result as { content?: unknown }).content as { text?: string }[] | undefined) ?? [])
-    .map((item) => item.text ?? '')
-    .join('\n');
-}
-
 beforeAll(async () => {
   dir = await createTempDir();
   redis = await startRedisServer();
@@ -55,11 +50,7 @@ beforeAll(async () => {
     // nginx connects from 127.0.0.1 and appends the client's address to X-Forwarded-For.
     trusted_proxies: ['127.0.0.1'],
   });
-  for (const id of REPLICAS) {
-    const replica = await startGatewayProcess({ configPath, env: { MCPROXY_REPLICA_ID: id, REDIS_URL: redis.url } });
-    await waitFor(() => replica.stdout.some((line) => line.includes('Gateway ready')), { message: `${id} ready` });
-    replicas.set(id, replica);
-  }
+  for (const id of REPLICAS) replicas.set(id, await startReplica(id, configPath, { REDIS_URL: redis.url }));
   nginx = await startNginx(
     dir,
     REPLICAS.map((id) => ({ id, address: new URL(replicas.get(id)!.url).host })),

@@ -13,7 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
+import type { GatewayProcess } from '../helpers/gateway-process.js';
 import { fixturePath } from '../helpers/paths.js';
 import { postFrom } from '../helpers/post-from.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
@@ -21,6 +21,7 @@ import { waitFor } from '../helpers/wait-for.js';
 import { type HaProxy, startHaProxy } from './haproxy.js';
 import { signInAsOwner } from './oauth-sign-in.js';
 import { type RedisServer, startRedisServer } from './redis-server.js';
+import { startReplica, textOf } from './replica.js';
 
 const MODERN = '2026-07-28';
 const REPLICAS = ['r1', 'r2', 'r3'] as const;
@@ -47,14 +48,7 @@ let haproxy: HaProxy;
 let publicUrl: string;
 const replicas = new Map<string, GatewayProcess>();
 
-async function startReplica(name: string, configPath: string): Promise<GatewayProcess> {
-  const replica = await startGatewayProcess({
-    configPath,
-    env: { MCPROXY_REPLICA_ID: name, REDIS_URL: redis.url, LIMITED_TOKEN, OWNER_PASSWORD },
-  });
-  await waitFor(() => replica.stdout.some((line) => line.includes('Gateway ready')), { message: `${name} ready` });
-  return replica;
-}
+const replicaEnv = () => ({ REDIS_URL: redis.url, LIMITED_TOKEN, OWNER_PASSWORD });
 
 const echoCall = (n: number) => ({
   jsonrpc: '2.0',
@@ -65,12 +59,6 @@ const echoCall = (n: number) => ({
 
 function portOf(replica: GatewayProcess): number {
   return Number(new URL(replica.url).port);
-}
-
-function textOf(result: unknown): string {
-  return (((result as { content?: unknown }).content as { text?: string }[] | undefined) ?? [])
-    .map((item) => item.text ?? '')
-    .join('\n');
 }
 
 /** One 2026-07-28 tools/call as raw HTTP, to see the status a load balancer or a client would see. */
@@ -136,7 +124,7 @@ beforeAll(async () => {
     },
   });
   await dir.write('ledger.txt', '');
-  for (const name of REPLICAS) replicas.set(name, await startReplica(name, configPath));
+  for (const name of REPLICAS) replicas.set(name, await startReplica(name, configPath, replicaEnv()));
   for (const name of REPLICAS) await haproxy.moveServer(name, portOf(replicas.get(name)!));
 });
 
@@ -382,7 +370,7 @@ describe('a replica SIGKILLed and restarted under load', () => {
         message: () =>
           `every client past ${CALLS_WHILE_DOWN} calls with ${victim} down: ${JSON.stringify([...counts])}`,
       });
-      const restarted = await startReplica(victim, dir.resolve('mcp.json'));
+      const restarted = await startReplica(victim, dir.resolve('mcp.json'), replicaEnv());
       replicas.set(victim, restarted);
       await haproxy.moveServer(victim, portOf(restarted));
       phase = 'restarted';
