@@ -122,7 +122,22 @@ export class StdioProcessTransport implements Transport {
       return Promise.reject(new GatewayError('UPSTREAM_EXITED', 'the server is not running'));
     // Resolve at once unless the pipe is full: waiting for every write would add a tick to each call.
     if (stdin.write(JSON.stringify(message) + '\n')) return Promise.resolve();
-    return new Promise((resolve) => stdin.once('drain', resolve));
+    // write() says false too when the pipe broke (EPIPE: the server is dead, its exit not seen yet); such a
+    // stream is destroyed and never drains.
+    const gone = () => new GatewayError('UPSTREAM_EXITED', 'the server is not running');
+    if (stdin.destroyed) return Promise.reject(gone());
+    return new Promise((resolve, reject) => {
+      const onDrain = () => {
+        stdin.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        stdin.off('drain', onDrain);
+        reject(gone());
+      };
+      stdin.once('drain', onDrain);
+      stdin.once('close', onClose);
+    });
   }
 
   async close(): Promise<void> {

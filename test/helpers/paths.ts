@@ -10,6 +10,7 @@ export const OK_FIXTURE_TOOL_COUNT = 15;
 
 export type FixtureName =
   | 'ok'
+  | 'closes-stdin'
   | 'fails-to-start'
   | 'crash-mid-call'
   | 'never-answers'

@@ -154,6 +154,28 @@ describe('restart after a crash', () => {
     expect(zombieChildren(gateway.pid)).toEqual([]);
   });
 
+  it('restarts a server whose stdin broke during its handshake (a write that can never drain), then leaves it failed', async () => {
+    // Before, the handshake waited for the broken pipe to drain: the server stayed "starting" for good.
+    const server = { command: process.execPath, args: [fixturePath('closes-stdin')] };
+    const dir = await createTempDir();
+    cleanups.push(() => dir[Symbol.asyncDispose]());
+    const configPath = await dir.write('mcp.json', {
+      restart: FAST_RESTART,
+      mcpServers: { ok: ok('ok'), broken: server },
+    });
+    const gateway = await startGatewayProcess({ configPath });
+    cleanups.push(() => gateway.stop());
+    const report = await waitFor(
+      async () => {
+        const current = await health(gateway);
+        return current.servers.broken?.state === 'failed' ? current : undefined;
+      },
+      { message: 'the server with the broken stdin to be marked failed', timeoutMs: 30_000 },
+    );
+    expect(report.servers.broken?.restarts).toBe(3);
+    expect(report.servers.ok?.state).toBe('ready');
+  });
+
   it('ends what a SIGKILLed server left in its process group', async () => {
     const dir = await createTempDir();
     cleanups.push(() => dir[Symbol.asyncDispose]());
