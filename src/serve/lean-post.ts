@@ -11,6 +11,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
 
+import { messageText } from '../relay/message-text.js';
 import type { SessionEventStore } from './event-store.js';
 import { isJsonContent } from './http-body.js';
 import { prefersJson } from './response-preference.js';
@@ -113,7 +114,7 @@ class LeanStream {
     }
     // As the SDK transport: with an event store, every event is stored and carries its id, whatever the version.
     // The store keeps the text written here, so the message is serialised once.
-    const data = JSON.stringify(message);
+    const data = eventText(message);
     const eventId = this.store?.storeText(this.streamId, data);
     if (eventId !== undefined && this.open) this.resumable = true;
     const event =
@@ -154,7 +155,7 @@ class LeanStream {
   private answerJson(message: JSONRPCMessage, sessionId: string | undefined): void {
     this.finish();
     if (!this.open) return;
-    const data = JSON.stringify(message);
+    const data = messageText(message);
     const headers: OutgoingHttpHeaders = {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(data),
@@ -396,4 +397,13 @@ class RequestInfo implements NonNullable<MessageExtraInfo['requestInfo']> {
     const req = this.req;
     return (this.parsed ??= new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`));
   }
+}
+
+/**
+ * A message's text for one SSE `data:` line: the upstream's own text when the relay kept it (message-text.ts),
+ * unless that text holds a carriage return (JSON allows one as whitespace; SSE would end the line there).
+ */
+function eventText(message: JSONRPCMessage): string {
+  const text = messageText(message);
+  return text.includes('\r') ? JSON.stringify(message) : text;
 }
