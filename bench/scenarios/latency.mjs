@@ -223,7 +223,7 @@ function mcpAgainstPeers(r, peers) {
 
 /** Context for the /mcp targets: what the HTTP hop itself costs (the trivial HTTP relay) and what /mcp adds above it. */
 function mcpAboveHttpFloor(r, floor) {
-  const target = '/mcp (SSE responses) above the trivial HTTP relay (the HTTP floor): reported, no target';
+  const target = '/mcp (default responses) above the trivial HTTP relay (the HTTP floor): reported, no target';
   if (!r?.reps.length || !floor?.reps.length)
     return { target, measured: r?.error ?? floor?.error ?? 'no data', status: 'not measurable yet' };
   const above = median(r.reps.map((x, i) => x.p50 - (floor.reps[i]?.p50 ?? NaN)));
