@@ -79,7 +79,13 @@ export const ROWS = [
     mcproxy: true,
     concurrency: 'one',
   },
-  { id: 'mcproxy-mcp-sse', group: 'mcproxy', label: 'mcproxy, /mcp (default: a quick answer as JSON to a client that prefers it, else SSE)', gateway: 'mcproxy', front: 'mcp' },
+  {
+    id: 'mcproxy-mcp-sse',
+    group: 'mcproxy',
+    label: 'mcproxy, /mcp (default: a quick answer as JSON to a client that prefers it, else SSE)',
+    gateway: 'mcproxy',
+    front: 'mcp',
+  },
   {
     id: 'mcproxy-mcp-json',
     group: 'mcproxy',

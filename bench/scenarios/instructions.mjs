@@ -41,7 +41,12 @@ export const SUBJECTS = [
     kind: 'http-pipe',
   },
   { id: 'stdio', label: 'mcproxy, stdio front', kind: 'stdio' },
-  { id: 'mcp', label: 'mcproxy, /mcp (default: a quick answer as JSON to a client that prefers it, else SSE)', kind: 'http', front: 'mcp' },
+  {
+    id: 'mcp',
+    label: 'mcproxy, /mcp (default: a quick answer as JSON to a client that prefers it, else SSE)',
+    kind: 'http',
+    front: 'mcp',
+  },
   { id: 'sse', label: 'mcproxy, /sse (legacy SSE)', kind: 'http', front: 'sse' },
 ];
 

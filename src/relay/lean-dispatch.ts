@@ -183,9 +183,15 @@ class DirectExtra {
       resultText === undefined
         ? ({ result, jsonrpc: '2.0', id: this.requestId } as JSONRPCMessage)
         : answerWithResultText(result, resultText, this.requestId);
-    this.transport.send(answer).catch((error: unknown) => {
+    const failed = (error: unknown) =>
       (this.server as unknown as ProtocolInternals)._onerror?.(new Error(`Failed to send response: ${String(error)}`));
-    });
+    try {
+      this.transport.send(answer).catch(failed);
+    } catch (error) {
+      // Not sent: the handler's own answer goes out as usual instead.
+      this.answered = false;
+      failed(error);
+    }
   }
 
   // Methods, not the SDK's per-request closures: the relay calls them on `extra` and never detaches them.

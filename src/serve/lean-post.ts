@@ -114,7 +114,7 @@ class LeanStream {
     }
     // As the SDK transport: with an event store, every event is stored and carries its id, whatever the version.
     // The store keeps the text written here, so the message is serialised once.
-    const data = eventText(message);
+    const data = messageText(message);
     const eventId = this.store?.storeText(this.streamId, data);
     if (eventId !== undefined && this.open) this.resumable = true;
     const event =
@@ -162,6 +162,8 @@ class LeanStream {
     };
     if (sessionId !== undefined) headers['mcp-session-id'] = sessionId;
     this.res.writeHead(200, headers).end(data);
+    // Answered: nothing else may write to this response (its headers are gone).
+    this.open = false;
   }
 
   private finish(): void {
@@ -237,10 +239,12 @@ export class LeanStreamableTransport implements Transport {
     this.sdk.onerror = (error) => this.onerror?.(error);
     this.sdk.onclose = () => {
       this.closed = true;
-      clearInterval(this.keepAliveTimer);
-      clearTimeout(this.graceTimer);
       for (const stream of this.streams.values()) stream.end();
       this.streams.clear();
+      // After the streams' end: a stream still in its grace opens as it ends, which must not leave a timer behind
+      // (a timer would keep the whole closed session reachable).
+      clearInterval(this.keepAliveTimer);
+      clearTimeout(this.graceTimer);
       this.onclose?.();
     };
     await this.sdk.start();
@@ -337,7 +341,7 @@ export class LeanStreamableTransport implements Transport {
    * one per request: it starts with the first stream and runs (unref'd) until the session closes.
    */
   private keepStreamsAlive(): void {
-    if (this.keepAliveTimer) return;
+    if (this.keepAliveTimer || this.closed) return;
     this.keepAliveTimer = setInterval(() => {
       for (const stream of this.streams.values()) stream.keepAlive();
     }, KEEP_ALIVE_MS);
@@ -397,13 +401,4 @@ class RequestInfo implements NonNullable<MessageExtraInfo['requestInfo']> {
     const req = this.req;
     return (this.parsed ??= new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`));
   }
-}
-
-/**
- * A message's text for one SSE `data:` line: the upstream's own text when the relay kept it (message-text.ts),
- * unless that text holds a carriage return (JSON allows one as whitespace; SSE would end the line there).
- */
-function eventText(message: JSONRPCMessage): string {
-  const text = messageText(message);
-  return text.includes('\r') ? JSON.stringify(message) : text;
 }

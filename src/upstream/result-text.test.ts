@@ -39,6 +39,27 @@ describe('resultTextOf', () => {
     for (const line of other) expect(resultTextOf(line, JSON.parse(line) as object, 7)).toBeUndefined();
   });
 
+  it('yields nothing for a line that repeats a member, or a result holding a carriage return', () => {
+    // Passed on raw, a repeat would reach the client: a parser keeping the first key (or refusing repeats) would
+    // read another id or result than the gateway did. A carriage return would end a client's line.
+    const lines = [
+      '{"result":{"a":1},"id":5,"jsonrpc":"2.0","id":7}',
+      '{"result":{"a":1},"result":{"b":2},"jsonrpc":"2.0","id":7}',
+      '{"jsonrpc":"2.0","id":7,"result":{"a":1},"id":7}',
+      '{"jsonrpc":"2.0","id":7,"result":{"a":1},"jsonrpc":"2.0"}',
+      '{"result":{"content":[],\r"isError":false},"jsonrpc":"2.0","id":7}',
+      '{"result":null,"jsonrpc":"2.0","id":7}',
+      '{"result":[1],"jsonrpc":"2.0","id":7}',
+    ];
+    for (const line of lines) expect(resultTextOf(line, JSON.parse(line) as object, 7), line).toBeUndefined();
+  });
+
+  it('reads strings with braces, quotes and escapes inside the result', () => {
+    const text = String.raw`{"t":"} \\\" {","u":[{"v":"]"}]}`;
+    const line = `{"result":${text},"jsonrpc":"2.0","id":7}`;
+    expect(resultTextOf(line, JSON.parse(line) as object, 7)).toBe(text);
+  });
+
   it('relays what JSON.parse read from a line that repeats a member, under the client id', () => {
     const lines = [
       '{"result":{"a":1},"id":5,"jsonrpc":"2.0","id":7}',

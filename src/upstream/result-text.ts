@@ -4,20 +4,51 @@
  * are recognised, compact: the TypeScript SDK's `{"result":…,"jsonrpc":"2.0","id":N}` and the Python SDK's
  * `{"jsonrpc":"2.0","id":N,"result":…}`; anything else yields undefined (the result is serialized as usual).
  *
- * What lies between the `result` key and the end is the result's value, followed by nothing or by members that
- * repeat a key (the message, parsed, has no other keys). Written as `{"result":TEXT,"jsonrpc":"2.0","id":…}`,
- * such repeats come before the final `jsonrpc` and `id`, so the text parses (last key wins, as JSON.parse reads
- * it) to the very result that was parsed from the line, under the id written last.
+ * What lies between the `result` key and the end is the result's value, unless the line repeats a key: the text
+ * is used only when it is one object and nothing more (see isOneObject), so the answer written with it,
+ * `{"result":TEXT,"jsonrpc":"2.0","id":…}`, has each key once, as a serialized answer has.
  */
 export function resultTextOf(line: string, message: object, id: number): string | undefined {
   if (!hasOnlyResponseKeys(message)) return undefined;
+  let text: string | undefined;
   if (line.startsWith(RESULT_FIRST)) {
     const tail = `${TAIL}${id}}`;
-    return line.endsWith(tail) ? line.slice(RESULT_FIRST.length, line.length - tail.length) : undefined;
+    if (line.endsWith(tail)) text = line.slice(RESULT_FIRST.length, line.length - tail.length);
+  } else {
+    const head = `${ID_FIRST}${id}${RESULT_LAST}`;
+    if (line.startsWith(head) && line.charCodeAt(line.length - 1) === CLOSE_BRACE) {
+      text = line.slice(head.length, line.length - 1);
+    }
   }
-  const head = `${ID_FIRST}${id}${RESULT_LAST}`;
-  if (!line.startsWith(head) || line.charCodeAt(line.length - 1) !== CLOSE_BRACE) return undefined;
-  return line.slice(head.length, line.length - 1);
+  return text !== undefined && isOneObject(text) ? text : undefined;
+}
+
+/**
+ * Whether `text` is one JSON object and nothing after it, with no carriage return. A line that repeats a key
+ * (`"result"`, `"id"`) leaves the repeat in the slice: passed on, a client whose parser keeps the first key or
+ * refuses repeats would read another answer, so such a text is serialized afresh. A carriage return (JSON allows
+ * one as whitespace) would end the line for a client reading lines, and an SSE `data:` line. The scan runs over
+ * the text once; the line has been parsed already, so it is valid JSON and only strings need care.
+ */
+function isOneObject(text: string): boolean {
+  if (text.charCodeAt(0) !== OPEN_BRACE) return false;
+  let depth = 0;
+  let inString = false;
+  const last = text.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const c = text.charCodeAt(i);
+    if (c === CARRIAGE_RETURN) return false;
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+      if (depth === 0) return i === last;
+    }
+  }
+  return false;
 }
 
 const RESULT_FIRST = '{"result":';
@@ -25,6 +56,12 @@ const TAIL = ',"jsonrpc":"2.0","id":';
 const ID_FIRST = '{"jsonrpc":"2.0","id":';
 const RESULT_LAST = ',"result":';
 const CLOSE_BRACE = 0x7d;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const CARRIAGE_RETURN = 0x0d;
 
 /** Exactly `jsonrpc`, `id` and `result` (a `__proto__` or any other member makes the text differ from the object). */
 function hasOnlyResponseKeys(message: object): boolean {

@@ -1,6 +1,8 @@
 // Issue 15: memory after sessions close returns only if a closed session leaves nothing behind. Many sessions,
 // on both HTTP fronts, each listing, calling, subscribing and setting a log level, then closed: every map of the
 // gateway that holds per-session state must be empty again (a count, never a timing or an RSS figure).
+import { createHook } from 'node:async_hooks';
+
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -87,5 +89,39 @@ describe('closed sessions leave no state behind (issue 15)', () => {
     expect(gateway.server('ok')!.listInstances()).toEqual([instance]);
     await useAndClose('mcp', 999);
     await waitFor(() => gateway.sessions.size === 0, { message: 'the last session to close' });
+  });
+
+  it('leaves no timer behind for a session closed while a call waits for its answer within the JSON grace', async () => {
+    // A request of a JSON-preferring client waits up to 300 ms before its SSE stream opens; a session closed in
+    // that window used to open the stream as it ended and start a keep-alive interval nobody cleared, which kept
+    // the whole closed session reachable. Counted: the repeating timers alive before and after.
+    const live = new Map<number, { _repeat?: number | null }>();
+    const hook = createHook({
+      init(id, type, _trigger, resource) {
+        if (type === 'Timeout') live.set(id, resource as { _repeat?: number | null });
+      },
+      destroy(id) {
+        live.delete(id);
+      },
+    }).enable();
+    const repeating = () => [...live.values()].filter((timer) => typeof timer._repeat === 'number').length;
+    try {
+      const before = repeating();
+      const instance = gateway.server('ok')!.listInstances()[0]!;
+      for (let i = 0; i < 5; i++) {
+        const client = new Client({ name: `grace-${i}`, version: '1.0.0' });
+        const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`));
+        await client.connect(transport);
+        const call = client.callTool({ name: 'ok__slow', arguments: { ms: 3000 } }).catch(() => 'ended');
+        await waitFor(() => instance.inFlight > 0, { message: 'the slow call to reach the server', intervalMs: 1 });
+        await transport.terminateSession();
+        await client.close();
+        await call;
+      }
+      await waitFor(() => gateway.sessions.size === 0, { message: 'the sessions to close' });
+      expect(repeating()).toBeLessThanOrEqual(before);
+    } finally {
+      hook.disable();
+    }
   });
 });
