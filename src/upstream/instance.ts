@@ -92,6 +92,8 @@ let nextInstanceId = 1;
 /** Upper bound of the ping that checks whether a remote server is still there after a transport error. */
 const REMOTE_PROBE_TIMEOUT_MS = 5_000;
 const DRAIN_POLL_MS = 25;
+/** How long a start that failed on a broken pipe waits for the server's exit, which names the cause. */
+const EXIT_REASON_WAIT_MS = 1_000;
 
 /**
  * One running instance of a configured server: its process or connection, its state machine, its restart
@@ -498,7 +500,11 @@ export class UpstreamInstance {
         else void modern?.transport.close();
       }
     } catch (error) {
-      const exit = transport instanceof StdioProcessTransport ? transport.exit : undefined;
+      // A send that found the pipe broken fails before the exit is seen: wait a moment for the exit's reason.
+      const exit =
+        transport instanceof StdioProcessTransport
+          ? await transport.exitWithin(lostConnection(error) ? EXIT_REASON_WAIT_MS : 0)
+          : undefined;
       // The line that names the cause, not Node's version footer or npm's log-file pointer.
       const said = transport instanceof StdioProcessTransport ? transport.lastWords() : this.lastStderr;
       const failure = describeStartFailure(this.name, error, {
@@ -761,4 +767,9 @@ export function unsubscribeUpstream(instance: UpstreamInstance, uri: string): vo
   instance
     .request('resources/unsubscribe', { uri }, { timeoutMs: instance.config.toolTimeoutMs })
     .catch((error: unknown) => instance.log.debug(`resources/unsubscribe of ${uri} failed: ${errorMessage(error)}`));
+}
+
+/** A failure that says the server's pipe is gone (its exit, if it exited, says why). */
+function lostConnection(error: unknown): boolean {
+  return isGatewayError(error, 'UPSTREAM_EXITED') || isGatewayError(error, 'UPSTREAM_UNAVAILABLE');
 }

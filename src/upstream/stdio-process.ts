@@ -77,6 +77,14 @@ export class StdioProcessTransport implements Transport {
   get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
     return this.exitInfo;
   }
+  /**
+   * The process's exit, waiting up to `ms` for it: a write to a server that died finds its pipe broken a moment
+   * before its exit is seen, and the exit is what names the cause.
+   */
+  async exitWithin(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+    if (this.exit === undefined && this.exited) await settlesWithin(this.exited, ms);
+    return this.exit;
+  }
 
   start(): Promise<void> {
     const { command, args, cwd } = this.options;
