@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { CallOrigin } from './owner.js';
-import { logRecipients, missingCapability, routeServerRequest } from './routing.js';
+import { logRecipients, missingCapability, routeServerRequest, soleSessionCall } from './routing.js';
 
 function call(sessionId: string, group = 'anonymous'): CallOrigin {
   return {
@@ -127,5 +127,15 @@ describe('logRecipients', () => {
     ]);
     expect([...logRecipients({ scope: 'credential', attachedSessions: ['b', 'c'], viewers })]).toEqual(['b', 'c']);
     expect([...logRecipients({ scope: 'shared', attachedSessions: [], viewers })]).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('soleSessionCall', () => {
+  it("is the latest call when every call in flight is one session's, else nobody's", () => {
+    const first = call('a');
+    const latest = call('a');
+    expect(soleSessionCall([first, latest])).toBe(latest);
+    expect(soleSessionCall([call('a'), call('b')])).toBeUndefined();
+    expect(soleSessionCall([])).toBeUndefined();
   });
 });

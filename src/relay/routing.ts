@@ -64,6 +64,17 @@ export function routeServerRequest(input: RequestRoutingInput): RequestRoute {
 }
 
 /**
+ * The latest call in flight on an instance when every call in flight is one session's (rule 2 of
+ * `routeServerRequest`), else undefined.
+ */
+export function soleSessionCall(inFlight: readonly CallOrigin[]): CallOrigin | undefined {
+  const latest = inFlight.at(-1);
+  if (latest === undefined) return undefined;
+  const session = latest.owner.sessionId;
+  return inFlight.every((origin) => origin.owner.sessionId === session) ? latest : undefined;
+}
+
+/**
  * Why a client cannot take this request, judged from the capabilities it declared, or undefined when it can.
  * A server must never get an answer from a client that did not offer the feature (nor a request delivered
  * to one that cannot handle it).

@@ -12,7 +12,7 @@ import { MISSING_REQUIRED_CLIENT_CAPABILITY } from '../protocol/modern.js';
 import type { UpstreamInstance } from '../upstream/instance.js';
 import type { UpstreamServer } from '../upstream/upstream-server.js';
 import { type CallOrigin, holderOf } from './owner.js';
-import { logRecipients, missingCapability, routeServerRequest } from './routing.js';
+import { logRecipients, missingCapability, routeServerRequest, soleSessionCall } from './routing.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
 import type { TaskRelay } from './tasks.js';
 
@@ -26,6 +26,11 @@ export interface RoutableSession {
   canSee(server: string): boolean;
   wantsLog(level: LoggingLevel): boolean;
   notify(notification: ServerNotification): void;
+  /**
+   * Whether a notification sent on one of the session's calls reaches its client on that call's own stream,
+   * apart from the session's standalone one (Streamable HTTP, unless answers are JSON only).
+   */
+  readonly callStreamsCarryLogs?: boolean;
 }
 
 export interface ServerMessagesOptions {
@@ -191,9 +196,15 @@ export class ServerMessages {
       if (related.wantsLog(level)) related.sendNotification(notification);
       return;
     }
+    // Tied to no call, while one session's calls are in flight: it most likely belongs to that session's latest
+    // call, so that session gets it on the call's stream, where it arrives before the call's result (from the
+    // standalone stream its client may read it after). The same sessions get it as ever, each once.
+    const during = soleSessionCall(instance.callsInFlight());
     for (const id of ids) {
       const session = this.options.session(id);
-      if (session?.canSee(server.name) && session.wantsLog(level)) session.notify(notification);
+      if (!session?.canSee(server.name) || !session.wantsLog(level)) continue;
+      if (during?.owner.sessionId === id && session.callStreamsCarryLogs) during.sendNotification(notification);
+      else session.notify(notification);
     }
   }
 
