@@ -30,6 +30,8 @@ export class StdioServerTransport implements Transport {
   messageArrivedAlone = false;
   /** The id of the client's `initialize` request, until it is answered; then `true`. */
   private initialized: RequestId | boolean = false;
+  /** While stdout's buffer is full: what every send made meanwhile waits for (see whenWritable). */
+  private writable?: { promise: Promise<void>; end: () => void };
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream = process.stdin,
@@ -51,7 +53,33 @@ export class StdioServerTransport implements Transport {
       if (isAnswer && 'id' in message && message.id === this.initialized) this.initialized = true;
     }
     if (this.stdout.write(`${messageText(message)}\n`)) return Promise.resolve();
-    return new Promise((resolve) => this.stdout.once('drain', () => resolve()));
+    return this.whenWritable();
+  }
+
+  /**
+   * Settles once stdout takes writes again, or once it never will: a client that closed its end mid-answer
+   * leaves a stream that emits 'close' (or 'error'), never 'drain', and a wait for 'drain' alone would hold the
+   * send, and whoever awaits it, for good. One wait serves every send made while the buffer is full, so that
+   * many sends add no listeners beyond three.
+   */
+  private whenWritable(): Promise<void> {
+    if (this.writable) return this.writable.promise;
+    const stdout = this.stdout as NodeJS.WritableStream & { destroyed?: boolean };
+    if (this.closed || stdout.destroyed) return Promise.resolve();
+    let resolve!: () => void;
+    const promise = new Promise<void>((settle) => (resolve = settle));
+    const end = () => {
+      stdout.off('drain', end);
+      stdout.off('close', end);
+      stdout.off('error', end);
+      this.writable = undefined;
+      resolve();
+    };
+    stdout.once('drain', end);
+    stdout.once('close', end);
+    stdout.once('error', end);
+    this.writable = { promise, end };
+    return promise;
   }
 
   async close(): Promise<void> {
@@ -61,6 +89,8 @@ export class StdioServerTransport implements Transport {
     this.stdin.off('error', this.onError);
     this.stdin.off('end', this.onEnd);
     this.stdout.off('error', this.onError);
+    // Nothing more is written: a send still waiting for room is over.
+    this.writable?.end();
     // Let go of stdin so the process can exit once everything else is done.
     (this.stdin as NodeJS.ReadStream).pause?.();
     this.onclose?.();
