@@ -261,25 +261,28 @@ export class JsonRpcPeer<T = unknown> {
   private onResponse(message: { id?: unknown; result?: unknown; error?: unknown }, line: string | undefined): void {
     const entry = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
     if (!entry) return; // A late answer to a cancelled or timed-out request.
-    this.settle(entry);
     if (message.error !== undefined) {
+      this.settle(entry);
       const error = message.error as { code?: unknown; message?: unknown; data?: unknown };
       const code = typeof error.code === 'number' ? error.code : -32603;
       entry.reject(new UpstreamRpcError(code, String(error.message ?? 'error'), error.data));
-    } else {
-      const result = (message.result ?? {}) as Record<string, unknown>;
-      const listener = entry.options.onResult;
-      if (listener) {
-        const text =
-          line === undefined || message.result === undefined ? undefined : resultTextOf(line, message, entry.id);
-        try {
-          listener.resultArrived(result, text);
-        } catch {
-          // Whatever the listener did, the result still reaches the request's caller.
-        }
-      }
-      entry.resolve(result);
+      return;
     }
+    const result = (message.result ?? {}) as Record<string, unknown>;
+    const listener = entry.options.onResult;
+    if (listener) {
+      const text =
+        line === undefined || message.result === undefined ? undefined : resultTextOf(line, message, entry.id);
+      try {
+        listener.resultArrived(result, text);
+      } catch {
+        // Whatever the listener did, the result still reaches the request's caller.
+      }
+    }
+    // Forgotten after the listener has run, so that one who answers a client with the result does so first; nothing
+    // between the two can reach this request (the listener is synchronous, and a close meanwhile settles it alike).
+    this.settle(entry);
+    entry.resolve(result);
   }
 
   private onNotification(notification: JSONRPCNotification, related: T | undefined): void {

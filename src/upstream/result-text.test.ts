@@ -48,10 +48,23 @@ describe('resultTextOf', () => {
       '{"jsonrpc":"2.0","id":7,"result":{"a":1},"id":7}',
       '{"jsonrpc":"2.0","id":7,"result":{"a":1},"jsonrpc":"2.0"}',
       '{"result":{"content":[],\r"isError":false},"jsonrpc":"2.0","id":7}',
+      // A repeat written with an escape, and a result followed by whitespace.
+      '{"result":{"a":1},"\\u0072esult":{"b":2},"jsonrpc":"2.0","id":7}',
+      '{"result":{"a":1},"i\\u0064":5,"jsonrpc":"2.0","id":7}',
+      '{"jsonrpc":"2.0","id":7,"result":{"a":1},"\\u0069d":7}',
+      '{"result":{"a":1} ,"jsonrpc":"2.0","id":7}',
+      '{"jsonrpc":"2.0","id":7,"result":{"a":1}\t}',
       '{"result":null,"jsonrpc":"2.0","id":7}',
       '{"result":[1],"jsonrpc":"2.0","id":7}',
     ];
     for (const line of lines) expect(resultTextOf(line, JSON.parse(line) as object, 7), line).toBeUndefined();
+  });
+
+  it('keeps a result whose own members are called result, jsonrpc or id', () => {
+    const text = '{"structuredContent":{"id":3,"result":"x","jsonrpc":"1"},"content":[{"type":"text","text":"\\"id\\""}]}';
+    for (const line of [`{"result":${text},"jsonrpc":"2.0","id":7}`, `{"jsonrpc":"2.0","id":7,"result":${text}}`]) {
+      expect(resultTextOf(line, JSON.parse(line) as object, 7)).toBe(text);
+    }
   });
 
   it('reads strings with braces, quotes and escapes inside the result', () => {
