@@ -61,7 +61,8 @@ describe('resultTextOf', () => {
   });
 
   it('keeps a result whose own members are called result, jsonrpc or id', () => {
-    const text = '{"structuredContent":{"id":3,"result":"x","jsonrpc":"1"},"content":[{"type":"text","text":"\\"id\\""}]}';
+    const text =
+      '{"structuredContent":{"id":3,"result":"x","jsonrpc":"1"},"content":[{"type":"text","text":"\\"id\\""}]}';
     for (const line of [`{"result":${text},"jsonrpc":"2.0","id":7}`, `{"jsonrpc":"2.0","id":7,"result":${text}}`]) {
       expect(resultTextOf(line, JSON.parse(line) as object, 7)).toBe(text);
     }
