@@ -399,6 +399,8 @@ export class UpstreamInstance {
     this.restarts++;
     this.setState('restarting');
     await this.disconnect(new GatewayError('UPSTREAM_EXITED', `server "${this.name}" was restarted by an operator`));
+    // Closed while the old process was being stopped: nothing is started any more.
+    if (this.closing) return;
     await this.connectOnce().catch(() => {});
   }
 
@@ -440,6 +442,8 @@ export class UpstreamInstance {
   }
 
   private async connect(): Promise<void> {
+    // A closed instance never starts again, whoever asks (a restart timer, an operator, a call).
+    if (this.closing) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" was stopped`);
     if (this.state !== 'restarting') this.setState('starting');
     const log = this.log;
     const made = createUpstreamTransport(this.config, log, {
