@@ -7,8 +7,9 @@ import { parseConfigText } from '../../src/config/load.js';
 import type { ServerConfig } from '../../src/config/model.js';
 import { createSilentLogger } from '../../src/observability/log.js';
 import { UpstreamInstance } from '../../src/upstream/instance.js';
+import { UpstreamServer } from '../../src/upstream/upstream-server.js';
 import { fixturePath } from '../helpers/paths.js';
-import { isAlive } from '../helpers/processes.js';
+import { forceKill, isAlive, listChildPids } from '../helpers/processes.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -63,5 +64,33 @@ describe('an instance closed while it restarts', () => {
     expect(isAlive(first)).toBe(false);
     const started = (await readFile(events, 'utf8')).split('\n').filter((line) => line.startsWith('STARTED'));
     expect(started).toHaveLength(1);
+  });
+});
+
+describe('a scoped server closed while its probe starts', () => {
+  it('stops the probe with the server, so that no server process outlives it', async () => {
+    // Before, the probe was no instance of the server's: its close (a reload's removal, a shutdown) and kill()
+    // left it starting until its start_timeout, and a gateway that exited meanwhile left its process behind.
+    const server = new UpstreamServer(
+      serverConfig({
+        command: process.execPath,
+        args: [fixturePath('never-answers')],
+        env: { HANG_ON_INIT: '1' },
+        scope: 'session',
+        timeout: 600,
+      }),
+      { events: {}, log: createSilentLogger(), identityOf: () => undefined },
+    );
+    const before = new Set(listChildPids(process.pid));
+    const started = server.start();
+    const probe = listChildPids(process.pid).filter((pid) => !before.has(pid));
+    cleanups.push(() => forceKill(probe.filter(isAlive)));
+    expect(probe).toHaveLength(1);
+    expect(server.state).toBe('starting');
+
+    await server.close();
+    expect(isAlive(probe[0]!)).toBe(false);
+    await started;
+    expect(server.state).toBe('stopped');
   });
 });
