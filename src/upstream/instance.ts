@@ -31,7 +31,7 @@ import { formatMs, JsonRpcPeer, type PeerRequestOptions } from './json-rpc-peer.
 import { ModernListen } from './modern-listen.js';
 import { describeStartFailure, startTimeoutError } from './start-failure.js';
 import { endProcessGroup, StdioProcessTransport } from './stdio-process.js';
-import { anySignal, withTimeout } from './timing.js';
+import { anySignal, StartGuard } from './timing.js';
 
 export type { ListKind, UpstreamLists } from './instance-lists.js';
 export type InstanceState = 'idle' | 'starting' | 'ready' | 'restarting' | 'failed' | 'stopping' | 'stopped';
@@ -140,6 +140,8 @@ export class UpstreamInstance {
   private restartTimer?: NodeJS.Timeout;
   private idleTimer?: NodeJS.Timeout;
   private connecting?: Promise<void>;
+  /** The start under way, which a close of its transport ends at once. */
+  private startGuard?: { transport: Transport; guard: StartGuard };
   private readonly waiters = new Set<() => void>();
   private refreshing = new Set<ListKind>();
   /** A 2026-07-28 server's `subscriptions/listen` stream: its list changes and resource updates. */
@@ -397,6 +399,8 @@ export class UpstreamInstance {
     this.restarts++;
     this.setState('restarting');
     await this.disconnect(new GatewayError('UPSTREAM_EXITED', `server "${this.name}" was restarted by an operator`));
+    // Closed while the old process was being stopped: nothing is started any more.
+    if (this.closing) return;
     await this.connectOnce().catch(() => {});
   }
 
@@ -438,6 +442,8 @@ export class UpstreamInstance {
   }
 
   private async connect(): Promise<void> {
+    // A closed instance never starts again, whoever asks (a restart timer, an operator, a call).
+    if (this.closing) throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" was stopped`);
     if (this.state !== 'restarting') this.setState('starting');
     const log = this.log;
     const made = createUpstreamTransport(this.config, log, {
@@ -472,21 +478,27 @@ export class UpstreamInstance {
     const startedAt = Date.now();
     const timeoutMs = this.config.startTimeoutMs;
     const remaining = () => Math.max(1, timeoutMs - (Date.now() - startedAt));
+    // The whole start (spawn, handshake, lists) is bounded by start_timeout, and ends at once when the
+    // transport closes: some of its steps are no request with a timeout of its own (notifications/initialized).
+    const guard = new StartGuard(timeoutMs, () => startTimeoutError(this.name, timeoutMs));
+    this.startGuard = { transport, guard };
     try {
-      await withTimeout(transport.start(), timeoutMs, () => startTimeoutError(this.name, timeoutMs));
+      await guard.race(transport.start());
       if (transport instanceof StdioProcessTransport) group = transport.pid;
-      const handshake = await connectUpstream(peer, transport, {
-        server: this.name,
-        clientCapabilities: this.options.clientCapabilities,
-        timeoutMs: remaining(),
-        mirroredHeaders: (message) => mirroredHeaders(message, this.toolSchema(message)),
-      });
+      const handshake = await guard.race(
+        connectUpstream(peer, transport, {
+          server: this.name,
+          clientCapabilities: this.options.clientCapabilities,
+          timeoutMs: remaining(),
+          mirroredHeaders: (message) => mirroredHeaders(message, this.toolSchema(message)),
+        }),
+      );
       this.era = handshake.era;
       this.protocolVersion = handshake.protocolVersion;
       this.capabilities = handshake.capabilities;
       this.serverInfo = handshake.serverInfo;
       this.instructions = handshake.instructions;
-      this.lists = await fetchLists(peer, this.capabilities, remaining());
+      this.lists = await guard.race(fetchLists(peer, this.capabilities, remaining()));
       const url = this.config.url ?? '';
       if (
         this.era === 'legacy' &&
@@ -494,7 +506,7 @@ export class UpstreamInstance {
         this.config.era !== 'legacy' &&
         !knownLegacyOnly(url)
       ) {
-        const modern = await this.openModernChannel(Math.min(remaining(), MODERN_PROBE_TIMEOUT_MS));
+        const modern = await guard.race(this.openModernChannel(Math.min(remaining(), MODERN_PROBE_TIMEOUT_MS)));
         recordEraVerdict(url, modern !== undefined);
         if (this.transport === transport) this.modern = modern;
         else void modern?.transport.close();
@@ -517,6 +529,9 @@ export class UpstreamInstance {
         if (this.state === 'starting' || this.state === 'restarting') this.onFailure(failure);
       }
       throw failure;
+    } finally {
+      guard.end();
+      if (this.startGuard?.transport === transport) this.startGuard = undefined;
     }
     if (this.transport !== transport) return; // Closed while starting.
     if (this.era === 'modern') {
@@ -628,8 +643,9 @@ export class UpstreamInstance {
     const how = exit ? (exit.signal ? ` (killed by ${exit.signal})` : ` (exit code ${exit.code})`) : '';
     const error = new GatewayError('UPSTREAM_EXITED', `server "${this.name}" exited${how}`);
     if (this.state !== 'ready') {
-      // Still starting: fail the handshake now; connect() reports it and schedules the retry.
+      // Still starting: fail the start now, whatever step it is at; connect() reports it and schedules the retry.
       this.peer?.close(error);
+      if (this.startGuard?.transport === transport) this.startGuard.guard.fail(error);
       return;
     }
     this.connectionLost(error, `Server '${this.name}' exited${how}`);

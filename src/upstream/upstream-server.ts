@@ -98,6 +98,8 @@ export class UpstreamServer {
   private readonly owners = new Map<string, Owner>();
   /** Instances being stopped (their owner left): close() and kill() reach them too. */
   private readonly stopping = new Set<UpstreamInstance>();
+  /** The probe under way, if any: a close of the server stops it too (else its process outlives the server). */
+  private probing?: UpstreamInstance;
   private reference: Reference = { state: 'stopped', lists: EMPTY_LISTS, capabilities: {}, listsKnown: false };
   private closing?: Promise<void>;
   private starts = 0;
@@ -361,7 +363,8 @@ export class UpstreamServer {
 
   /** Every instance that may still have a process or connection, those being stopped included. */
   private allInstances(): UpstreamInstance[] {
-    return this.shared ? [this.shared] : [...this.instances.values(), ...this.stopping];
+    if (this.shared) return [this.shared];
+    return [...this.instances.values(), ...this.stopping, ...(this.probing ? [this.probing] : [])];
   }
 
   private stopInstance(instance: UpstreamInstance, why: string): void {
@@ -381,12 +384,14 @@ export class UpstreamServer {
 
   /** Starts an instance with no client behind it, takes what it lists, and stops it. */
   private async probe(): Promise<void> {
+    if (this.closing) return;
     const probe = this.createInstance('probe', ROUTABLE_CAPABILITIES, this.options.identityOf(SHARED_GROUP), {
       ...this.config,
       restart: { ...this.config.restart, maxAttempts: 0 },
       idleTimeoutMs: undefined,
     });
     this.setReference({ ...this.reference, state: 'starting' });
+    this.probing = probe;
     try {
       await probe.start({ lazy: false });
       if (probe.state === 'ready') {
@@ -401,11 +406,13 @@ export class UpstreamServer {
       } else {
         this.setReference({
           ...this.reference,
-          state: 'failed',
+          // Stopped: the server was closed while its probe started.
+          state: probe.state === 'stopped' ? 'stopped' : 'failed',
           ...(probe.lastError === undefined ? {} : { lastError: probe.lastError }),
         });
       }
     } finally {
+      if (this.probing === probe) this.probing = undefined;
       await probe.close();
     }
     this.options.events.onListsChanged?.(this);

@@ -11,6 +11,7 @@ export const OK_FIXTURE_TOOL_COUNT = 15;
 export type FixtureName =
   | 'ok'
   | 'closes-stdin'
+  | 'hangs-after-initialize'
   | 'fails-to-start'
   | 'crash-mid-call'
   | 'never-answers'

@@ -1,6 +1,6 @@
 // Supervision with real processes: restart after SIGKILL, the restart budget of a server that always crashes,
 // /health, process groups and zombies, and a remote server that goes away and comes back.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -223,6 +223,43 @@ describe('remote servers', () => {
     cleanups.push(() => remote.stop());
     return remote.child;
   }
+
+  it('fails the start of a server that answers initialize but never its notifications/initialized, then gives up', async () => {
+    // Before, only spawn and each request were bounded: the POST of the notification waited for good, "starting".
+    const remote = spawn(process.execPath, [fixturePath('hangs-after-initialize')], {
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    cleanups.push(async () => {
+      remote.kill('SIGKILL');
+      if (remote.exitCode === null && remote.signalCode === null)
+        await new Promise((resolve) => remote.once('exit', resolve));
+    });
+    const said: string[] = [];
+    remote.stderr?.on('data', (chunk: Buffer) => said.push(...chunk.toString().split('\n')));
+    const port = await waitFor(() => said.map((line) => /listening on (\d+)/.exec(line)?.[1]).find(Boolean), {
+      message: 'the HTTP fixture to listen',
+    });
+    const stuck = {
+      url: `http://127.0.0.1:${port}/mcp`,
+      // One instance with the restart policy (a remote server's default scope starts a one-shot probe instead).
+      scope: 'shared',
+      timeout: 1,
+      restart: { max_attempts: 1, backoff_base: 0.05, backoff_max: 0.1 },
+    };
+    const { gateway } = await startGateway({ stuck, ok: ok('ok') });
+    const report = await waitFor(
+      async () => {
+        const current = await health(gateway);
+        return current.servers.stuck?.state === 'failed' ? current : undefined;
+      },
+      { message: () => `the stuck server to be marked failed; /health had ${gateway.stdout.slice(-5).join('\n')}` },
+    );
+    expect(report.servers.stuck).toMatchObject({ state: 'failed', restarts: 1 });
+    expect(report.servers.stuck?.lastError).toMatch(/server "stuck" did not start within 1 s/);
+    expect(said.filter((line) => line.startsWith('initialize '))).toHaveLength(2); // the first start and its one retry
+    expect(report.servers.ok?.state).toBe('ready');
+  });
 
   it('reconnects with backoff to a streamable HTTP server that was killed and restarted', async () => {
     const port = await freePort();
