@@ -126,14 +126,12 @@ export class StdioProcessTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed)
-      return Promise.reject(new GatewayError('UPSTREAM_EXITED', 'the server is not running'));
+    if (!stdin || stdin.destroyed) return Promise.reject(notRunning());
     // Resolve at once unless the pipe is full: waiting for every write would add a tick to each call.
     if (stdin.write(JSON.stringify(message) + '\n')) return Promise.resolve();
     // write() says false too when the pipe broke (EPIPE: the server is dead, its exit not seen yet); such a
     // stream is destroyed and never drains.
-    const gone = () => new GatewayError('UPSTREAM_EXITED', 'the server is not running');
-    if (stdin.destroyed) return Promise.reject(gone());
+    if (stdin.destroyed) return Promise.reject(notRunning());
     return new Promise((resolve, reject) => {
       const onDrain = () => {
         stdin.off('close', onClose);
@@ -141,7 +139,7 @@ export class StdioProcessTransport implements Transport {
       };
       const onClose = () => {
         stdin.off('drain', onDrain);
-        reject(gone());
+        reject(notRunning());
       };
       stdin.once('drain', onDrain);
       stdin.once('close', onClose);
@@ -267,4 +265,9 @@ async function waitUntil(condition: () => boolean, ms: number): Promise<void> {
   while (!condition() && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Why a message could not be sent: the server's stdin is gone (it exited, or is exiting). */
+function notRunning(): GatewayError {
+  return new GatewayError('UPSTREAM_EXITED', 'the server is not running');
 }
