@@ -45,7 +45,7 @@ import {
   isOriginListed,
   RequestGuard,
 } from './request-guard.js';
-import { sessionLimits, SessionSlots } from './session-slots.js';
+import { type SessionLimits, sessionLimits, SessionSlots } from './session-slots.js';
 import { SseEndpoint } from './sse.js';
 import { StatelessEndpoint } from './stateless-http.js';
 import { StreamableHttpEndpoint } from './streamable-http.js';
@@ -101,6 +101,7 @@ interface ConfigView {
   /** The guard of Host and Origin, with every origin some namespace lists (the namespace check narrows later). */
   requestGuard: RequestGuard;
   apiKeyHeader: string;
+  sessionLimits: SessionLimits;
 }
 
 /** An endpoint path as `parseEndpointPath` classifies it. */
@@ -136,7 +137,8 @@ export class GatewayHttpServer {
   ) {
     const state = options.state ?? new MemoryStateStore();
     this.limiter = state.rates;
-    this.sessionSlots = new SessionSlots(() => sessionLimits(gateway.config));
+    // Read as every exchange of a session closes: from the config's view, not made anew each time.
+    this.sessionSlots = new SessionSlots(() => this.viewOf(gateway.config).sessionLimits);
     this.streamable = new StreamableHttpEndpoint(gateway, this.sessionSlots, { jsonResponse: options.jsonResponse });
     this.stateless = new StatelessEndpoint(gateway);
     this.sse = new SseEndpoint(gateway, this.sessionSlots, { heartbeatMs: options.sseHeartbeatMs });
@@ -237,7 +239,7 @@ export class GatewayHttpServer {
       allowedOrigins: [...(guard.allowedOrigins ?? []), ...namespaceOrigins(config)],
     });
     const apiKeyHeader = config.auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER;
-    this.view = { config, guard, requestGuard, apiKeyHeader };
+    this.view = { config, guard, requestGuard, apiKeyHeader, sessionLimits: sessionLimits(config) };
     return this.view;
   }
 
@@ -254,7 +256,9 @@ export class GatewayHttpServer {
       // An endpoint reads the query of its URL and nothing else: no URL object for the path it was matched by.
       const query = queryOf(rawUrl);
       if (this.answeredBeforeRouting(req, res, query, config, view)) return;
-      return this.endpointRequest(req, res, query, target, config, view);
+      // Awaited rather than returned: an async function that returns a promise takes a job and a promise more.
+      await this.endpointRequest(req, res, query, target, config, view);
+      return;
     }
     const url = new URL(rawUrl, 'http://gateway.invalid');
     if (this.answeredBeforeRouting(req, res, url.searchParams, config, view)) return;
@@ -376,8 +380,13 @@ export class GatewayHttpServer {
       if (grant.rateLimit && !(await this.admit(res, grant, 1))) return;
       return this.sse.open(req, res, route);
     }
-    const body = await this.body(req, res);
-    if (body === undefined) return;
+    let body: unknown;
+    try {
+      body = await readJsonBody(req, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      return sendRpcError(res, error.status, error.rpcCode, error.message);
+    }
     const sessionId = transport === 'message' ? query.get('sessionId') : null;
     const inSession = transport === 'mcp' ? req.headers['mcp-session-id'] !== undefined : sessionId !== null;
     if (grant.rateLimit && !(await this.charge(res, grant, body, inSession))) return;
@@ -389,7 +398,8 @@ export class GatewayHttpServer {
       // The 2026-07-28 era on the same URL: a session-less request that carries its version in _meta or header.
       if (!inSession && isModernMessage(body, req.headers['mcp-protocol-version']))
         return this.stateless.handle(req, res, body, { path, grant });
-      return this.streamable.handle(req, res, body, route);
+      await this.streamable.handle(req, res, body, route);
+      return;
     }
     if (sessionId !== null) return this.sse.post(req, res, sessionId, screened, route);
     // A bare POST: its session lives for this one exchange, and its requests were counted here already.
@@ -499,17 +509,6 @@ export class GatewayHttpServer {
     if (decision.ok) return true;
     sendRateLimited(res, limit.perMinute, decision, count);
     return false;
-  }
-
-  /** The parsed body, or undefined after answering the error (too large, not JSON). */
-  private async body(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
-    try {
-      return await readJsonBody(req, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      sendRpcError(res, error.status, error.rpcCode, error.message);
-      return undefined;
-    }
   }
 }
 

@@ -22,6 +22,9 @@ export const STREAM_RETRY_MS = 1_000;
 
 let sdkTransport: Promise<typeof SdkStreamableHttp> | undefined;
 
+/** What `handle` returns for a request it answered at once. */
+const ANSWERED: Promise<void> = Promise.resolve();
+
 interface Entry {
   transport: LeanStreamableTransport;
   session: ClientSession;
@@ -62,7 +65,11 @@ export class StreamableHttpEndpoint {
     return this.entries.size;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, body: unknown, route: EndpointRoute): Promise<void> {
+  /**
+   * A request to a session is answered without a promise of this function's own (the transport's is returned):
+   * that is nearly every request. Only a request that opens a session is async.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, body: unknown, route: EndpointRoute): Promise<void> {
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
       const entry = this.entries.get(sessionId);
@@ -70,23 +77,31 @@ export class StreamableHttpEndpoint {
       // used on another endpoint than its own: it must not widen or change what the session sees.
       // So is a session of another owner: a session id alone grants nothing.
       if (!entry || entry.path !== route.path || entry.owner !== (route.owner ?? 'anonymous')) {
-        return sendRpcError(res, 404, -32001, 'Session not found', requestIdOf(body));
+        sendRpcError(res, 404, -32001, 'Session not found', requestIdOf(body));
+        return ANSWERED;
       }
       // Checked against the session's own version, not merely against the versions the gateway knows.
       const header = req.headers['mcp-protocol-version'];
       if (typeof header === 'string' && header !== entry.version) {
         const message = `Bad Request: MCP-Protocol-Version ${header} is not this session's protocol version ${entry.version}`;
-        return sendRpcError(res, 400, -32000, message, requestIdOf(body));
+        sendRpcError(res, 400, -32000, message, requestIdOf(body));
+        return ANSWERED;
       }
       // The SDK would answer a resume from an event the store no longer has with "Invalid event ID format".
       const lastEventId = req.headers['last-event-id'];
       if (req.method === 'GET' && typeof lastEventId === 'string' && !entry.events.has(lastEventId)) {
         const message = `Bad Request: event ${lastEventId.slice(0, 100)} is no longer stored (a session keeps its newest ${MAX_STORED_EVENTS} events, ${MAX_STORED_BYTES / 1024 / 1024} MiB); start the request again`;
-        return sendRpcError(res, 400, -32000, message);
+        sendRpcError(res, 400, -32000, message);
+        return ANSWERED;
       }
       entry.slot.during(res);
       return entry.transport.handleRequest(req, res, body);
     }
+    return this.open(req, res, body, route);
+  }
+
+  /** A request without a session: an initialize opens one, anything else is refused. */
+  private async open(req: IncomingMessage, res: ServerResponse, body: unknown, route: EndpointRoute): Promise<void> {
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
       const message = 'Bad Request: no valid Mcp-Session-Id header; start with initialize';
       return sendRpcError(res, 400, -32000, message, requestIdOf(body));
