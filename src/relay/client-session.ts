@@ -64,8 +64,6 @@ export class ClientSession {
   readonly owner: Owner;
   /** The level this client asked for with `logging/setLevel`; until then it receives info and above. */
   logLevel?: LoggingLevel;
-  /** See `RoutableSession.callStreamsCarryLogs`: set by the transport that made the session. */
-  callStreamsCarryLogs = false;
   /**
    * Judges the session's access again under a reloaded config (set by the transport that made the session):
    * the new scope, or why it has none left.

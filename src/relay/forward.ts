@@ -17,7 +17,7 @@ import type { ResultListener } from '../upstream/json-rpc-peer.js';
 import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
 import type { RelayContext } from './context.js';
-import { cancelOf, type EarlyAnswerer, earlyAnswererOf } from './lean-dispatch.js';
+import { cancelOf, type EarlyAnswerer, earlyAnswererOf, requestStreamCarriesNotifications } from './lean-dispatch.js';
 import type { CallOrigin, InputRelay, Owner } from './owner.js';
 import { recordedToolCall } from './recorded-call.js';
 import { relayWithInput, requestWithInput } from './upstream-call.js';
@@ -87,6 +87,10 @@ class CallOriginOf implements CallOrigin {
 
   sendNotification(notification: ServerNotification): void {
     this.extra.sendNotification(notification).catch(() => {});
+  }
+
+  carriesNotifications(): boolean {
+    return requestStreamCarriesNotifications(this.extra);
   }
 
   wantsLog(level: LoggingLevel): boolean {

@@ -194,6 +194,15 @@ class DirectExtra {
     }
   }
 
+  /** See `requestStreamCarriesNotifications`. */
+  carriesNotifications(): boolean {
+    if (this.cancel.aborted) return false;
+    const transport = this.transport as Transport & {
+      carriesNotificationsFor?(requestId: JSONRPCRequest['id']): boolean;
+    };
+    return transport.carriesNotificationsFor?.(this.requestId) === true;
+  }
+
   // Methods, not the SDK's per-request closures: the relay calls them on `extra` and never detaches them.
   async sendNotification(notification: ServerNotification): Promise<void> {
     if (this.cancel.aborted) return;
@@ -216,6 +225,15 @@ export interface EarlyAnswerer {
 /** The request's early answerer, when it was answered directly; else undefined (the SDK answers it). */
 export function earlyAnswererOf(extra: Extra): EarlyAnswerer | undefined {
   return extra instanceof DirectExtra ? (extra as unknown as EarlyAnswerer) : undefined;
+}
+
+/**
+ * Whether a notification tied to `extra`'s request reaches its client now on the request's own stream. Only a
+ * request answered directly on a transport that can tell (the lean Streamable HTTP one) ever says yes.
+ */
+export function requestStreamCarriesNotifications(extra: Extra): boolean {
+  if (!(extra instanceof DirectExtra)) return false;
+  return extra.carriesNotifications();
 }
 
 /** The cancellation of a handler's request: its LazyAbort when answered directly, else the SDK's signal. */

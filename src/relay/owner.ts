@@ -37,6 +37,11 @@ export interface CallOrigin {
   readonly capabilities: ClientCapabilities;
   sendRequest(request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>>;
   sendNotification(notification: ServerNotification): void;
+  /**
+   * Whether a notification sent with `sendNotification` reaches the client now on the call's own stream, apart
+   * from its session's standalone one (a Streamable HTTP call whose client is still there, answers not JSON only).
+   */
+  carriesNotifications?(): boolean;
   /** Whether a log message of this level, tied to the call, is wanted by its client. */
   wantsLog(level: LoggingLevel): boolean;
   /** A 2026-07-28 caller's log level for this request (its envelope's), passed on to a server of that era. */

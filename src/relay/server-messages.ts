@@ -26,11 +26,6 @@ export interface RoutableSession {
   canSee(server: string): boolean;
   wantsLog(level: LoggingLevel): boolean;
   notify(notification: ServerNotification): void;
-  /**
-   * Whether a notification sent on one of the session's calls reaches its client on that call's own stream,
-   * apart from the session's standalone one (Streamable HTTP, unless answers are JSON only).
-   */
-  readonly callStreamsCarryLogs?: boolean;
 }
 
 export interface ServerMessagesOptions {
@@ -198,12 +193,14 @@ export class ServerMessages {
     }
     // Tied to no call, while one session's calls are in flight: it most likely belongs to that session's latest
     // call, so that session gets it on the call's stream, where it arrives before the call's result (from the
-    // standalone stream its client may read it after). The same sessions get it as ever, each once.
+    // standalone stream its client may read it after), as long as that stream still reaches the client. The
+    // same sessions get it as ever, each once.
     const during = soleSessionCall(instance.callsInFlight());
+    const onCallStream = during?.carriesNotifications?.() === true;
     for (const id of ids) {
       const session = this.options.session(id);
       if (!session?.canSee(server.name) || !session.wantsLog(level)) continue;
-      if (during?.owner.sessionId === id && session.callStreamsCarryLogs) during.sendNotification(notification);
+      if (onCallStream && during!.owner.sessionId === id) during!.sendNotification(notification);
       else session.notify(notification);
     }
   }

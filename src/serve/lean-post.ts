@@ -104,6 +104,11 @@ class LeanStream {
     this.host.streaming();
   }
 
+  /** Whether a notification sent on this exchange reaches its client now (not JSON-only, client still there). */
+  get carriesNotifications(): boolean {
+    return this.open && !this.jsonOnly;
+  }
+
   /** One message of the request's exchange; `final` is its response, which ends the response. */
   send(message: JSONRPCMessage, final: boolean, sessionId: string | undefined): void {
     if (!this.streaming) {
@@ -262,6 +267,14 @@ export class LeanStreamableTransport implements Transport {
     if (final) this.streams.delete(requestId!);
     stream.send(message, final, this.sdk.sessionId);
     return HANDLED;
+  }
+
+  /**
+   * Whether a notification tied to the request `requestId` would reach its client now, on that request's own
+   * stream: the request came on the lean path, answers are not JSON only, and its client has not gone.
+   */
+  carriesNotificationsFor(requestId: RequestId): boolean {
+    return this.streams.get(requestId)?.carriesNotifications === true;
   }
 
   /** Answers the request on the lean path when it can, else through the SDK transport. */

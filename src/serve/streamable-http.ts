@@ -120,7 +120,6 @@ export class StreamableHttpEndpoint {
     slot.onIdle = () => void session.close();
     route.setup?.(session);
     const jsonResponse = this.options.jsonResponse ?? false;
-    session.callStreamsCarryLogs = !jsonResponse;
     // Resumable streams: event ids, a priming event with `retry:`, Last-Event-ID replay.
     const eventStore = new SessionEventStore();
     const sdk = new StreamableHTTPServerTransport({

@@ -48,6 +48,22 @@ describe('StdioServerTransport.send with a full stdout', () => {
     expect(await settled(sending)).toBe(true);
   });
 
+  it('does not wait on a stdout that failed without destroying itself (autoDestroy off)', async () => {
+    const stream = new Writable({
+      highWaterMark: 1,
+      autoDestroy: false,
+      write(_chunk, _encoding, done) {
+        done(new Error('EPIPE'));
+      },
+    });
+    const transport = await startedTransport(stream);
+    await transport.send(answer(1));
+    await once(stream, 'error');
+    const later = [transport.send(answer(2)), transport.send(answer(3))];
+    for (const sending of later) expect(await settled(sending)).toBe(true);
+    expect(['drain', 'close', 'error'].map((event) => stream.listenerCount(event))).toEqual([0, 0, 1]);
+  });
+
   it('ends when stdout fails', async () => {
     const { stream } = stalledStdout();
     const transport = await startedTransport(stream);

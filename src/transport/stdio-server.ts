@@ -64,8 +64,13 @@ export class StdioServerTransport implements Transport {
    */
   private whenWritable(): Promise<void> {
     if (this.writable) return this.writable.promise;
-    const stdout = this.stdout as NodeJS.WritableStream & { destroyed?: boolean };
-    if (this.closed || stdout.destroyed) return Promise.resolve();
+    const stdout = this.stdout as NodeJS.WritableStream & {
+      destroyed?: boolean;
+      errored?: unknown;
+      writableEnded?: boolean;
+    };
+    // An errored stream that does not destroy itself (autoDestroy off) emits nothing more either.
+    if (this.closed || stdout.destroyed || stdout.errored || stdout.writableEnded) return Promise.resolve();
     let resolve!: () => void;
     const promise = new Promise<void>((settle) => (resolve = settle));
     const end = () => {

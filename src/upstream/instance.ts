@@ -506,7 +506,15 @@ export class UpstreamInstance {
         this.config.era !== 'legacy' &&
         !knownLegacyOnly(url)
       ) {
-        const modern = await guard.race(this.openModernChannel(Math.min(remaining(), MODERN_PROBE_TIMEOUT_MS)));
+        const opening = this.openModernChannel(Math.min(remaining(), MODERN_PROBE_TIMEOUT_MS));
+        const modern = await guard.race(opening).catch((error: unknown) => {
+          // The start failed first: a channel that opens after it belongs to nobody.
+          opening.then(
+            (late) => void late?.transport.close(),
+            () => {},
+          );
+          throw error;
+        });
         recordEraVerdict(url, modern !== undefined);
         if (this.transport === transport) this.modern = modern;
         else void modern?.transport.close();

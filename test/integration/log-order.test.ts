@@ -35,14 +35,39 @@ async function recordingClient(url: string) {
   client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
     events.push(`log ${String(notification.params.data)}`);
   });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
   cleanups.push(() => client.close());
   await client.setLoggingLevel('debug');
   const call = async (message: string) => {
     await client.callTool({ name: 'srv__log', arguments: { message } });
     events.push(`result ${message}`);
   };
-  return { events, call };
+  return { client, transport, events, call };
+}
+
+/** Posts a call in the client's session and hangs up after `abandonAfterMs`, saying nothing (no cancellation). */
+async function abandonedCall(url: string, transport: StreamableHTTPClientTransport, abandonAfterMs: number) {
+  const posted = fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': transport.sessionId!,
+      'mcp-protocol-version': transport.protocolVersion!,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'abandoned',
+      method: 'tools/call',
+      params: { name: 'srv__slow', arguments: { ms: 20_000 } },
+    }),
+    signal: AbortSignal.timeout(abandonAfterMs),
+  });
+  // Past its grace the call has an SSE stream: the response's headers come, and its body is then dropped.
+  const response = await posted.catch(() => undefined);
+  await response?.body?.cancel().catch(() => {});
+  await new Promise((resolve) => setTimeout(resolve, abandonAfterMs));
 }
 
 describe('a log a stdio server writes during a call, over /mcp', () => {
@@ -58,6 +83,22 @@ describe('a log a stdio server writes during a call, over /mcp', () => {
     expect(late, 'calls whose log came after their result, or never').toEqual([]);
     expect(events.filter((event) => event.startsWith('log'))).toHaveLength(CALLS);
   });
+
+  for (const [when, abandonAfterMs] of [
+    ['within its JSON grace', 50],
+    ['after its stream opened', 600],
+  ] as const) {
+    it(`a call its client hung up on ${when} takes no logs: they reach the session's standalone stream`, async () => {
+      const gateway = await startGateway();
+      const { client, transport, events } = await recordingClient(`${gateway.url}/mcp`);
+      await abandonedCall(`${gateway.url}/mcp`, transport, abandonAfterMs);
+      // The abandoned call is still in flight upstream (nobody cancelled it): these logs are tied to no call.
+      await client.callTool({ name: 'srv__log_later', arguments: { message: 'later', levels: ['info', 'error'] } });
+      await waitFor(() => events.filter((event) => event.startsWith('log later')).length === 2, {
+        message: 'both later logs at the client',
+      });
+    });
+  }
 
   it('under --json-response (no call streams), still reaches the client, once', async () => {
     const gateway = await startGateway(['--json-response']);
