@@ -1,9 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --optimize-for-size
+#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=20 --v8-pool-size=1
 // The flags (issue 15): V8 lets its young generation grow to 2 × 16 MB under load and keeps it, and lets the old
-// generation fill with garbage to several times what is live before collecting it. A relay's objects die young, and
-// with 2 MB semi-spaces and V8's memory-saving heap growth the process stays 30–60 MB smaller after load for no
-// instructions per call the bench can measure (BENCHMARKS.md). `node dist/main.js` skips the shebang: the
-// container and the unit pass the flags too.
+// generation fill with garbage to several times what is live before collecting it. A relay's objects die young: with
+// 2 MB semi-spaces and old-generation growth held to 20 % the process stays 30–60 MB smaller after load, and one V8
+// worker thread is enough for a process that is mostly waiting. `--optimize-for-size` gave the same memory but cost
+// about 10 µs of CPU per stdio call and made instruction counts unstable (BENCHMARKS.md). `node dist/main.js` skips
+// the shebang: the container and the unit pass the flags too.
 import { helpText, parseCliArgs, UsageError } from './cli/args.js';
 import { findConfigPath } from './cli/config-path.js';
 import { loadWorkingDirEnv } from './cli/working-env.js';
