@@ -11,6 +11,11 @@ import { LineTail, telltaleLine } from './stderr-tail.js';
 const INHERITED_ENV_VARS = ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
 export const STDIN_CLOSE_GRACE_MS = 1_000;
 export const SIGTERM_GRACE_MS = 1_000;
+/**
+ * How long the pipes of a process that exited may stay open: what it wrote before its exit is read within
+ * this. Past it, what holds them is something the server left behind (a grandchild that inherited its stdout).
+ */
+export const EXITED_PIPES_GRACE_MS = 1_000;
 
 export interface StdioProcessOptions {
   command: string;
@@ -23,6 +28,7 @@ export interface StdioProcessOptions {
   onGarbage?: (line: string) => void;
   stdinCloseGraceMs?: number;
   sigtermGraceMs?: number;
+  exitedPipesGraceMs?: number;
 }
 
 export function defaultEnvironment(configured: Record<string, string>): Record<string, string> {
@@ -105,10 +111,20 @@ export class StdioProcessTransport implements Transport {
         this.onerror?.(error);
       });
       child.once('spawn', () => resolve());
+      let pipesHeld: NodeJS.Timeout | undefined;
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
+        // 'close' waits for the pipes too, and a grandchild holding them would keep a dead server "running"
+        // (never restarted, every call failing). The process we supervise is gone: end what it left behind.
+        pipesHeld = setTimeout(() => {
+          this.onerror?.(new Error(`the server exited but a process it started kept its stdout open; ended it`));
+          if (child.pid !== undefined) endProcessGroup(child.pid);
+          for (const pipe of [child.stdin, child.stdout, child.stderr]) pipe?.destroy();
+        }, this.options.exitedPipesGraceMs ?? EXITED_PIPES_GRACE_MS);
+        pipesHeld.unref();
       });
       child.once('close', () => {
+        clearTimeout(pipesHeld);
         this.child = undefined;
         this.onclose?.();
       });

@@ -176,45 +176,50 @@ describe('restart after a crash', () => {
     expect(report.servers.ok?.state).toBe('ready');
   });
 
-  it('ends what a SIGKILLed server left in its process group', async () => {
-    const dir = await createTempDir();
-    cleanups.push(() => dir[Symbol.asyncDispose]());
-    const events = dir.resolve('events.txt');
-    const server = {
-      command: process.execPath,
-      args: [fixturePath('spawns-child')],
-      env: { FIXTURE_EVENTS_FILE: events },
-    };
-    const configPath = await dir.write('mcp.json', { restart: FAST_RESTART, mcpServers: { parent: server } });
-    const gateway = await startGatewayProcess({ configPath });
-    cleanups.push(() => gateway.stop());
-    const grandchild = Number(
-      (await waitFor(async () => (await readFixtureEvents(events)).find((e) => e.event === 'GRANDCHILD')))?.value,
-    );
-    // Killed once ready, as the test says: the GRANDCHILD line comes before the handshake ends, and a kill
-    // during the handshake is another case (a start that fails), not a ready server's restart.
-    const leader = await waitFor(
-      async () => {
-        const parent = (await health(gateway)).servers.parent;
-        return parent?.state === 'ready' ? parent.pid : undefined;
-      },
-      { message: 'the server to be ready' },
-    );
-    expect(isAlive(grandchild)).toBe(true);
+  // With `inherit` the grandchild holds the dead server's stdout open (as npx's children do): the process has
+  // exited but its pipes never close, and the restart must not wait for them.
+  it.each(['ignore', 'inherit'])(
+    'ends what a SIGKILLed server left in its process group (grandchild stdio %s)',
+    async (stdio) => {
+      const dir = await createTempDir();
+      cleanups.push(() => dir[Symbol.asyncDispose]());
+      const events = dir.resolve('events.txt');
+      const server = {
+        command: process.execPath,
+        args: [fixturePath('spawns-child')],
+        env: { FIXTURE_EVENTS_FILE: events, GRANDCHILD_STDIO: stdio },
+      };
+      const configPath = await dir.write('mcp.json', { restart: FAST_RESTART, mcpServers: { parent: server } });
+      const gateway = await startGatewayProcess({ configPath });
+      cleanups.push(() => gateway.stop());
+      const grandchild = Number(
+        (await waitFor(async () => (await readFixtureEvents(events)).find((e) => e.event === 'GRANDCHILD')))?.value,
+      );
+      // Killed once ready, as the test says: the GRANDCHILD line comes before the handshake ends, and a kill
+      // during the handshake is another case (a start that fails), not a ready server's restart.
+      const leader = await waitFor(
+        async () => {
+          const parent = (await health(gateway)).servers.parent;
+          return parent?.state === 'ready' ? parent.pid : undefined;
+        },
+        { message: 'the server to be ready' },
+      );
+      expect(isAlive(grandchild)).toBe(true);
 
-    process.kill(leader, 'SIGKILL');
-    await waitForExit(grandchild, { timeoutMs: 5_000 });
-    await waitFor(
-      async () => {
-        const parent = (await health(gateway)).servers.parent;
-        return parent?.state === 'ready' && parent.pid !== leader;
-      },
-      {
-        message: () => `the restart; the gateway said:\n${gateway.stdout.join('\n')}\n${gateway.stderr.join('\n')}`,
-      },
-    );
-    expect(zombieChildren(gateway.pid)).toEqual([]);
-  });
+      process.kill(leader, 'SIGKILL');
+      await waitForExit(grandchild, { timeoutMs: 5_000 });
+      await waitFor(
+        async () => {
+          const parent = (await health(gateway)).servers.parent;
+          return parent?.state === 'ready' && parent.pid !== leader;
+        },
+        {
+          message: () => `the restart; the gateway said:\n${gateway.stdout.join('\n')}\n${gateway.stderr.join('\n')}`,
+        },
+      );
+      expect(zombieChildren(gateway.pid)).toEqual([]);
+    },
+  );
 });
 
 describe('remote servers', () => {
