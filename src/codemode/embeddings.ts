@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import { deadlineSignal } from '../deadline.js';
 import { errorMessage } from '../errors.js';
 
 /** Where an OpenAI-compatible embeddings endpoint is (e.g. a local Ollama at http://127.0.0.1:11434/v1). */
@@ -66,7 +67,6 @@ export class EmbeddingClient {
   }
 
   private async request(input: string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const timeout = AbortSignal.timeout(this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let response: Response;
     try {
       response = await fetch(`${this.settings.url.replace(/\/$/, '')}/embeddings`, {
@@ -76,7 +76,7 @@ export class EmbeddingClient {
           ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}),
         },
         body: JSON.stringify({ model: this.settings.model, input }),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal: deadlineSignal(this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal),
       });
     } catch (error) {
       throw new Error(`the embeddings endpoint did not answer: ${errorMessage(error)}`);

@@ -2,6 +2,7 @@ import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextpro
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 import type { UpstreamAuthorization } from '../config/model.js';
+import { deadlineSignal } from '../deadline.js';
 import { errorMessage, GatewayError, isGatewayError } from '../errors.js';
 import { traceHeadersOf } from '../tracing/trace-context.js';
 import { MAX_MESSAGE_BYTES } from '../transport/ndjson.js';
@@ -14,6 +15,8 @@ export interface HttpUpstreamOptions {
   authorization?: UpstreamAuthorization;
   /** Upper bound of the DELETE that ends the session on close. */
   terminateTimeoutMs?: number;
+  /** Upper bound of a POSTed notification or response, which the server only has to acknowledge (202). */
+  acknowledgeTimeoutMs?: number;
 }
 
 const ACCEPT_BOTH = 'application/json, text/event-stream';
@@ -22,6 +25,7 @@ const RECONNECT_BASE_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
 const MAX_RECONNECT_ATTEMPTS = 5;
 const DEFAULT_TERMINATE_TIMEOUT_MS = 2_000;
+const DEFAULT_ACKNOWLEDGE_TIMEOUT_MS = 10_000;
 
 /**
  * The client side of MCP's Streamable HTTP transport towards one upstream server, written for a relay: every
@@ -67,17 +71,33 @@ export class HttpUpstreamTransport implements AttributingTransport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new GatewayError('UPSTREAM_UNAVAILABLE', 'the connection is closed');
-    const mirrored = this.modernHeaders && 'method' in message && 'id' in message ? this.modernHeaders(message) : {};
-    // A message's trace context (`_meta.traceparent`) goes as HTTP headers too.
-    const response = await this.fetch(
-      'POST',
-      { 'content-type': 'application/json', accept: ACCEPT_BOTH, body: JSON.stringify(message) },
-      this.abort.signal,
-      { ...mirrored, ...traceHeadersOf(message) },
-    );
+    const requestId = 'method' in message && 'id' in message ? message.id : undefined;
+    const mirrored = this.modernHeaders && requestId !== undefined ? this.modernHeaders(message as JSONRPCRequest) : {};
+    // A request's answer may take as long as the call does (the caller's timeout bounds it); a notification or
+    // response only waits for the server's 202, and one that never comes must not hold a socket per message.
+    const acknowledgeMs = this.options.acknowledgeTimeoutMs ?? DEFAULT_ACKNOWLEDGE_TIMEOUT_MS;
+    const signal = requestId === undefined ? deadlineSignal(acknowledgeMs, this.abort.signal) : this.abort.signal;
+    let response: Response;
+    try {
+      // A message's trace context (`_meta.traceparent`) goes as HTTP headers too.
+      response = await this.fetch(
+        'POST',
+        { 'content-type': 'application/json', accept: ACCEPT_BOTH, body: JSON.stringify(message) },
+        signal,
+        { ...mirrored, ...traceHeadersOf(message) },
+      );
+    } catch (error) {
+      if (!signal.aborted || this.abort.signal.aborted) throw error;
+      throw new GatewayError(
+        'UPSTREAM_TIMEOUT',
+        `the server did not acknowledge a message within ${acknowledgeMs} ms`,
+        {
+          cause: error,
+        },
+      );
+    }
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.sessionId = sessionId;
-    const requestId = 'method' in message && 'id' in message ? message.id : undefined;
     if (!response.ok) {
       const text = await response.text().catch(() => '');
       // A JSON-RPC error answering our request (a 2026-07-28 server's 400 for an unsupported version, say) is
@@ -116,11 +136,7 @@ export class HttpUpstreamTransport implements AttributingTransport {
     if (this.sessionId === undefined || this.closed) return;
     const timeoutMs = this.options.terminateTimeoutMs ?? DEFAULT_TERMINATE_TIMEOUT_MS;
     try {
-      const response = await this.fetch(
-        'DELETE',
-        {},
-        AbortSignal.any([this.abort.signal, AbortSignal.timeout(timeoutMs)]),
-      );
+      const response = await this.fetch('DELETE', {}, deadlineSignal(timeoutMs, this.abort.signal));
       await response.body?.cancel().catch(() => {});
     } catch {
       // The server may be gone already; the session then ends with it.

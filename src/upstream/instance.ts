@@ -7,6 +7,7 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 
 import type { ServerConfig, UpstreamIdentity } from '../config/model.js';
+import { deadlineSignal } from '../deadline.js';
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import { META, mirroredHeaders, MODERN_VERSION, withoutEnvelope } from '../protocol/modern.js';
@@ -31,7 +32,7 @@ import { formatMs, JsonRpcPeer, type PeerRequestOptions } from './json-rpc-peer.
 import { ModernListen } from './modern-listen.js';
 import { describeStartFailure, startTimeoutError } from './start-failure.js';
 import { endProcessGroup, StdioProcessTransport } from './stdio-process.js';
-import { anySignal, StartGuard } from './timing.js';
+import { StartGuard } from './timing.js';
 
 export type { ListKind, UpstreamLists } from './instance-lists.js';
 export type InstanceState = 'idle' | 'starting' | 'ready' | 'restarting' | 'failed' | 'stopping' | 'stopped';
@@ -265,7 +266,7 @@ export class UpstreamInstance {
       const handed = this.handOver(method, params, options, deadline);
       if (handed) return handed;
       const signal = toAbortSignal(options.signal);
-      const waitSignal = deadline === undefined ? signal : anySignal(signal, deadline - Date.now());
+      const waitSignal = deadline === undefined ? signal : deadlineSignal(deadline - Date.now(), signal);
       try {
         await this.ensureReady(waitSignal);
       } catch (error) {

@@ -31,9 +31,3 @@ export class StartGuard {
     clearTimeout(this.timer);
   }
 }
-
-/** A signal that aborts with `signal` or after `ms`, whichever comes first. */
-export function anySignal(signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const timeout = AbortSignal.timeout(Math.max(1, ms));
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}

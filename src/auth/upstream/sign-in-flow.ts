@@ -2,6 +2,7 @@ import type { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 import type { ServerConfig } from '../../config/model.js';
+import { deadlineSignal } from '../../deadline.js';
 import { isLoopback } from '../../serve/request-guard.js';
 import { canonicalResource } from '../resource.js';
 import { type ClientSlot, SignInNeeded, UpstreamClientProvider } from './client-provider.js';
@@ -166,6 +167,5 @@ export const oauthFetch: FetchLike = async function oauthFetch(input, init) {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     throw new Error(`refusing to send OAuth requests to ${url.origin}: only https, or http on loopback`);
   }
-  const timeout = AbortSignal.timeout(OAUTH_REQUEST_TIMEOUT_MS);
-  return fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  return fetch(url, { ...init, signal: deadlineSignal(OAUTH_REQUEST_TIMEOUT_MS, init?.signal ?? undefined) });
 };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
+import { deadlineSignal } from '../../deadline.js';
 import { GatewayError } from '../../errors.js';
 import { describeAccount } from './accounts.js';
 
@@ -77,7 +78,7 @@ async function settleWithin(
   signal: AbortSignal,
   ms: number,
 ): Promise<'done' | 'failed' | 'timeout'> {
-  const deadline = AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+  const deadline = deadlineSignal(ms, signal);
   if (deadline.aborted) return 'timeout';
   return new Promise((resolve) => {
     const onAbort = () => resolve('timeout');

@@ -1,0 +1,33 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+import { expect, it } from 'vitest';
+
+import { deadlineSignal } from './deadline.js';
+
+/** A full garbage collection, as one runs at any time in a busy gateway. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+it('times out after a garbage collection (a bare AbortSignal.any of a timeout loses it on Node 20)', async () => {
+  const connection = new AbortController();
+  const signal = deadlineSignal(50, connection.signal);
+  let heard = 0;
+  signal.addEventListener('abort', () => heard++); // as fetch listens
+  await new Promise((resolve) => setTimeout(resolve, 10)); // past the creating frame, which still holds it
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(signal.aborted).toBe(true);
+  expect((signal.reason as Error).name).toBe('TimeoutError');
+  expect(heard).toBe(1);
+});
+
+it('aborts with the signal it was given, before the time is up', () => {
+  const connection = new AbortController();
+  const signal = deadlineSignal(60_000, connection.signal);
+  connection.abort(new Error('closed'));
+  expect(signal.aborted).toBe(true);
+  expect((signal.reason as Error).message).toBe('closed');
+});
