@@ -1,6 +1,6 @@
 // Table 6: Code Mode. tools/list bytes per mode (four real servers, and 200 fixture tools); `search` time over
 // 1,000 tools; `execute` overhead for `return 1` against a plain tool call through the same gateway; a tool
-// call inside `execute` against the same call made directly; `api.parallel` of ten slow calls against one.
+// call inside `execute` against the same call made directly; `api.parallel` of slow calls (its width) against one.
 import { join } from 'node:path';
 
 import { connect } from '../lib/clients.mjs';
@@ -84,6 +84,25 @@ function parseAnswer(res) {
   return answer.result;
 }
 
+/**
+ * The three single-call figures are measured in rounds, one of each per round in a rotating order, so that the
+ * machine's drift (JIT warm-up, other load) falls on all three alike; the overheads are the medians of each
+ * round's differences (paired), not differences of medians taken at different times.
+ */
+async function pairedRounds(kinds, { rounds, warm }) {
+  const samples = Object.fromEntries(Object.keys(kinds).map((kind) => [kind, []]));
+  const names = Object.keys(kinds);
+  for (let round = 0; round < warm + rounds; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const kind = names[(round + k) % names.length];
+      const t0 = process.hrtime.bigint();
+      await kinds[kind]();
+      if (round >= warm) samples[kind].push(msSince(t0));
+    }
+  }
+  return samples;
+}
+
 async function executeRows(ctx) {
   const servers = { everything: everythingStdio(), ok: okFixture() };
   const { g, reason } = await startInMode(servers, 'code');
@@ -91,30 +110,32 @@ async function executeRows(ctx) {
   const code = await connect(g.fronts.mcp);
   // The same gateway serves server-everything alone, unprefixed, in direct mode at /mcp/everything.
   const direct = await connect({ kind: 'http', url: `${g.base}/mcp/everything` });
-  const n = ctx.quick ? 5 : 40;
+  const { PARALLEL_CONCURRENCY: width } = await import(join(ROOT, 'dist', 'codemode', 'bindings.js'));
+  const warm = ctx.quick ? 3 : 50;
   const exec = (source) => async () =>
     parseAnswer(
       await code.client.callTool({ name: 'execute', arguments: { code: source } }, undefined, { timeout: 60000 }),
     );
   try {
-    const plainCall = await timed(() => direct.client.callTool({ name: 'echo', arguments: { message: 'x' } }), {
-      count: n,
-    });
-    const returnOne = await timed(exec('return 1'), { count: n });
-    const callInside = await timed(exec("return await api.call_tool('everything', 'echo', { message: 'x' })"), {
-      count: n,
-    });
+    const { plainCall, returnOne, callInside } = await pairedRounds(
+      {
+        plainCall: () => direct.client.callTool({ name: 'echo', arguments: { message: 'x' } }),
+        returnOne: exec('return 1'),
+        callInside: exec("return await api.call_tool('everything', 'echo', { message: 'x' })"),
+      },
+      { rounds: ctx.quick ? 5 : 200, warm },
+    );
     const slowOne = await timed(exec(`return await api.call_tool('ok', 'slow', { ms: ${SLOW_MS} })`), {
       count: ctx.quick ? 2 : 8,
       warm: 1,
     });
-    const slowTen = await timed(
+    const slowMany = await timed(
       exec(
-        `return await api.parallel(Array.from({ length: 10 }, () => ({ server: 'ok', tool: 'slow', args: { ms: ${SLOW_MS} } })))`,
+        `return await api.parallel(Array.from({ length: ${width} }, () => ({ server: 'ok', tool: 'slow', args: { ms: ${SLOW_MS} } })))`,
       ),
       { count: ctx.quick ? 2 : 8, warm: 1 },
     );
-    return { plainCall, returnOne, callInside, slowOne, slowTen, n };
+    return { plainCall, returnOne, callInside, slowOne, slowMany, width, rounds: plainCall.length, warm };
   } finally {
     await code.close();
     await direct.close();
@@ -207,16 +228,20 @@ export function render(res) {
   if (e.error) out.push(`| \`execute\` rows | ${e.error} | | |`);
   else {
     const plain = fmtSpread(e.plainCall, 3);
+    // Per round: what execute adds to a call, and what a call inside execute costs beyond the same call direct.
+    const overhead = e.returnOne.map((ms, i) => ms - e.plainCall[i]);
+    const wrapped = e.callInside.map((ms, i) => ms - e.plainCall[i]);
+    const inner = e.callInside.map((ms, i) => ms - e.returnOne[i]);
     out.push(
       `| \`execute\` of \`return 1\` | ${fmtSpread(e.returnOne, 3)} | a plain \`echo\` call through the same gateway (\`/mcp/everything\`) | ${plain} |`,
       `| \`execute\` that calls \`echo\` once | ${fmtSpread(e.callInside, 3)} | the same \`echo\` call made directly | ${plain} |`,
-      `| \`execute\` with \`api.parallel\` of ten ${SLOW_MS} ms calls | ${fmtSpread(e.slowTen, 3)} | \`execute\` with one ${SLOW_MS} ms call | ${fmtSpread(e.slowOne, 3)} |`,
+      `| \`execute\` with \`api.parallel\` of ${e.width} ${SLOW_MS} ms calls (its width) | ${fmtSpread(e.slowMany, 3)} | \`execute\` with one ${SLOW_MS} ms call | ${fmtSpread(e.slowOne, 3)} |`,
       '',
-      `_execute overhead (median of \`return 1\` minus median of a plain call): ${num(median(e.returnOne) - median(e.plainCall), 3)} ms (goal: within 2 ms); ` +
-        `an execute that calls echo once costs ${num(median(e.callInside) - median(e.plainCall), 3)} ms more than the same call direct; ` +
-        `the call itself inside execute (that execute minus \`return 1\`) costs ${num(median(e.callInside) - median(e.returnOne), 3)} ms against ${num(median(e.plainCall), 3)} ms direct, ` +
-        `${num(median(e.callInside) - median(e.returnOne) - median(e.plainCall), 3)} ms more (goal: within 1 ms); ` +
-        `ten parallel slow calls take ${num(median(e.slowTen) / median(e.slowOne), 2)}× one._`,
+      `_${e.rounds} rounds, each one plain call, one \`return 1\` and one execute that calls echo, in rotating order after ${e.warm} warm-up rounds; the overheads are medians of each round's differences (p10–p90). ` +
+        `execute overhead (\`return 1\` minus the plain call): ${fmtSpread(overhead, 3)} ms (goal: within 2 ms); ` +
+        `an execute that calls echo once costs ${fmtSpread(wrapped, 3)} ms more than the same call direct; ` +
+        `the call itself inside execute (that execute minus \`return 1\`, per round) costs ${fmtSpread(inner, 3)} ms against ${num(median(e.plainCall), 3)} ms for the same call made directly (goal: within 1 ms of it); ` +
+        `${e.width} parallel slow calls take ${num(median(e.slowMany) / median(e.slowOne), 2)}× one (\`api.parallel\` runs at most ${e.width} at a time)._`,
     );
   }
   return out.join('\n');
