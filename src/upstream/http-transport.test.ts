@@ -71,3 +71,51 @@ it('waits for a request’s answer past that bound: the call’s own timeout is 
 
   expect(received).toEqual([{ jsonrpc: '2.0', id: 7, result: { answered: true } }]);
 });
+
+it('ends the response stream of a request it cancels, without reporting an error, and does not resume it', async () => {
+  const streams: ServerResponse[] = [];
+  const ended: ServerResponse[] = [];
+  const gets: IncomingMessage[] = [];
+  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'GET') {
+      gets.push(req);
+      res.writeHead(405).end();
+      return;
+    }
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const message = JSON.parse(body) as { id?: number };
+      if (message.id === undefined) {
+        res.writeHead(202).end();
+        return;
+      }
+      // A call that never ends: an event id (so the stream could be resumed), then nothing.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(
+        'id: e1\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}\n\n',
+      );
+      streams.push(res);
+      res.on('close', () => ended.push(res));
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  transport = new HttpUpstreamTransport(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`), {
+    headers: {},
+  });
+  const errors: Error[] = [];
+  transport.onerror = (error) => errors.push(error);
+  const progress: JSONRPCMessage[] = [];
+  transport.onmessage = (message) => progress.push(message);
+
+  await transport.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow' } });
+  await transport.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow' } });
+  await expect.poll(() => progress.length).toBe(2);
+  await transport.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } });
+
+  await expect.poll(() => ended).toEqual([streams[0]]);
+  await new Promise((resolve) => setTimeout(resolve, 1_200)); // past the first resumption's delay
+  expect(gets).toEqual([]);
+  expect(errors).toEqual([]);
+  expect(ended).toHaveLength(1); // the other call's stream is still open
+});

@@ -50,6 +50,12 @@ export class HttpUpstreamTransport implements AttributingTransport {
   /** Set once the server is known to speak the 2026-07-28 era: each POST then mirrors its method and name. */
   private modernHeaders?: (message: JSONRPCRequest) => Record<string, string>;
   private readonly abort = new AbortController();
+  /**
+   * Each request of ours still waiting for its answer, by id: aborting one ends its response stream and any
+   * resumption of it (a call the gateway has cancelled or timed out must not hold a socket until the server
+   * lets go).
+   */
+  private readonly awaiting = new Map<RequestId, AbortController>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
@@ -76,7 +82,17 @@ export class HttpUpstreamTransport implements AttributingTransport {
     // A request's answer may take as long as the call does (the caller's timeout bounds it); a notification or
     // response only waits for the server's 202, and one that never comes must not hold a socket per message.
     const acknowledgeMs = this.options.acknowledgeTimeoutMs ?? DEFAULT_ACKNOWLEDGE_TIMEOUT_MS;
-    const signal = requestId === undefined ? deadlineSignal(acknowledgeMs, this.abort.signal) : this.abort.signal;
+    let signal: AbortSignal;
+    if (requestId === undefined) {
+      signal = deadlineSignal(acknowledgeMs, this.abort.signal);
+      if ('method' in message && message.method === 'notifications/cancelled') {
+        this.stopAwaiting((message.params as { requestId?: RequestId } | undefined)?.requestId);
+      }
+    } else {
+      const awaiting = new AbortController();
+      this.awaiting.set(requestId, awaiting);
+      signal = awaiting.signal;
+    }
     let response: Response;
     try {
       // A message's trace context (`_meta.traceparent`) goes as HTTP headers too.
@@ -87,7 +103,8 @@ export class HttpUpstreamTransport implements AttributingTransport {
         { ...mirrored, ...traceHeadersOf(message) },
       );
     } catch (error) {
-      if (!signal.aborted || this.abort.signal.aborted) throw error;
+      this.stopAwaiting(requestId);
+      if (requestId !== undefined || !signal.aborted || this.abort.signal.aborted) throw error;
       throw new GatewayError(
         'UPSTREAM_TIMEOUT',
         `the server did not acknowledge a message within ${acknowledgeMs} ms`,
@@ -100,6 +117,7 @@ export class HttpUpstreamTransport implements AttributingTransport {
     if (sessionId) this.sessionId = sessionId;
     if (!response.ok) {
       const text = await response.text().catch(() => '');
+      this.stopAwaiting(requestId); // after the body: its reading is bound to the request's signal
       // A JSON-RPC error answering our request (a 2026-07-28 server's 400 for an unsupported version, say) is
       // the server's answer, not a transport failure: deliver it like any other.
       if (requestId !== undefined && this.deliverErrorAnswer(text, requestId)) return;
@@ -112,6 +130,7 @@ export class HttpUpstreamTransport implements AttributingTransport {
       throw error;
     }
     if (response.status === 202 || requestId === undefined) {
+      this.stopAwaiting(requestId);
       await response.body?.cancel().catch(() => {});
       if ('method' in message && message.method === 'notifications/initialized') this.openStandaloneStream();
       return;
@@ -121,9 +140,13 @@ export class HttpUpstreamTransport implements AttributingTransport {
       // Read in the background: the request is sent; its answer arrives on this stream.
       void this.readEvents(response, requestId);
     } else if (type === 'application/json') {
-      const text = await response.text();
-      this.deliverJson(text, requestId);
+      try {
+        this.deliverJson(await response.text(), requestId);
+      } finally {
+        this.stopAwaiting(requestId);
+      }
     } else {
+      this.stopAwaiting(requestId);
       await response.body?.cancel().catch(() => {});
       const error = new GatewayError('UPSTREAM_UNAVAILABLE', `the server answered with content type "${type}"`);
       this.onerror?.(error);
@@ -150,6 +173,8 @@ export class HttpUpstreamTransport implements AttributingTransport {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.abort.abort();
+    for (const awaiting of this.awaiting.values()) awaiting.abort();
+    this.awaiting.clear();
     this.onclose?.();
   }
 
@@ -249,6 +274,7 @@ export class HttpUpstreamTransport implements AttributingTransport {
   ): Promise<{ answered: boolean; lastEventId?: string }> {
     let answered = false;
     let lastEventId: string | undefined;
+    const awaiting = relatedRequestId === undefined ? undefined : this.awaiting.get(relatedRequestId);
     // Bytes since the last complete event: a server that never ends an event must not fill our memory.
     let sinceEvent = 0;
     const parser = createParser({
@@ -274,27 +300,41 @@ export class HttpUpstreamTransport implements AttributingTransport {
         if (sinceEvent > MAX_MESSAGE_BYTES) throw new Error(`an SSE event exceeded ${MAX_MESSAGE_BYTES} bytes`);
       }
     } catch (error) {
-      if (!this.closed) this.onerror?.(new Error(`SSE stream from the server ended: ${errorMessage(error)}`));
+      const ended = this.closed || awaiting?.signal.aborted;
+      if (!ended) this.onerror?.(new Error(`SSE stream from the server ended: ${errorMessage(error)}`));
     }
-    if (!answered && relatedRequestId !== undefined && lastEventId !== undefined && !this.closed) {
+    if (relatedRequestId === undefined) return { answered, ...(lastEventId === undefined ? {} : { lastEventId }) };
+    if (!answered && lastEventId !== undefined && !this.closed && awaiting && !awaiting.signal.aborted) {
       // SEP-1699 polling: the caller's own stream may be closed the same way (see CallOrigin.closeStream).
       this.onstreamclosed?.(relatedRequestId);
       this.schedule(() => this.resume(lastEventId!, relatedRequestId, 1), RECONNECT_BASE_MS);
+    } else {
+      this.stopAwaiting(relatedRequestId, awaiting);
     }
     return { answered, ...(lastEventId === undefined ? {} : { lastEventId }) };
   }
 
   /** Reopens a POST stream that dropped before its answer, as a GET with Last-Event-ID. */
   private async resume(lastEventId: string, relatedRequestId: RequestId, attempt: number): Promise<void> {
+    const awaiting = this.awaiting.get(relatedRequestId);
+    if (!awaiting || awaiting.signal.aborted) return; // cancelled or timed out since: nothing to resume
     try {
-      const response = await this.fetch('GET', { accept: 'text/event-stream', 'last-event-id': lastEventId });
+      const response = await this.fetch(
+        'GET',
+        { accept: 'text/event-stream', 'last-event-id': lastEventId },
+        awaiting.signal,
+      );
       if (!response.ok) {
+        this.stopAwaiting(relatedRequestId, awaiting);
         await response.body?.cancel().catch(() => {});
         return;
       }
       await this.readEvents(response, relatedRequestId);
     } catch (error) {
-      if (this.closed || attempt >= MAX_RECONNECT_ATTEMPTS) return;
+      if (this.closed || awaiting.signal.aborted || attempt >= MAX_RECONNECT_ATTEMPTS) {
+        this.stopAwaiting(relatedRequestId, awaiting);
+        return;
+      }
       this.onerror?.(new Error(`resuming a stream failed: ${errorMessage(error)}`));
       this.schedule(() => this.resume(lastEventId, relatedRequestId, attempt + 1), delayFor(attempt));
     }
@@ -325,6 +365,15 @@ export class HttpUpstreamTransport implements AttributingTransport {
       if (this.closed || attempt >= MAX_RECONNECT_ATTEMPTS) return;
       this.schedule(() => this.openStandaloneStream(seen, attempt + 1), delayFor(attempt + 1));
     })();
+  }
+
+  /** The request's answer is in, or no longer wanted: its stream (if still open) ends. */
+  private stopAwaiting(requestId: RequestId | undefined, which?: AbortController): void {
+    if (requestId === undefined) return;
+    const awaiting = this.awaiting.get(requestId);
+    if (!awaiting || (which && awaiting !== which)) return;
+    this.awaiting.delete(requestId);
+    awaiting.abort();
   }
 
   private schedule(run: () => unknown, ms: number): void {
