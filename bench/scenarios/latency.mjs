@@ -7,8 +7,42 @@ export const name = 'latency';
 
 export function params(quick) {
   return quick
-    ? { reps: 2, nLimit: 100, n: 50, nSlow: 1, capMs: 200, warmN: 20, warmMs: 200, slowWarm: 1, skipSlow: true }
-    : { reps: 3, nLimit: 2000, n: 1000, nSlow: 4, capMs: 2000, warmN: 300, warmMs: 1000, slowWarm: 1 };
+    ? {
+        reps: 2,
+        nLimit: 100,
+        n: 50,
+        nSlow: 1,
+        capMs: 200,
+        warmN: 20,
+        warmMs: 200,
+        slowWarm: 1,
+        skipSlow: true,
+        turns: 50,
+      }
+    : { reps: 3, nLimit: 2000, n: 1000, nSlow: 4, capMs: 2000, warmN: 300, warmMs: 1000, slowWarm: 1, turns: 2000 };
+}
+
+/** The stdio rows that take turns call by call (see turnByTurn). */
+const TURN_ROWS = ['direct-stdio', 'pipe-relay-stdio', 'mcproxy-stdio'];
+
+/**
+ * The limit, the floor and the stdio front taking turns, one call each, `turns` times. The target "within
+ * 0.05 ms of the floor" is smaller than the drift between blocks of 1,000 calls measured one row after another;
+ * call by call, drift and load fall on the three alike. Returns each row's percentiles, or undefined.
+ */
+async function turnByTurn(rows, turns) {
+  const taking = TURN_ROWS.map((id) => rows.find((r) => r.id === id && r.conn));
+  if (taking.some((r) => !r)) return undefined;
+  const samples = taking.map(() => []);
+  for (let turn = 0; turn < turns; turn++) {
+    for (let k = 0; k < taking.length; k++) {
+      const i = (turn + k) % taking.length;
+      const t0 = performance.now();
+      await echo(taking[i].conn, taking[i].tool, `turn-${turn}`);
+      samples[i].push(performance.now() - t0);
+    }
+  }
+  return Object.fromEntries(TURN_ROWS.map((id, i) => [id, percentiles(samples[i])]));
 }
 
 async function warmUp(conn, tool, n, maxMs) {
@@ -30,6 +64,7 @@ export async function run(ctx) {
   const p = params(ctx.quick);
   const pool = ctx.pool ?? new GatewayPool(ctx.log);
   const rows = [];
+  let turns;
   try {
     // Start every gateway at once, then connect one client per row.
     await pool.startAll(ROWS.filter((r) => r.gateway && !(r.slow && p.skipSlow)).map((r) => r.gateway));
@@ -89,6 +124,7 @@ export async function run(ctx) {
       lastRepMs = performance.now() - repStart;
       ctx.log(`  repetition ${rep + 1}/${p.reps} done`);
     }
+    turns = await turnByTurn(rows, p.turns).catch((err) => ({ error: firstLine(err.message) }));
   } finally {
     await Promise.all(rows.map((r) => r.conn?.close()));
     if (!ctx.pool) await pool.stopAll();
@@ -100,7 +136,7 @@ export async function run(ctx) {
     r.ratio = r.reps.map((x, i) => x.p50 / limit?.reps[i]?.p50);
     r.added = r.reps.map((x, i) => x.p50 - limit?.reps[i]?.p50);
   }
-  return { params: p, rows };
+  return { params: p, rows, turns };
 }
 
 const f = (vals, d, u = '') => {
@@ -132,6 +168,17 @@ export function render(res) {
         `${r.id === 'direct-stdio' ? '1 (limit)' : f(r.ratio, undefined, '×')} | ${r.id === 'direct-stdio' ? '0' : f(r.added)} | ${Math.round(median(r.reps.map((x) => x.n)))}${note} |`,
     );
   }
+  const t = res.turns;
+  if (t?.error) out.push('', `_Call by call (the stdio rows taking turns): failed: ${t.error}_`);
+  else if (t) {
+    const [limit, floor, stdio] = TURN_ROWS.map((id) => t[id]);
+    out.push(
+      '',
+      `_Call by call: the limit, the floor and the stdio front taking turns, one call each, ${p.turns.toLocaleString('en-US')} turns (the first of each turn rotating), so that drift and load fall on the three alike. ` +
+        `p50 (p90): the limit ${num(limit.p50)} (${num(limit.p90)}) ms, the floor ${num(floor.p50)} (${num(floor.p90)}) ms, the stdio front ${num(stdio.p50)} (${num(stdio.p90)}) ms: ` +
+        `the floor ${num(floor.p50 - limit.p50)} ms above the limit, the stdio front ${num(stdio.p50 - floor.p50)} ms above the floor._`,
+    );
+  }
   return out.join('\n');
 }
 
@@ -148,17 +195,25 @@ export function targets(res) {
     // Per repetition: the stdio front's p50 above the floor's p50 in the same repetition.
     const overFloor = floor?.reps.length ? median(stdio.reps.map((x, i) => x.p50 - (floor.reps[i]?.p50 ?? NaN))) : NaN;
     const floorAdded = floor?.reps.length ? median(floor.added) : NaN;
-    const met = added <= 0.15 || overFloor <= 0.05;
+    const t = res.turns?.error ? undefined : res.turns;
+    const overFloorByTurns = t ? t['mcproxy-stdio'].p50 - t['pipe-relay-stdio'].p50 : NaN;
+    // Against the floor, the call-by-call figure is the judge when there is one: blocks measured one row after
+    // another drift apart by more than the 0.05 ms this target allows.
+    const aboveFloor = Number.isFinite(overFloorByTurns) ? overFloorByTurns : overFloor;
+    const met = added <= 0.15 || aboveFloor <= 0.05;
     out.push({
       target: stdioTarget,
       measured:
         `${num(added)} ms over the limit (ratio ${num(median(stdio.ratio), 2)}×)` +
         (Number.isFinite(overFloor)
           ? `; the floor adds ${num(floorAdded)} ms, the stdio front ${num(overFloor)} ms above the floor`
-          : '; floor not measured'),
+          : '; floor not measured') +
+        (Number.isFinite(overFloorByTurns)
+          ? `; call by call (the rows taking turns) the stdio front is ${num(overFloorByTurns)} ms above the floor`
+          : ''),
       status: met
         ? 'met'
-        : `missed by ${num(Math.min(added - 0.15, Number.isFinite(overFloor) ? overFloor - 0.05 : Infinity))} ms`,
+        : `missed by ${num(Math.min(added - 0.15, Number.isFinite(aboveFloor) ? aboveFloor - 0.05 : Infinity))} ms`,
     });
   } else out.push({ target: stdioTarget, measured: stdio?.error ?? 'no data', status: 'not measurable yet' });
   const peers = res.rows.filter((r) => r.group === 'peer' && r.reps.length && !ROWS.find((x) => x.id === r.id).slow);
