@@ -31,6 +31,8 @@ const SSE_HEADERS: OutgoingHttpHeaders = {
 interface SdkInternals {
   _requestToStreamMapping: Map<RequestId, string>;
   _resumableStreams: Set<string>;
+  /** The SSE streams open now, by stream id (a resumed request stream among them). */
+  _streamMapping: Map<string, unknown>;
 }
 
 export interface LeanOptions {
@@ -230,7 +232,9 @@ export class LeanStreamableTransport implements Transport {
     // The lean path needs the maps it hands requests over to; without them (another SDK version) it stays off.
     const inner = (sdk as unknown as { _webStandardTransport?: Partial<SdkInternals> })._webStandardTransport;
     this.internals =
-      inner?._requestToStreamMapping instanceof Map && inner._resumableStreams instanceof Set
+      inner?._requestToStreamMapping instanceof Map &&
+      inner._resumableStreams instanceof Set &&
+      inner._streamMapping instanceof Map
         ? (inner as SdkInternals)
         : undefined;
   }
@@ -271,10 +275,15 @@ export class LeanStreamableTransport implements Transport {
 
   /**
    * Whether a notification tied to the request `requestId` would reach its client now, on that request's own
-   * stream: the request came on the lean path, answers are not JSON only, and its client has not gone.
+   * stream: its lean stream is open (answers are not JSON only, its client has not gone), or, once handed to the
+   * SDK transport (its client resumed it, or it was closed for polling), the SDK has an SSE stream of it open.
    */
   carriesNotificationsFor(requestId: RequestId): boolean {
-    return this.streams.get(requestId)?.carriesNotifications === true;
+    const stream = this.streams.get(requestId);
+    if (stream) return stream.carriesNotifications;
+    if (this.options.jsonResponse || !this.internals) return false;
+    const streamId = this.internals._requestToStreamMapping.get(requestId);
+    return streamId !== undefined && this.internals._streamMapping.has(streamId);
   }
 
   /** Answers the request on the lean path when it can, else through the SDK transport. */

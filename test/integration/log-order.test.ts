@@ -70,6 +70,22 @@ async function abandonedCall(url: string, transport: StreamableHTTPClientTranspo
   await new Promise((resolve) => setTimeout(resolve, abandonAfterMs));
 }
 
+/** Reads an SSE response until its text contains `wanted` (or it ends), then lets go of it. */
+async function readUntil(response: Response, wanted: string): Promise<string> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text;
+    text += decoder.decode(value, { stream: true });
+    if (text.includes(wanted)) {
+      await reader.cancel();
+      return text;
+    }
+  }
+}
+
 describe('a log a stdio server writes during a call, over /mcp', () => {
   it('reaches the client before the result of its call, every time', async () => {
     const gateway = await startGateway();
@@ -99,6 +115,46 @@ describe('a log a stdio server writes during a call, over /mcp', () => {
       });
     });
   }
+
+  it('a call stream its client resumed (Last-Event-ID) takes the logs again, ahead of its result', async () => {
+    const gateway = await startGateway();
+    const url = `${gateway.url}/mcp`;
+    const { client, transport, events } = await recordingClient(url);
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': transport.sessionId!,
+      'mcp-protocol-version': transport.protocolVersion!,
+    };
+    const hangUp = new AbortController();
+    const call = await fetch(url, {
+      method: 'POST',
+      headers,
+      signal: hangUp.signal,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'long',
+        method: 'tools/call',
+        params: { name: 'srv__slow', arguments: { ms: 3_000 } },
+      }),
+    });
+    expect(call.headers.get('content-type')).toBe('text/event-stream');
+    const priming = await readUntil(call, '\n\n');
+    hangUp.abort(); // a network blip: the client comes back for the same stream
+    const lastEventId = /id: ([^\n]+)/.exec(priming)![1]!;
+    const resumed = await fetch(url, {
+      headers: { ...headers, accept: 'text/event-stream', 'last-event-id': lastEventId },
+    });
+    expect(resumed.status).toBe(200);
+    // Its headers came: the gateway has the resumed stream registered for the call.
+    const resumedText = readUntil(resumed, '"id":"long"');
+    await client.callTool({ name: 'srv__log_later', arguments: { message: 'later', levels: ['info'] } });
+
+    const text = await resumedText;
+    expect(text.indexOf('later (info)')).toBeGreaterThan(-1);
+    expect(text.indexOf('later (info)')).toBeLessThan(text.indexOf('"id":"long"'));
+    expect(events.filter((event) => event.startsWith('log later'))).toEqual([]);
+  });
 
   it('under --json-response (no call streams), still reaches the client, once', async () => {
     const gateway = await startGateway(['--json-response']);
