@@ -51,6 +51,7 @@ export function createUpstreamTransport(
   const authorization = identity?.authorization;
   return new HttpUpstreamTransport(url, {
     headers,
+    acknowledgeTimeoutMs: config.startTimeoutMs,
     ...(authorization ? { authorization } : {}),
   }) as unknown as Transport;
 }

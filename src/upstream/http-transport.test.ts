@@ -47,6 +47,8 @@ async function stallingServer(answerAfterMs: number) {
 it('gives up on a notification the server never acknowledges, with a clear error, and closes its request', async () => {
   const { url, hung, closed } = await stallingServer(0);
   transport = new HttpUpstreamTransport(url, { headers: {}, acknowledgeTimeoutMs: 200 });
+  const errors: Error[] = [];
+  transport.onerror = (error) => errors.push(error); // the connection's owner hears of it (and probes the server)
   const cancel: JSONRPCMessage = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } };
 
   const outcomes = await Promise.allSettled([1, 2, 3].map(() => transport!.send(cancel)));
@@ -55,8 +57,9 @@ it('gives up on a notification the server never acknowledges, with a clear error
     expect(outcome.status).toBe('rejected');
     const reason = (outcome as PromiseRejectedResult).reason as unknown;
     expect(isGatewayError(reason) && reason.code).toBe('UPSTREAM_TIMEOUT');
-    expect((reason as Error).message).toMatch(/did not acknowledge a message within 200 ms/);
+    expect((reason as Error).message).toMatch(/did not acknowledge notifications\/cancelled within 200 ms/);
   }
+  expect(errors).toHaveLength(3);
   expect(hung).toHaveLength(3);
   await expect.poll(() => closed.length).toBe(3);
 });

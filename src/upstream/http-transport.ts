@@ -15,7 +15,10 @@ export interface HttpUpstreamOptions {
   authorization?: UpstreamAuthorization;
   /** Upper bound of the DELETE that ends the session on close. */
   terminateTimeoutMs?: number;
-  /** Upper bound of a POSTed notification or response, which the server only has to acknowledge (202). */
+  /**
+   * Upper bound of a POSTed notification or response, which the server only has to acknowledge (202); the
+   * gateway passes the server's start timeout, which bounds `notifications/initialized` as it did before.
+   */
   acknowledgeTimeoutMs?: number;
 }
 
@@ -105,13 +108,14 @@ export class HttpUpstreamTransport implements AttributingTransport {
     } catch (error) {
       this.stopAwaiting(requestId);
       if (requestId !== undefined || !signal.aborted || this.abort.signal.aborted) throw error;
-      throw new GatewayError(
+      const what = 'method' in message ? message.method : `our answer to its request ${String(message.id)}`;
+      const timedOut = new GatewayError(
         'UPSTREAM_TIMEOUT',
-        `the server did not acknowledge a message within ${acknowledgeMs} ms`,
-        {
-          cause: error,
-        },
+        `the server did not acknowledge ${what} within ${acknowledgeMs} ms`,
+        { cause: error },
       );
+      this.onerror?.(timedOut); // an answer's sender does not wait for it: this is where it is seen
+      throw timedOut;
     }
     const sessionId = response.headers.get('mcp-session-id');
     if (sessionId) this.sessionId = sessionId;
