@@ -208,7 +208,9 @@ describe('Containerfile', () => {
     const user = finalStage.filter((i) => i.keyword === 'USER').at(-1)?.args;
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
-    expect(json('ENTRYPOINT')).toEqual(['node', ...NODE_FLAGS, 'dist/main.js']);
+    // tini reaps what servers leave behind (node as PID 1 would leave them zombies).
+    expect(json('ENTRYPOINT')).toEqual(['/usr/bin/tini', '--', 'node', ...NODE_FLAGS, 'dist/main.js']);
+    expect(finalStage.some((i) => i.keyword === 'RUN' && /apt-get install .*\btini\b/.test(i.args))).toBe(true);
     expectGatewayArgs(json('CMD'));
     expect(finalStage.find((i) => i.keyword === 'EXPOSE')?.args).toBe('12010');
   });
