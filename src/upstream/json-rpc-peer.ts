@@ -153,7 +153,7 @@ export class JsonRpcPeer<T = unknown> {
       entry.reject = reject;
       this.pending.set(id, entry);
       if (options.background) this.background++;
-      signal?.addEventListener('abort', entry, { once: true });
+      signal?.addEventListener('abort', entry, ONCE);
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
         entry.deadline = performance.now() + timeoutMs;
         if (entry.deadline < this.timerAt) this.armTimer(entry.deadline);
@@ -338,6 +338,9 @@ function cancelledError(signal: CancelSignal | undefined): GatewayError {
   const reason = reasonText(signal?.reason);
   return new GatewayError('REQUEST_CANCELLED', `the request was cancelled${reason ? `: ${reason}` : ''}`);
 }
+
+/** One options object for every request's `abort` listener (read when the listener is added, never changed). */
+const ONCE = Object.freeze({ once: true });
 
 export function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
