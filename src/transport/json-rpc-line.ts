@@ -63,7 +63,9 @@ function parseRequest(line: string): object | undefined {
   if (methodEnd === -1 || !line.startsWith(PARAMS, methodEnd + 1)) return undefined;
   const method = line.slice(METHOD_FIRST.length, methodEnd);
   const paramsStart = methodEnd + 1 + PARAMS.length;
-  if (line.endsWith(VERSION_LAST)) {
+  // A notification ends with the version's quote and brace, a request with its id's last digit and the brace.
+  if (line.charCodeAt(line.length - 2) === QUOTE) {
+    if (!line.endsWith(VERSION_LAST)) return undefined;
     const params = parseValue(line, paramsStart, line.length - VERSION_LAST.length);
     return params === NOT_ONE_VALUE ? undefined : { method, params, jsonrpc: '2.0' };
   }
@@ -78,11 +80,11 @@ function parseRequest(line: string): object | undefined {
 function parseResult(line: string): object | undefined {
   const idStart = trailingIdStart(line);
   if (idStart === -1) return undefined;
-  const end = idStart - VERSION_ID.length;
-  const result = parseValue(line, RESULT_FIRST.length, end);
+  const text = line.slice(RESULT_FIRST.length, idStart - VERSION_ID.length);
+  const result = parseText(text);
   if (result === NOT_ONE_VALUE) return undefined;
   const id = integerAt(line, idStart, line.length - 1);
-  keepResultText(line, id, RESULT_FIRST.length, end);
+  keepResultText(line, id, text);
   return { result, jsonrpc: '2.0', id };
 }
 
@@ -92,11 +94,11 @@ function parseLeadingIdResult(line: string): object | undefined {
   if (idEnd === -1 || !line.startsWith(RESULT_LAST, idEnd) || line.charCodeAt(line.length - 1) !== CLOSE_BRACE) {
     return undefined;
   }
-  const start = idEnd + RESULT_LAST.length;
-  const result = parseValue(line, start, line.length - 1);
+  const text = line.slice(idEnd + RESULT_LAST.length, line.length - 1);
+  const result = parseText(text);
   if (result === NOT_ONE_VALUE) return undefined;
   const id = integerAt(line, ID_FIRST.length, idEnd);
-  keepResultText(line, id, start, line.length - 1);
+  keepResultText(line, id, text);
   return { jsonrpc: '2.0', id, result };
 }
 
@@ -104,18 +106,21 @@ const NOT_ONE_VALUE = Symbol('not one JSON value');
 
 /** The text between `start` and `end` parsed, when it is one JSON value. */
 function parseValue(line: string, start: number, end: number): unknown {
-  if (end <= start) return NOT_ONE_VALUE;
+  return end <= start ? NOT_ONE_VALUE : parseText(line.slice(start, end));
+}
+
+function parseText(text: string): unknown {
+  if (text === '') return NOT_ONE_VALUE;
   try {
-    return JSON.parse(line.slice(start, end)) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     return NOT_ONE_VALUE;
   }
 }
 
 /** Keeps the result's text for `resultTextOfLine` when it is one object (it parsed as one value) with no CR. */
-function keepResultText(line: string, id: number, start: number, end: number): void {
-  if (line.charCodeAt(start) !== OPEN_BRACE || line.charCodeAt(end - 1) !== CLOSE_BRACE) return;
-  const text = line.slice(start, end);
+function keepResultText(line: string, id: number, text: string): void {
+  if (text.charCodeAt(0) !== OPEN_BRACE || text.charCodeAt(text.length - 1) !== CLOSE_BRACE) return;
   if (text.includes('\r')) return;
   current.line = line;
   current.id = id;
