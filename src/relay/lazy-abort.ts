@@ -52,6 +52,11 @@ export class LazyAbort implements CancelSignal {
     if (this.controller) return this.controller.signal.removeEventListener(type, listener, options);
     const waiting = this.listeners;
     if (type !== 'abort' || !waiting) return;
+    // The usual case, the one listener there is: no splice.
+    if (waiting.length === 2 && waiting[0] === listener) {
+      this.listeners = undefined;
+      return;
+    }
     for (let i = 0; i < waiting.length; i += 2) {
       if (waiting[i] !== listener) continue;
       waiting.splice(i, 2);
