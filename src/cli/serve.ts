@@ -91,7 +91,9 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
     log.info(`replica ${currentReplicaId()}: state shared in ${config.state.store}`);
   }
 
-  const metrics = createMetrics({ version: GATEWAY_VERSION });
+  // Only the HTTP server's /metrics shows them: under --stdio they would be kept for nobody, at a cost on every
+  // call (each call timed and counted) and in the background (prom-client's GC observer, its event-loop monitor).
+  const metrics = args.stdio ? undefined : createMetrics({ version: GATEWAY_VERSION });
   const surfaces = createToolSurfaces();
   await surfaces.prepare(config);
   const gateway = new Gateway({
@@ -116,7 +118,7 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
     ? createConsole({ gateway, oauth: http.oauth, history, tail, limiter: http.limiter, ...(audit ? { audit } : {}) })
     : undefined;
   if (http && operator) http.addRoute(operator.route);
-  http?.addRoute(metricsRoute(metrics));
+  if (http && metrics) http.addRoute(metricsRoute(metrics));
 
   let reloader: ConfigReloader | undefined;
   const manifests = new ManifestService(gateway);
@@ -183,11 +185,11 @@ export async function runServe(args: CliArgs, configPath: string): Promise<numbe
       onReload: (report) => {
         config = gateway.config;
         history.applied(report);
-        metrics.configReloaded('ok');
+        metrics?.configReloaded('ok');
       },
       onReloadFailed: (reason, message) => {
         history.rejected(reason, message);
-        metrics.configReloaded('error');
+        metrics?.configReloaded('error');
       },
     }).catch((error: unknown) => {
       log.error(`config reload is off: ${errorMessage(error)}`);

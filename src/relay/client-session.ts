@@ -104,9 +104,10 @@ export class ClientSession {
     // SDK v1 peers ignore a cancellation of request id 0: the gateway's requests to its client start at 1.
     (this.server as unknown as { _requestMessageId: number })._requestMessageId = 1;
     this.server.fallbackRequestHandler = (request, extra) => {
-      const run = () => this.dispatch(request as JSONRPCRequest, extra).catch(rethrowAsWireError);
       const tracer = requestTracer();
-      const answer = tracer ? tracer.serve(request, this, extra.requestInfo?.headers, run) : run();
+      const answer = tracer
+        ? tracer.serve(request, this, extra.requestInfo?.headers, () => this.dispatchForWire(request, extra))
+        : this.dispatchForWire(request, extra);
       // Checked first so the hot path pays nothing when debug logging is off.
       if (this.context.log.isLevelEnabled('debug')) this.logExchange(request as JSONRPCRequest, answer);
       return answer;
@@ -273,18 +274,40 @@ export class ClientSession {
     return tracer ? tracer.serve(request, this, extra.requestInfo?.headers, run) : run();
   }
 
-  private async dispatch(
+  /** `dispatch`, its errors as the client is answered them. */
+  private dispatchForWire(
+    request: { method: string; params?: unknown },
+    extra: Extra,
+  ): Promise<Record<string, unknown>> {
+    return this.dispatch(request as JSONRPCRequest, extra).catch(rethrowAsWireError);
+  }
+
+  private dispatch(request: JSONRPCRequest, extra: Extra, caller: Caller = this): Promise<Record<string, unknown>> {
+    try {
+      const params = (request.params ?? {}) as Params;
+      // Looked up once per request: it decides both the start-up wait and where tools requests go.
+      const surface = request.method.startsWith('tools/') ? this.context.toolSurface(this) : undefined;
+      // The usual request, a call of a tool the catalog has, waits for nothing: its promise is the call's own,
+      // with no async step of the dispatch added after it.
+      if (request.method === 'tools/call' && !surface && this.knowsTarget(request.method, params, surface)) {
+        return callTool(this.context, caller, this.view, params, extra);
+      }
+      return this.dispatchAny(request, extra, caller, params, surface);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  private async dispatchAny(
     request: JSONRPCRequest,
     extra: Extra,
-    caller: Caller = this,
+    caller: Caller,
+    params: Params,
+    surface: ToolSurface | undefined,
   ): Promise<Record<string, unknown>> {
-    const params = (request.params ?? {}) as Params;
-    // Looked up once per request: it decides both the start-up wait and where tools requests go.
-    const surface = request.method.startsWith('tools/') ? this.context.toolSurface(this) : undefined;
-    if (request.method.endsWith('/list') || !this.knowsTarget(request.method, params, surface)) {
-      await this.context.whenStarted();
-    }
-    if (request.method.endsWith('/list')) await this.context.prepareLists(this);
+    const lists = request.method.endsWith('/list');
+    if (lists || !this.knowsTarget(request.method, params, surface)) await this.context.whenStarted();
+    if (lists) await this.context.prepareLists(this);
     const view = this.view;
     switch (request.method) {
       case 'tools/list':

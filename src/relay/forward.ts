@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { withheldError } from '../pinning/tool-pinning.js';
 import { requestTracer } from '../tracing/tracing.js';
-import type { InstanceRequestOptions } from '../upstream/instance.js';
+import type { InstanceRequestOptions, UpstreamInstance } from '../upstream/instance.js';
 import type { ResultListener } from '../upstream/json-rpc-peer.js';
 import type { CatalogView } from './catalog-view.js';
 import type { ClientSession } from './client-session.js';
@@ -109,39 +109,79 @@ function timeoutOf(context: RelayContext, server: string): number | undefined {
 /**
  * Forwards one request to the instance of `server` that serves the caller: the client's progress token,
  * cancellation and server-to-client requests all follow it. Progress notifications are sent before the
- * result, always.
+ * result, always. Never throws: whatever goes wrong rejects.
  */
-export async function forward(
+export function forward(
   context: RelayContext,
   server: string,
   caller: Caller,
   method: string,
   params: Params,
   extra: Extra,
-  options: {
-    describe: string;
-    /** The result is the answer to `extra`'s request as it is (its handler returns it unchanged). */
-    answers?: true;
-  },
+  options: ForwardOptions,
+): Promise<Record<string, unknown>> {
+  try {
+    const origin = originOf(caller, extra);
+    // The request's cancellation as it is: an AbortSignal is made only if something needs one.
+    const signal = cancelOf(extra);
+    const signIn = context.signInGate?.(server, origin, signal);
+    if (signIn) return signIn.then(() => forwardSignedIn(context, server, origin, method, params, extra, options));
+    return forwardSignedIn(context, server, origin, method, params, extra, options);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
+interface ForwardOptions {
+  describe: string;
+  /** The result is the answer to `extra`'s request as it is (its handler returns it unchanged). */
+  answers?: true;
+}
+
+/**
+ * `forward` once the caller may reach the server. A call with nothing to do after its result (no progress to
+ * flush, no task to register, no input rounds of a 2026-07-28 caller) resolves with the instance's own promise:
+ * no async step of its own is added between the upstream's answer and the end of the call.
+ */
+function forwardSignedIn(
+  context: RelayContext,
+  server: string,
+  origin: CallOrigin,
+  method: string,
+  params: Params,
+  extra: Extra,
+  options: ForwardOptions,
 ): Promise<Record<string, unknown>> {
   const clientToken = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
   const progress = clientToken === undefined ? undefined : new ProgressRelay(extra, clientToken);
-  const origin = originOf(caller, extra);
-  // The request's cancellation as it is: an AbortSignal is made only if something needs one.
-  const signal = cancelOf(extra);
-  const signIn = context.signInGate?.(server, origin, signal);
-  if (signIn) await signIn;
   const instance = context.instanceFor(server, origin);
   // A 2026-07-28 caller's request goes in its own era to a server that speaks it (tasks are of the legacy era).
   const relay = params.task === undefined ? origin.inputRelay : undefined;
   const requestOptions: InstanceRequestOptions = {
-    signal,
+    signal: cancelOf(extra),
     timeoutMs: timeoutOf(context, server),
     onProgress: progress?.onProgress,
     origin,
     describe: options.describe,
     onResult: options.answers && !progress && !relay && params.task === undefined ? earlyAnswer(extra) : undefined,
   };
+  if (!relay && !progress && params.task === undefined) {
+    return requestWithInput(instance, method, params, requestOptions);
+  }
+  return finishForward(context, server, instance, origin, method, params, relay, progress, requestOptions);
+}
+
+async function finishForward(
+  context: RelayContext,
+  server: string,
+  instance: UpstreamInstance,
+  origin: CallOrigin,
+  method: string,
+  params: Params,
+  relay: InputRelay | undefined,
+  progress: ProgressRelay | undefined,
+  requestOptions: InstanceRequestOptions,
+): Promise<Record<string, unknown>> {
   const result = relay
     ? await relayWithInput(instance, server, method, params, relay, requestOptions)
     : await requestWithInput(instance, method, params, requestOptions);

@@ -12,15 +12,19 @@ type ListenerOptions = Parameters<AbortSignal['addEventListener']>[2];
  */
 export class LazyAbort implements CancelSignal {
   private controller?: AbortController;
-  private listeners?: [Listener, ListenerOptions][];
+  /** Listeners waiting for the signal, each followed by its options: one array, however many there are. */
+  private listeners?: (Listener | ListenerOptions)[];
 
   get signal(): AbortSignal {
     if (this.controller) return this.controller.signal;
     const controller = (this.controller = new AbortController());
     const waiting = this.listeners;
     this.listeners = undefined;
-    if (waiting)
-      for (const [listener, options] of waiting) controller.signal.addEventListener('abort', listener, options);
+    if (waiting) {
+      for (let i = 0; i < waiting.length; i += 2) {
+        controller.signal.addEventListener('abort', waiting[i] as Listener, waiting[i + 1] as ListenerOptions);
+      }
+    }
     return controller.signal;
   }
 
@@ -41,15 +45,23 @@ export class LazyAbort implements CancelSignal {
   addEventListener(type: string, listener: Listener, options?: ListenerOptions): void {
     if (this.controller) return this.controller.signal.addEventListener(type, listener, options);
     if (type !== 'abort' || !listener) return;
-    (this.listeners ??= []).push([listener, options]);
+    (this.listeners ??= []).push(listener, options);
   }
 
   removeEventListener(type: string, listener: Listener, options?: EventListenerOptions | boolean): void {
     if (this.controller) return this.controller.signal.removeEventListener(type, listener, options);
     const waiting = this.listeners;
     if (type !== 'abort' || !waiting) return;
-    const at = waiting.findIndex(([registered]) => registered === listener);
-    if (at !== -1) waiting.splice(at, 1);
+    // The usual case, the one listener there is: no splice.
+    if (waiting.length === 2 && waiting[0] === listener) {
+      this.listeners = undefined;
+      return;
+    }
+    for (let i = 0; i < waiting.length; i += 2) {
+      if (waiting[i] !== listener) continue;
+      waiting.splice(i, 2);
+      break;
+    }
     if (waiting.length === 0) this.listeners = undefined;
   }
 }

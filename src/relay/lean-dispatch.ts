@@ -12,6 +12,7 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 
+import { WRITTEN } from '../transport/written.js';
 import type { Extra } from './forward.js';
 import { type CancelSignal, LazyAbort } from './lazy-abort.js';
 import { answerWithResultText } from './message-text.js';
@@ -183,15 +184,18 @@ class DirectExtra {
       resultText === undefined
         ? ({ result, jsonrpc: '2.0', id: this.requestId } as JSONRPCMessage)
         : answerWithResultText(result, resultText, this.requestId);
-    const failed = (error: unknown) =>
-      (this.server as unknown as ProtocolInternals)._onerror?.(new Error(`Failed to send response: ${String(error)}`));
     try {
-      this.transport.send(answer).catch(failed);
+      const sending = this.transport.send(answer);
+      if (sending !== WRITTEN) sending.catch((error: unknown) => this.sendFailed(error));
     } catch (error) {
       // Not sent: the handler's own answer goes out as usual instead.
       this.answered = false;
-      failed(error);
+      this.sendFailed(error);
     }
+  }
+
+  private sendFailed(error: unknown): void {
+    (this.server as unknown as ProtocolInternals)._onerror?.(new Error(`Failed to send response: ${String(error)}`));
   }
 
   /** See `requestStreamCarriesNotifications`. */

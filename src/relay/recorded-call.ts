@@ -8,7 +8,7 @@ import type { SessionScope } from './catalog-view.js';
  * The call starts first: its request is on its way to the server before the bookkeeping begins (whose clocks
  * then start a few microseconds after the call's).
  */
-export async function recordedToolCall<T extends Record<string, unknown>>(
+export function recordedToolCall<T extends Record<string, unknown>>(
   record: { metrics?: Metrics; scope: SessionScope; server: string; tool: string },
   call: () => Promise<T>,
 ): Promise<T> {
@@ -20,6 +20,16 @@ export async function recordedToolCall<T extends Record<string, unknown>>(
   }
   const metered = record.metrics?.startToolCall(record.server, record.tool);
   const audited = record.scope.onToolCall?.(record.server, record.tool);
+  // Nothing to record (no metrics, no audit): the call's own promise, with no async step added after it.
+  if (!metered && !audited) return running;
+  return recorded(running, metered, audited);
+}
+
+async function recorded<T extends Record<string, unknown>>(
+  running: Promise<T>,
+  metered: ((outcome: ToolCallOutcome) => void) | undefined,
+  audited: ((outcome: ToolCallOutcome) => void) | undefined,
+): Promise<T> {
   let outcome: ToolCallOutcome = 'error';
   try {
     const result = await running;

@@ -16,13 +16,28 @@ export const MAX_INPUT_ROUNDS = 10;
  * (whichever era that client speaks: a legacy client is asked directly, a 2026-07-28 client through its own
  * input_required round), and the request is retried with the answers and the server's request state.
  */
-export async function requestWithInput(
+export function requestWithInput(
   instance: UpstreamInstance,
   method: string,
   params: Record<string, unknown>,
   options: InstanceRequestOptions,
 ): Promise<Record<string, unknown>> {
-  let result = await instance.request(method, params, options);
+  // One reaction on the request's promise rather than an async function's await: most results ask for nothing.
+  return instance
+    .request(method, params, options)
+    .then((result) =>
+      result.resultType === 'input_required' ? fulfilInput(instance, method, params, options, result) : result,
+    );
+}
+
+async function fulfilInput(
+  instance: UpstreamInstance,
+  method: string,
+  params: Record<string, unknown>,
+  options: InstanceRequestOptions,
+  first: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  let result = first;
   for (let round = 1; result.resultType === 'input_required'; round++) {
     const origin = options.origin;
     if (!origin)

@@ -1,5 +1,7 @@
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
+import { lineDelivered, parseJsonRpcLine } from './json-rpc-line.js';
+
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Bytes kept of each end of an oversized line, enough to read its id. */
 const EDGE_BYTES = 512;
@@ -26,8 +28,8 @@ export interface NdjsonDecoderOptions {
 }
 
 /**
- * Newline-delimited JSON-RPC, as MCP's stdio transport frames it. Only JSON.parse and a shape check run
- * per message: full schema validation belongs to whoever handles the message, not to the pipe. A line is
+ * Newline-delimited JSON-RPC, as MCP's stdio transport frames it. Only JSON.parse (of the params or result
+ * alone when the line has a usual layout, see json-rpc-line.ts) and a shape check run per message: full schema validation belongs to whoever handles the message, not to the pipe. A line is
  * buffered as the chunks that make it up and joined once, so a long line costs one copy, not one per chunk.
  */
 export class NdjsonDecoder {
@@ -54,7 +56,7 @@ export class NdjsonDecoder {
         this.endLine();
       }
       start = newline + 1;
-      newline = chunk.indexOf(10, start);
+      newline = start < chunk.length ? chunk.indexOf(10, start) : -1;
     }
     if (start < chunk.length) this.append(chunk.subarray(start));
   }
@@ -95,13 +97,17 @@ export class NdjsonDecoder {
     if (line.charCodeAt(0) !== OPEN_BRACE && line.trim() === '') return;
     let message: unknown;
     try {
-      message = JSON.parse(line);
+      message = parseJsonRpcLine(line);
     } catch {
       this.options.onGarbage?.(line);
       return;
     }
-    if (isJsonRpcMessage(message)) this.options.onMessage(message, line, alone);
-    else this.options.onGarbage?.(line);
+    try {
+      if (isJsonRpcMessage(message)) this.options.onMessage(message, line, alone);
+      else this.options.onGarbage?.(line);
+    } finally {
+      lineDelivered();
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.
 import { type Refusal, refusalResponse, screenMessage } from '../relay/bounds.js';
 import { messageText } from '../relay/message-text.js';
 import { NdjsonDecoder, type OversizedLine } from './ndjson.js';
+import { WRITTEN } from './written.js';
 
 /**
  * The gateway's own side of `--stdio`: MCP over stdin/stdout, framed by NdjsonDecoder. It replaces the SDK's
@@ -52,7 +53,7 @@ export class StdioServerTransport implements Transport {
       if (!isAnswer && !('id' in message)) return Promise.resolve(); // a notification before initialize
       if (isAnswer && 'id' in message && message.id === this.initialized) this.initialized = true;
     }
-    if (this.stdout.write(`${messageText(message)}\n`)) return Promise.resolve();
+    if (this.stdout.write(`${messageText(message)}\n`)) return WRITTEN;
     return this.whenWritable();
   }
 

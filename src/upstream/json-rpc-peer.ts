@@ -9,6 +9,7 @@ import type {
 
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
 import type { CancelSignal } from '../relay/lazy-abort.js';
+import { PendingRequests } from './pending-requests.js';
 import { resultTextOf } from './result-text.js';
 
 export interface PeerRequestOptions<T = unknown> {
@@ -94,7 +95,7 @@ class Pending<T> {
 export class JsonRpcPeer<T = unknown> {
   // From 1: SDK v1 peers ignore a cancellation of request id 0.
   private nextId = 1;
-  private readonly pending = new Map<number, Pending<T>>();
+  private readonly pending = new PendingRequests<Pending<T>>();
   private background = 0;
   private readonly incoming = new Map<RequestId, AbortController>();
   private closedError?: Error;
@@ -130,7 +131,7 @@ export class JsonRpcPeer<T = unknown> {
 
   /** Tags of the requests in flight, oldest first. */
   *inFlightTags(): IterableIterator<T> {
-    for (const entry of this.pending.values()) if (entry.tag !== undefined) yield entry.tag;
+    for (const entry of this.pending.list()) if (entry.tag !== undefined) yield entry.tag;
   }
 
   request(method: string, params: Record<string, unknown> | undefined, options: PeerRequestOptions<T> = {}) {
@@ -151,9 +152,9 @@ export class JsonRpcPeer<T = unknown> {
     return new Promise<Record<string, unknown>>((resolve, reject) => {
       entry.resolve = resolve;
       entry.reject = reject;
-      this.pending.set(id, entry);
+      this.pending.add(entry);
       if (options.background) this.background++;
-      signal?.addEventListener('abort', entry, { once: true });
+      signal?.addEventListener('abort', entry, ONCE);
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
         entry.deadline = performance.now() + timeoutMs;
         if (entry.deadline < this.timerAt) this.armTimer(entry.deadline);
@@ -179,8 +180,7 @@ export class JsonRpcPeer<T = unknown> {
 
   /** Forgets a request that is over, however it ended. */
   private settle(entry: Pending<T>): void {
-    if (this.pending.get(entry.id) !== entry) return;
-    this.pending.delete(entry.id);
+    if (!this.pending.remove(entry)) return;
     if (entry.options.background) this.background--;
     entry.options.signal?.removeEventListener('abort', entry);
   }
@@ -198,7 +198,7 @@ export class JsonRpcPeer<T = unknown> {
     this.timerAt = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const entry of [...this.pending.values()]) {
+    for (const entry of this.pending.list()) {
       const { deadline } = entry;
       if (deadline === undefined) continue;
       if (deadline > now) {
@@ -231,7 +231,7 @@ export class JsonRpcPeer<T = unknown> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
-    for (const entry of [...this.pending.values()]) {
+    for (const entry of this.pending.list()) {
       this.settle(entry);
       entry.reject(error);
     }
@@ -338,6 +338,9 @@ function cancelledError(signal: CancelSignal | undefined): GatewayError {
   const reason = reasonText(signal?.reason);
   return new GatewayError('REQUEST_CANCELLED', `the request was cancelled${reason ? `: ${reason}` : ''}`);
 }
+
+/** One options object for every request's `abort` listener (read when the listener is added, never changed). */
+const ONCE = Object.freeze({ once: true });
 
 export function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;

@@ -1,3 +1,5 @@
+import { resultTextOfLine } from '../transport/json-rpc-line.js';
+
 /**
  * The text of a response's `result` as the server wrote it, cut from its line, so that a relay passing the result on
  * unchanged can write that text instead of serializing the parsed object again. Only the two layouts servers write
@@ -9,6 +11,9 @@
  * `{"result":TEXT,"jsonrpc":"2.0","id":…}`, has each key once, as a serialized answer has.
  */
 export function resultTextOf(line: string, message: object, id: number): string | undefined {
+  // A stdio server's line: its decoder has cut the result already, when the line has one of these layouts.
+  const known = resultTextOfLine(line, id);
+  if (known !== undefined) return known;
   if (!hasOnlyResponseKeys(message)) return undefined;
   let text: string | undefined;
   if (line.startsWith(RESULT_FIRST)) {
