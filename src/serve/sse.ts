@@ -7,6 +7,7 @@ import type { Gateway } from '../gateway.js';
 import { refusalResponse, type ScreenedBody } from '../relay/bounds.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
+import { messageText } from '../relay/message-text.js';
 import { sendSessionLimit } from './http-access.js';
 import { isJsonContent, sendRpcError } from './http-body.js';
 import { hasEnvelopeRefusal, sendRefusals } from './refusals.js';
@@ -58,6 +59,7 @@ export class SseEndpoint {
     const slot = this.slots.claim(route.client ?? 'anonymous');
     if (!(slot instanceof SessionSlot)) return sendSessionLimit(res, slot);
     const transport = new SSEServerTransport(route.messagePath, res);
+    sendWithResultText(transport);
     const session = this.gateway.createSession('sse', route.scope, route.owner);
     slot.onIdle = () => void session.close();
     route.setup?.(session);
@@ -116,3 +118,22 @@ export class SseEndpoint {
     await Promise.allSettled([...this.entries.values()].map((entry) => entry.session.close()));
   }
 }
+
+/**
+ * The SDK transport's send, but an answer relayed from a server is written with the result text the server wrote
+ * (see relay/message-text.ts) rather than serialised again; the event is the SDK's. Without the stream it writes to
+ * (closed, or another SDK version), the SDK's own send answers.
+ */
+function sendWithResultText(transport: SdkSse.SSEServerTransport): void {
+  const sdkSend = transport.send.bind(transport);
+  const internals = transport as unknown as { _sseResponse?: ServerResponse };
+  transport.send = function sendMessage(message: JSONRPCMessage): Promise<void> {
+    const stream = internals._sseResponse;
+    if (!stream) return sdkSend(message);
+    stream.write(`event: message\ndata: ${messageText(message)}\n\n`);
+    return SENT;
+  };
+}
+
+/** Settled at once: what a send that wrote its event returns (no promise made per message). */
+const SENT: Promise<void> = Promise.resolve();
