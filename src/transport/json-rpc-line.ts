@@ -33,19 +33,20 @@ const current: { line?: string; id?: number; resultText?: string } = {};
 
 const METHOD_FIRST = '{"method":"';
 const PARAMS = ',"params":';
-const RESULT_FIRST = '{"result":';
-const VERSION_ID = ',"jsonrpc":"2.0","id":';
+/** The pieces of the layouts SDKs write a response in (see upstream/result-text.ts too). */
+export const RESULT_FIRST = '{"result":';
+export const VERSION_ID = ',"jsonrpc":"2.0","id":';
 const VERSION_LAST = ',"jsonrpc":"2.0"}';
-const ID_FIRST = '{"jsonrpc":"2.0","id":';
-const RESULT_LAST = ',"result":';
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+export const ID_FIRST = '{"jsonrpc":"2.0","id":';
+export const RESULT_LAST = ',"result":';
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
 const SPACE = 0x20;
 const ZERO = 0x30;
 const NINE = 0x39;
 const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
+export const OPEN_BRACE = 0x7b;
+export const CLOSE_BRACE = 0x7d;
 /** Ids of at most 15 digits: always a safe integer, written by JSON.stringify as they are parsed. */
 const MAX_ID_DIGITS = 15;
 

@@ -1,4 +1,14 @@
-import { resultTextOfLine } from '../transport/json-rpc-line.js';
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  ID_FIRST,
+  OPEN_BRACE,
+  QUOTE,
+  RESULT_FIRST,
+  RESULT_LAST,
+  resultTextOfLine,
+  VERSION_ID,
+} from '../transport/json-rpc-line.js';
 
 /**
  * The text of a response's `result` as the server wrote it, cut from its line, so that a relay passing the result on
@@ -17,7 +27,7 @@ export function resultTextOf(line: string, message: object, id: number): string 
   if (!hasOnlyResponseKeys(message)) return undefined;
   let text: string | undefined;
   if (line.startsWith(RESULT_FIRST)) {
-    const tail = `${TAIL}${id}}`;
+    const tail = `${VERSION_ID}${id}}`;
     if (line.endsWith(tail)) text = line.slice(RESULT_FIRST.length, line.length - tail.length);
   } else {
     const head = `${ID_FIRST}${id}${RESULT_LAST}`;
@@ -56,16 +66,8 @@ function isOneObject(text: string): boolean {
   return false;
 }
 
-const RESULT_FIRST = '{"result":';
-const TAIL = ',"jsonrpc":"2.0","id":';
-const ID_FIRST = '{"jsonrpc":"2.0","id":';
-const RESULT_LAST = ',"result":';
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const CARRIAGE_RETURN = 0x0d;
 
 /** Exactly `jsonrpc`, `id` and `result` (a `__proto__` or any other member makes the text differ from the object). */

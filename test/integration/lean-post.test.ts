@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
 import { fixturePath } from '../helpers/paths.js';
+import { readUntil } from '../helpers/read-until.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -82,22 +83,6 @@ function eventsOf(text: string): { id?: string; retry?: string; data: string }[]
         data: fields.data?.slice('data: '.length) ?? '',
       };
     });
-}
-
-/** Reads a response body until its text holds `wanted` (or it ends), then stops reading; bounded by the stream. */
-async function readUntil(response: Response, wanted: string): Promise<string> {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return text;
-    text += decoder.decode(value, { stream: true });
-    if (text.includes(wanted)) {
-      await reader.cancel();
-      return text;
-    }
-  }
 }
 
 describe('the lean path of /mcp', () => {

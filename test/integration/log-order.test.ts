@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
 import { fixturePath } from '../helpers/paths.js';
+import { readUntil } from '../helpers/read-until.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -68,22 +69,6 @@ async function abandonedCall(url: string, transport: StreamableHTTPClientTranspo
   const response = await posted.catch(() => undefined);
   await response?.body?.cancel().catch(() => {});
   await new Promise((resolve) => setTimeout(resolve, abandonAfterMs));
-}
-
-/** Reads an SSE response until its text contains `wanted` (or it ends), then lets go of it. */
-async function readUntil(response: Response, wanted: string): Promise<string> {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return text;
-    text += decoder.decode(value, { stream: true });
-    if (text.includes(wanted)) {
-      await reader.cancel();
-      return text;
-    }
-  }
 }
 
 describe('a log a stdio server writes during a call, over /mcp', () => {
