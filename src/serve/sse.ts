@@ -8,6 +8,7 @@ import { refusalResponse, type ScreenedBody } from '../relay/bounds.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { messageText } from '../relay/message-text.js';
+import { WRITTEN } from '../transport/written.js';
 import { sendSessionLimit } from './http-access.js';
 import { isJsonContent, sendRpcError } from './http-body.js';
 import { hasEnvelopeRefusal, sendRefusals } from './refusals.js';
@@ -131,9 +132,6 @@ function sendWithResultText(transport: SdkSse.SSEServerTransport): void {
     const stream = internals._sseResponse;
     if (!stream) return sdkSend(message);
     stream.write(`event: message\ndata: ${messageText(message)}\n\n`);
-    return SENT;
+    return WRITTEN;
   };
 }
-
-/** Settled at once: what a send that wrote its event returns (no promise made per message). */
-const SENT: Promise<void> = Promise.resolve();

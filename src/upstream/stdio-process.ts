@@ -28,7 +28,6 @@ export interface StdioProcessOptions {
   onGarbage?: (line: string) => void;
   stdinCloseGraceMs?: number;
   sigtermGraceMs?: number;
-  exitedPipesGraceMs?: number;
 }
 
 export function defaultEnvironment(configured: Record<string, string>): Record<string, string> {
@@ -115,12 +114,12 @@ export class StdioProcessTransport implements Transport {
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
         // 'close' waits for the pipes too, and a grandchild holding them would keep a dead server "running"
-        // (never restarted, every call failing). The process we supervise is gone: end what it left behind.
+        // (never restarted, every call failing). The process we supervise is gone: our ends of its pipes close,
+        // and with 'close' its owner ends what it left in its process group, as after any exit.
         pipesHeld = setTimeout(() => {
-          this.onerror?.(new Error(`the server exited but a process it started kept its stdout open; ended it`));
-          if (child.pid !== undefined) endProcessGroup(child.pid);
+          this.onerror?.(new Error('the server exited but a process it started kept its stdout open; closing'));
           for (const pipe of [child.stdin, child.stdout, child.stderr]) pipe?.destroy();
-        }, this.options.exitedPipesGraceMs ?? EXITED_PIPES_GRACE_MS);
+        }, EXITED_PIPES_GRACE_MS);
         pipesHeld.unref();
       });
       child.once('close', () => {
