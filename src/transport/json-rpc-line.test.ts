@@ -35,6 +35,8 @@ describe('parseJsonRpcLine', () => {
       '{"result":{"a":1},"id":5,"jsonrpc":"2.0","id":7}',
       '{"jsonrpc":"2.0","id":7,"result":{"a":1},"id":8}',
       '{"method":"a\\"b","params":{},"jsonrpc":"2.0","id":7}',
+      '{"method":"a\\\\b","params":{},"jsonrpc":"2.0","id":7}',
+      '{"method":"a\\u0041b","params":{},"jsonrpc":"2.0","id":7}',
       '{"method":"m","params":{},"jsonrpc":"2.0","id":-1}',
       '{"method":"m","params":{},"jsonrpc":"2.0","id":07}',
       '{"method":"m","params":{},"jsonrpc":"2.0","id":1.5}',
@@ -54,6 +56,40 @@ describe('parseJsonRpcLine', () => {
         continue;
       }
       expect(parseJsonRpcLine(line), line).toStrictEqual(expected);
+    }
+  });
+
+  it('agrees with JSON.parse on 20,000 lines cut and spliced from the layouts (a careless or hostile server)', () => {
+    const layouts = [
+      '{"method":"tools/call","params":{"name":"echo","arguments":{"s":"x\\"y"}},"jsonrpc":"2.0","id":77}',
+      '{"result":{"content":[{"type":"text","text":"a,\\"jsonrpc\\":\\"2.0\\",\\"id\\":5}"}]},"jsonrpc":"2.0","id":9}',
+      '{"jsonrpc":"2.0","id":3,"result":{"k":[1,{"z":null}]}}',
+      '{"method":"notifications/progress","params":{"progress":1},"jsonrpc":"2.0"}',
+    ];
+    const pieces = ['"', '\\"', ',', ':', '{', '}', '[1]', ' ', '\r', '-1', '01', '1e3', 'null', '"id":2'];
+    pieces.push(',"jsonrpc":"2.0","id":', ',"params":', '{"result":', '{"method":"', '__proto__', ',"x":1');
+    pieces.push('\\\\', '\\u0041', '"jsonrpc":"2.0",');
+    // A fixed sequence (a linear congruential generator), so that a failure is the same on every run.
+    let seed = 1;
+    const next = (below: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % below;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      let line = layouts[next(layouts.length)]!;
+      for (let edits = next(4); edits > 0; edits--) {
+        const at = next(line.length + 1);
+        line = line.slice(0, at) + pieces[next(pieces.length)]! + line.slice(at + next(3));
+      }
+      let json = true;
+      try {
+        JSON.parse(line);
+      } catch {
+        json = false;
+      }
+      if (json) expectSameAsJsonParse(line);
+      else expect(() => parseJsonRpcLine(line), line).toThrow();
+      lineDelivered();
     }
   });
 
