@@ -51,6 +51,18 @@ describe('routeServerRequest', () => {
     });
   });
 
+  it("refuses while a call of another session was abandoned lately: the request may be that call's", () => {
+    const cancelled = call('a');
+    const current = call('b');
+    const route = routeServerRequest({ ...base, scope: 'shared', inFlight: [current], abandoned: [cancelled] });
+    expect(route).toMatchObject({ kind: 'refuse', message: expect.stringContaining('calls of 2 client sessions') });
+    // The same session's abandoned call leaves no doubt; with nothing in flight, the usual rules apply.
+    const own = routeServerRequest({ ...base, scope: 'shared', inFlight: [current], abandoned: [call('b')] });
+    expect(own).toEqual({ kind: 'call', origin: current });
+    const none = routeServerRequest({ ...base, scope: 'session', instanceSession: 'a', abandoned: [cancelled] });
+    expect(none).toEqual({ kind: 'session', sessionId: 'a' });
+  });
+
   it('routes to the single session with calls in flight on a shared instance', () => {
     const older = call('a');
     const newer = call('a');

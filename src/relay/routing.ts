@@ -8,7 +8,9 @@ import type { CallOrigin } from './owner.js';
  * 1. It arrived on the response stream of one of our calls (an HTTP upstream): that call's client.
  * 2. Calls of exactly one owner are in flight on the instance: that owner, on its latest call's stream (a
  *    `session` instance of a legacy client always has one owner; each request of a 2026-07-28 client is
- *    its own owner).
+ *    its own owner). Calls cancelled or timed out lately count as in flight here: the server may still be
+ *    working on them (a cancellation can cross the request on the wire, and some servers ignore it), so a
+ *    request of a cancelled call must not go to the one owner left.
  * 3. Calls of several owners are in flight: nobody can tell whose it is, so it is refused (fail closed);
  *    `roots/list` is answered by the gateway instead (the server's configured roots).
  * 4. No call in flight: a `session` instance goes to its own session, a `credential` instance with a single
@@ -34,6 +36,8 @@ export interface RequestRoutingInput {
   related?: CallOrigin;
   /** Calls in flight on the instance, oldest first. */
   inFlight: readonly CallOrigin[];
+  /** Calls abandoned lately (cancelled, timed out) that the server may still be working on. */
+  abandoned?: readonly CallOrigin[];
 }
 
 export function routeServerRequest(input: RequestRoutingInput): RequestRoute {
@@ -41,6 +45,7 @@ export function routeServerRequest(input: RequestRoutingInput): RequestRoute {
   if (related) return { kind: 'call', origin: related };
   const latest = inFlight.at(-1);
   const sessions = new Set(inFlight.map((origin) => origin.owner.sessionId));
+  if (latest !== undefined) for (const origin of input.abandoned ?? []) sessions.add(origin.owner.sessionId);
   if (sessions.size === 1) return { kind: 'call', origin: latest! };
   if (sessions.size > 1) {
     if (method === 'roots/list') return { kind: 'gateway' };

@@ -81,6 +81,7 @@ export class ServerMessages {
       attachedSessions: server.sessionsOf(instance),
       ...(related ? { related } : {}),
       inFlight: instance.callsInFlight(),
+      abandoned: instance.callsAbandoned(),
     });
     if (route.kind === 'gateway') return { roots: server.config.roots };
     if (route.kind === 'refuse') return this.refuse(server, route.message);

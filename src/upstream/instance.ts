@@ -185,6 +185,11 @@ export class UpstreamInstance {
     return this.peer ? [...this.peer.inFlightTags()] : [];
   }
 
+  /** Calls cancelled or timed out lately that the server may still be working on (see `JsonRpcPeer.abandonedTags`). */
+  callsAbandoned(): CallOrigin[] {
+    return this.peer ? [...this.peer.abandonedTags()] : [];
+  }
+
   get identity(): UpstreamIdentity | undefined {
     return this.options.identity;
   }

@@ -107,6 +107,13 @@ export class JsonRpcPeer<T = unknown> {
   private timerAt = Infinity;
   /** The `_meta` fields every request carries (the 2026-07-28 era's per-request envelope). */
   private requestMeta?: Record<string, unknown>;
+  /**
+   * Calls we abandoned (cancelled, timed out) whose cancellation the server may not have read yet: until then it
+   * may still send requests for them. Each is kept by id until the server answers a ping sent after the
+   * cancellation (it reads its input in order, so by then it has read it), answers the call after all, or the
+   * connection closes; made on the first abandoned call.
+   */
+  private abandoned?: Map<number, T>;
 
   constructor(
     private readonly transport: AttributingTransport | Transport,
@@ -172,10 +179,36 @@ export class JsonRpcPeer<T = unknown> {
     });
   }
 
+  /** Tags of the calls abandoned whose cancellation the server may not have read yet (see `abandoned`). */
+  abandonedTags(): IterableIterator<T> {
+    return (this.abandoned ?? NO_ABANDONED).values() as IterableIterator<T>;
+  }
+
   /** Ends a request of ours before its answer (cancelled, timed out): the server is told, the caller gets `error`. */
   abandon(entry: Pending<T>, error: Error, reason: string): void {
+    const fenced = this.pending.get(entry.id) === entry && entry.tag !== undefined && !entry.options.background;
     this.cancel(entry.id, reason);
+    if (fenced) this.fence(entry.id, entry.tag!, entry.options.timeoutMs);
     entry.reject(error);
+  }
+
+  /**
+   * Remembers an abandoned call until the server has read its cancellation: the answer of a ping sent after it,
+   * or its failure (a server that does not answer pings is given as long as the call was).
+   */
+  private fence(id: number, tag: T, timeoutMs: number | undefined): void {
+    const abandoned = (this.abandoned ??= new Map());
+    if (abandoned.size >= MAX_ABANDONED) abandoned.delete(abandoned.keys().next().value!);
+    abandoned.set(id, tag);
+    const forget = () => {
+      if (this.abandoned?.get(id) === tag) this.abandoned.delete(id);
+    };
+    const limitMs = timeoutMs !== undefined && Number.isFinite(timeoutMs) ? timeoutMs : DEFAULT_FENCE_TIMEOUT_MS;
+    this.request('ping', undefined, {
+      background: true,
+      timeoutMs: limitMs,
+      describe: 'ping after a cancellation',
+    }).then(forget, forget);
   }
 
   /** Forgets a request that is over, however it ended. */
@@ -237,6 +270,7 @@ export class JsonRpcPeer<T = unknown> {
     }
     for (const controller of this.incoming.values()) controller.abort(error);
     this.incoming.clear();
+    this.abandoned = undefined;
   }
 
   private cancel(id: number, reason: string): void {
@@ -260,7 +294,11 @@ export class JsonRpcPeer<T = unknown> {
 
   private onResponse(message: { id?: unknown; result?: unknown; error?: unknown }, line: string | undefined): void {
     const entry = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
-    if (!entry) return; // A late answer to a cancelled or timed-out request.
+    if (!entry) {
+      // A late answer to a cancelled or timed-out request: the server is done with it.
+      if (this.abandoned !== undefined && typeof message.id === 'number') this.abandoned.delete(message.id);
+      return;
+    }
     if (message.error !== undefined) {
       this.settle(entry);
       const error = message.error as { code?: unknown; message?: unknown; data?: unknown };
@@ -338,6 +376,12 @@ function cancelledError(signal: CancelSignal | undefined): GatewayError {
   const reason = reasonText(signal?.reason);
   return new GatewayError('REQUEST_CANCELLED', `the request was cancelled${reason ? `: ${reason}` : ''}`);
 }
+
+/** The most abandoned calls remembered per peer (see `JsonRpcPeer.abandoned`); older ones are forgotten. */
+const MAX_ABANDONED = 1_000;
+/** How long the ping after the cancellation of a call without a timeout of its own may take. */
+const DEFAULT_FENCE_TIMEOUT_MS = 60_000;
+const NO_ABANDONED: ReadonlyMap<number, never> = new Map<number, never>();
 
 /** One options object for every request's `abort` listener (read when the listener is added, never changed). */
 const ONCE = Object.freeze({ once: true });
