@@ -79,10 +79,26 @@ class CallOriginOf implements CallOrigin {
   }
 
   sendRequest(request: JSONRPCRequest, signal: AbortSignal): Promise<Record<string, unknown>> {
-    return this.extra.sendRequest({ method: request.method, params: request.params } as ServerRequest, ANY_RESULT, {
-      signal,
-      timeout: SERVER_REQUEST_TIMEOUT_MS,
-    }) as Promise<Record<string, unknown>>;
+    // Withdrawn with the call it belongs to: a client that cancelled its call (or went away) would else be left
+    // asked, and the server left waiting for an answer, until the 10-minute limit.
+    const call = cancelOf(this.extra);
+    const either = new AbortController();
+    const abort = () => either.abort(signal.aborted ? signal.reason : call.reason);
+    if (signal.aborted || call.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    call.addEventListener('abort', abort, { once: true });
+    const sent = this.extra.sendRequest(
+      { method: request.method, params: request.params } as ServerRequest,
+      ANY_RESULT,
+      {
+        signal: either.signal,
+        timeout: SERVER_REQUEST_TIMEOUT_MS,
+      },
+    ) as Promise<Record<string, unknown>>;
+    return sent.finally(() => {
+      signal.removeEventListener('abort', abort);
+      call.removeEventListener('abort', abort);
+    });
   }
 
   sendNotification(notification: ServerNotification): void {

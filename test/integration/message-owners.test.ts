@@ -115,4 +115,21 @@ describe('a client that goes away while the server waits for its sampling answer
     });
     expect(outcomes).toEqual([expect.stringMatching(/^dave: sampling failed: /)]);
   });
+
+  it('cancels its call: the sampling request of that call is withdrawn and the server answered', async () => {
+    const frank = await connect('frank', false);
+    const erin = await connect('erin-2');
+    const cancel = new AbortController();
+    const call = frank.client
+      .callTool({ name: 'hostile__sample', arguments: { tag: 'frank' } }, undefined, { signal: cancel.signal })
+      .catch((error: unknown) => error as Error);
+    await waitFor(() => frank.prompts.length === 1, { message: "frank's sampling request" });
+    cancel.abort('no time');
+    expect(await call).toBeInstanceOf(Error);
+    const outcomes = await waitFor(async () => {
+      const lines = await outcomesOf(erin, 'frank');
+      return lines.length > 0 ? lines : undefined;
+    });
+    expect(outcomes).toEqual([expect.stringMatching(/^frank: sampling failed: /)]);
+  });
 });
