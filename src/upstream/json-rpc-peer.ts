@@ -340,10 +340,19 @@ export class JsonRpcPeer<T = unknown> {
   }
 
   private onRequest(request: JSONRPCRequest, related: T | undefined): void {
+    if (this.incoming.has(request.id)) {
+      // Two requests under one id: the second would take the first's place, so that the server's cancellation
+      // and our close could no longer reach the first (its client left asked), and its answer would end the second.
+      const message = `request id ${JSON.stringify(request.id)} is already in flight`;
+      this.transport
+        .send({ jsonrpc: '2.0', id: request.id, error: { code: INVALID_REQUEST, message } })
+        .catch(() => {});
+      return;
+    }
     const controller = new AbortController();
     this.incoming.set(request.id, controller);
     const respond = (message: JSONRPCMessage) => {
-      this.incoming.delete(request.id);
+      if (this.incoming.get(request.id) === controller) this.incoming.delete(request.id);
       if (controller.signal.aborted) return;
       this.transport.send(message).catch(() => {});
     };
@@ -377,6 +386,7 @@ function cancelledError(signal: CancelSignal | undefined): GatewayError {
   return new GatewayError('REQUEST_CANCELLED', `the request was cancelled${reason ? `: ${reason}` : ''}`);
 }
 
+const INVALID_REQUEST = -32600;
 /** The most abandoned calls remembered per peer (see `JsonRpcPeer.abandoned`); older ones are forgotten. */
 const MAX_ABANDONED = 1_000;
 /** How long the ping after the cancellation of a call without a timeout of its own may take. */
