@@ -43,8 +43,9 @@ export class ClientErrorReplies {
   };
 
   private reply(socket: ClientSocket, code: string | undefined): void {
-    // Whatever the client does next, the socket ends here: a slow or broken client must not keep it.
-    if (!socket.writable) return void socket.destroy();
+    // Whatever the client does next, the socket ends here: a slow or broken client must not keep it. A response
+    // whose head went out on it (a stream, garbage pipelined after its request) must not get a second head in its body.
+    if (!socket.writable || responseUnderWay(socket)) return void socket.destroy();
     const [status, reason] =
       code === 'HPE_HEADER_OVERFLOW'
         ? ['431 Request Header Fields Too Large', `Request headers exceed ${this.maxHeaderBytes} bytes`]
@@ -57,4 +58,9 @@ export class ClientErrorReplies {
     );
     socket.destroySoon?.();
   }
+}
+
+/** Whether a response on the socket has sent its head (Node's own answer to a client error checks the same). */
+function responseUnderWay(socket: ClientSocket): boolean {
+  return (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent === true;
 }
