@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 import type { AuditLog } from '../access/audit.js';
 import {
@@ -25,6 +25,7 @@ import type { ClientSession } from '../relay/client-session.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import type { RateBudget, StateStore } from '../state/store.js';
 import { answerBarePost, countRequests } from './bare-post.js';
+import { ClientErrorReplies } from './client-error-replies.js';
 import { type EndpointPath, parseEndpointPath } from './endpoint-path.js';
 import { type CachedAccess, GrantCache, grantKey } from './grant-cache.js';
 import {
@@ -79,6 +80,8 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL)
 /** Headers beyond this many bytes are refused with 431 before any handler runs. */
 const MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node looks for connections past their timeouts; a look at thousands of connections costs microseconds. */
+const CONNECTIONS_CHECK_MS = 100;
 /** A request body must have arrived this long after its headers. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -166,26 +169,13 @@ export class GatewayHttpServer {
       headersTimeout,
       requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout),
       // Node checks both timeouts this often (30 s by default, which would let slow clients stay three times longer).
-      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+      // Often, so that each check finds few connections expired: Node reports all it finds in one turn.
+      connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
     };
     this.server = options.tls
       ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...limits }, handle)
       : createServer(limits, handle);
-    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      // Whatever the client does next, the socket ends here: a slow or broken client must not keep it.
-      if (!socket.writable) return void socket.destroy();
-      const [status, reason] =
-        error.code === 'HPE_HEADER_OVERFLOW'
-          ? ['431 Request Header Fields Too Large', `Request headers exceed ${MAX_HEADER_BYTES} bytes`]
-          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? ['408 Request Timeout', 'Request Timeout: the request did not arrive in time']
-            : ['400 Bad Request', 'Bad Request: not a valid HTTP request'];
-      const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: reason } });
-      socket.end(
-        `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-      (socket as Socket).destroySoon();
-    });
+    this.server.on('clientError', new ClientErrorReplies(MAX_HEADER_BYTES).onClientError);
   }
 
   /** Adds a route for the paths that are not MCP endpoints (those are answered before any route is asked). */

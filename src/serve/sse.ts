@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type * as SdkSse from '@modelcontextprotocol/sdk/server/sse.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
-import { refusalResponse, type ScreenedBody } from '../relay/bounds.js';
+import { refusalResponse, type Screened, type ScreenedBody } from '../relay/bounds.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { messageText } from '../relay/message-text.js';
@@ -25,6 +25,8 @@ interface Entry {
   /** The message path announced to the client; posts elsewhere do not find the session. */
   messagePath: string;
   owner: string;
+  /** Whether the client's initialize was handed to the session: a session is initialized once. */
+  initialized: boolean;
 }
 
 /** Where an SSE session's messages go, what it may see, and whose it is. */
@@ -65,7 +67,8 @@ export class SseEndpoint {
     slot.onIdle = () => void session.close();
     route.setup?.(session);
     const owner = route.owner ?? 'anonymous';
-    this.entries.set(transport.sessionId, { transport, session, slot, messagePath: route.messagePath, owner });
+    const entry: Entry = { transport, session, slot, messagePath: route.messagePath, owner, initialized: false };
+    this.entries.set(transport.sessionId, entry);
     slot.during(res);
     // Proxies and clients drop streams that stay silent; an SSE comment keeps it open and is ignored by parsers.
     const heartbeat = setInterval(() => {
@@ -103,6 +106,9 @@ export class SseEndpoint {
       return sendRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
     }
     if (hasEnvelopeRefusal(screened)) return sendRefusals(res, screened);
+    const reinitialized = refuseReinitialization(screened, entry.initialized);
+    if (reinitialized) return sendRefusals(res, reinitialized);
+    entry.initialized ||= screened.messages.some((item) => item.ok && isInitialize(item.message));
     entry.slot.during(res);
     const requestInfo = { headers: req.headers };
     for (const item of screened.messages) {
@@ -118,6 +124,29 @@ export class SseEndpoint {
   async closeAll(): Promise<void> {
     await Promise.allSettled([...this.entries.values()].map((entry) => entry.session.close()));
   }
+}
+
+function isInitialize(message: JSONRPCMessage): boolean {
+  return 'method' in message && message.method === 'initialize' && 'id' in message;
+}
+
+/**
+ * The body with every initialize after the session's first refused, as Streamable HTTP refuses it (400, and no
+ * message of the body runs); undefined when there is none. A second initialize would change what the client
+ * declared mid-session (its capabilities, its protocol version) under requests already answered by the first.
+ */
+function refuseReinitialization(screened: ScreenedBody, initialized: boolean): ScreenedBody | undefined {
+  let allowed = initialized ? 0 : 1;
+  let refused = false;
+  const messages = screened.messages.map((item): Screened => {
+    if (!item.ok || !isInitialize(item.message)) return item;
+    if (allowed-- > 0) return item;
+    refused = true;
+    const id = (item.message as { id: RequestId }).id;
+    const message = 'Invalid Request: Server already initialized';
+    return { ok: false, refusal: { id, kind: 'envelope', code: -32600, message } };
+  });
+  return refused ? { ...screened, messages } : undefined;
 }
 
 /**
