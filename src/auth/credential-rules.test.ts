@@ -42,6 +42,14 @@ describe('credentialForToken', () => {
     expect(b).toBe('idp:a_b');
   });
 
+  it("a subject written like a digest is a digest too, so no user can name themselves after another's", () => {
+    const odd = credentialForToken(oauth, token({ subject: 'José Núñez' }))!.id;
+    // A user who may pick the claim's value (a user name as subject_claim) picks the odd subject's id.
+    const lookalike = credentialForToken(oauth, token({ subject: odd.slice('idp:'.length) }))!.id;
+    expect(lookalike).not.toBe(odd);
+    expect(lookalike).toMatch(/^idp:sha256-[0-9a-f]{32}$/);
+  });
+
   it('with no rules, any valid token is a credential without namespaces', () => {
     const open = { ...oauth, credentials: [] };
     expect(credentialForToken(open, token({ scopes: [] }))).toMatchObject({

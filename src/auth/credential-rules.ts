@@ -21,6 +21,7 @@ export interface VerifiedToken {
 }
 
 const SAFE_ID = /^[A-Za-z0-9_.@-]{1,64}$/;
+const DIGEST_PREFIX = 'sha256-';
 
 /**
  * The credential a token becomes: the first rule of `auth.oauth.credentials` whose scopes, claims and issuers
@@ -83,8 +84,11 @@ function ruleMatches(rule: OAuthCredentialRule, token: VerifiedToken): boolean {
   });
 }
 
-/** A subject as it can stand in an id: itself when plain and short, else a digest (never a lossy rewrite). */
+/**
+ * A subject as it can stand in an id: itself when plain and short, else a digest (never a lossy rewrite). A plain
+ * subject that looks like a digest is digested too: it would otherwise be the id of the subject it imitates.
+ */
 function subjectId(subject: string): string {
-  if (SAFE_ID.test(subject)) return subject;
-  return `sha256-${createHash('sha256').update(subject, 'utf8').digest('hex').slice(0, 32)}`;
+  if (SAFE_ID.test(subject) && !subject.startsWith(DIGEST_PREFIX)) return subject;
+  return `${DIGEST_PREFIX}${createHash('sha256').update(subject, 'utf8').digest('hex').slice(0, 32)}`;
 }

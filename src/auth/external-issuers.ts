@@ -4,6 +4,7 @@ import type * as JoseModule from 'jose';
 import type * as OAuthModule from 'oauth4webapi';
 
 import type { OAuthIssuerConfig } from '../config/model.js';
+import { boundedFetch } from './bounded-response.js';
 import type { VerifiedToken } from './credential-rules.js';
 import { rejectToken, type TokenRejection } from './token-rejection.js';
 
@@ -87,7 +88,10 @@ export class ExternalIssuers {
       if (!state.jwks) {
         const jwksUri = issuer.jwksUri ?? (await this.metadata(issuer)).jwks_uri;
         if (!jwksUri) return rejectToken(`the metadata of ${issuer.name} names no jwks_uri`, 503);
-        state.jwks = jose.createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: FETCH_TIMEOUT_MS });
+        state.jwks = jose.createRemoteJWKSet(new URL(jwksUri), {
+          timeoutDuration: FETCH_TIMEOUT_MS,
+          [jose.customFetch]: boundedFetch,
+        });
       }
       const { payload } = await jose.jwtVerify(token, state.jwks, {
         issuer: issuer.issuer,
@@ -126,7 +130,11 @@ export class ExternalIssuers {
         client,
         oauth.ClientSecretBasic(settings.clientSecret),
         token,
-        { [oauth.allowInsecureRequests]: isHttp(metadata.introspection_endpoint), signal: timeout() },
+        {
+          [oauth.allowInsecureRequests]: isHttp(metadata.introspection_endpoint),
+          [oauth.customFetch]: boundedFetch,
+          signal: timeout(),
+        },
       );
       answer = await oauth.processIntrospectionResponse(metadata, client, response);
     } catch {
@@ -150,12 +158,19 @@ export class ExternalIssuers {
     state.metadata ??= (async () => {
       const { oauth } = await this.load();
       const url = new URL(issuer.issuer);
-      const insecure = { [oauth.allowInsecureRequests]: isHttp(issuer.issuer) };
+      const requestOptions = {
+        [oauth.allowInsecureRequests]: isHttp(issuer.issuer),
+        [oauth.customFetch]: boundedFetch,
+      };
       try {
-        const response = await oauth.discoveryRequest(url, { algorithm: 'oauth2', signal: timeout(), ...insecure });
+        const response = await oauth.discoveryRequest(url, {
+          algorithm: 'oauth2',
+          signal: timeout(),
+          ...requestOptions,
+        });
         return await oauth.processDiscoveryResponse(url, response);
       } catch {
-        const response = await oauth.discoveryRequest(url, { algorithm: 'oidc', signal: timeout(), ...insecure });
+        const response = await oauth.discoveryRequest(url, { algorithm: 'oidc', signal: timeout(), ...requestOptions });
         return await oauth.processDiscoveryResponse(url, response);
       }
     })();

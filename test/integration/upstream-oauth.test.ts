@@ -367,12 +367,39 @@ describe('sign-in pages and refusals', () => {
     expect(await forged.text()).toContain('expired or was used already');
     const link = await gw.gateway.upstreamOAuth.startSignIn('notes', 'credential:zed');
     const state = new URL(link.url).searchParams.get('request')!;
-    const denied = await fetch(`${gw.url}/oauth/upstream/callback?state=${state}&error=access_denied`);
+    // The browser that opened the sign-in page holds its cookie; the callback comes back to it.
+    const cookie = (await fetch(link.url)).headers.get('set-cookie')?.split(';')[0] ?? '';
+    expect(cookie).toMatch(/^mcproxy-sign-in-/);
+    const denied = await fetch(`${gw.url}/oauth/upstream/callback?state=${state}&error=access_denied`, {
+      headers: { cookie },
+    });
     expect(denied.status).toBe(400);
     await expect(link.done).rejects.toThrow(/access_denied/);
-    const replay = await fetch(`${gw.url}/oauth/upstream/callback?state=${state}&code=late`);
+    const replay = await fetch(`${gw.url}/oauth/upstream/callback?state=${state}&code=late`, { headers: { cookie } });
     expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('expired or was used already');
     expect(await upstreamEvents('upstream:sign-in-refused', 'zed')).toHaveLength(1);
+  });
+
+  it("takes a callback only in the browser that opened the sign-in page: a forwarded authorization URL fills nobody's sign-in", async () => {
+    // Mallory holds a sign-in link for her own credential; its page shows the authorization server's URL.
+    const link = await gw.gateway.upstreamOAuth.startSignIn('notes', 'credential:mallory');
+    const page = await (await fetch(link.url)).text();
+    const href = /href="([^"]+)"[^>]*>Continue</.exec(page)?.[1];
+    expect(href, page).toBeDefined();
+    const authorizationUrl = href!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+    expect(new URL(authorizationUrl).origin).toBe(as.issuer);
+    // She passes that URL on; victor signs in there in his own browser, never seeing the gateway's page.
+    const result = await signInWithBrowser(browser, authorizationUrl, 'victor');
+    expect(result.text).toContain('Not signed in');
+    expect(result.text).toContain('not started in this browser');
+    expect(gw.gateway.upstreamOAuth.signedIn('notes')).not.toContain('credential:mallory');
+    expect(await upstreamEvents('upstream:sign-in-refused', 'mallory')).toEqual([
+      expect.objectContaining({ detail: 'the callback came to a browser that had not opened the sign-in link' }),
+    ]);
+    // The link itself still works, for whoever opens it and reads whose sign-in it is.
+    expect(await signIn(link.url, 'mallory')).toContain('Signed in to "notes" for credential "mallory"');
+    await link.done;
   });
 
   it('refuses to sign in without MCPROXY_TOKEN_KEY, naming the variable', async () => {

@@ -27,7 +27,9 @@ function signIn(grants: GrantStore, clientId = 'app') {
   });
   const found = grants.findCode(code);
   if (!('entry' in found)) throw new Error('no code');
-  return { code, grant: grants.consumeCode(code, found.entry, HOUR_MS) };
+  const grant = grants.consumeCode(code, found.entry, HOUR_MS);
+  if (!grant) throw new Error('the code was used up');
+  return { code, grant };
 }
 
 describe('GrantStore', () => {
@@ -49,6 +51,22 @@ describe('GrantStore', () => {
     expect(grants.findCode(code)).toEqual({ replayed: true });
     expect(grants.access(tokens.accessToken)).toBeUndefined();
     expect(grants.findCode('never-issued')).toEqual({ replayed: false });
+  });
+
+  it('of two exchanges of one code that both found it live, only the first gets a grant', () => {
+    const { grants } = store();
+    const code = grants.addCode({
+      clientId: 'app',
+      grantSubject: 'owner',
+      codeChallenge: 'challenge',
+      redirectUri: 'http://localhost:1/cb',
+      scopes: [],
+      resource: 'http://127.0.0.1:1',
+    });
+    const [first, second] = [grants.findCode(code), grants.findCode(code)];
+    if (!('entry' in first) || !('entry' in second)) throw new Error('no code');
+    expect(grants.consumeCode(code, first.entry, HOUR_MS)).toBeDefined();
+    expect(grants.consumeCode(code, second.entry, HOUR_MS)).toBeUndefined();
   });
 
   it('access tokens expire; only the client they were issued to can revoke them', () => {

@@ -179,10 +179,13 @@ export class GrantStore implements OAuthGrantStore {
     return { replayed: false };
   }
 
-  /** Uses a code up: it can never be exchanged again, and a second try revokes what the first one got. */
-  consumeCode(code: string, entry: CodeEntry, refreshTtlMs: number): Grant {
+  /**
+   * Uses a code up: it can never be exchanged again, and a second try revokes what the first one got. Undefined
+   * when another exchange used it up since `findCode` (the SDK awaits between the two).
+   */
+  consumeCode(code: string, entry: CodeEntry, refreshTtlMs: number): Grant | undefined {
     const key = digest(code);
-    this.codes.delete(key);
+    if (!this.codes.delete(key)) return undefined;
     const grant = grantOf(entry, this.options.now(), refreshTtlMs);
     this.grants.set(grant.id, grant);
     this.usedCodes.set(key, { grantId: grant.id, until: this.options.now() + CODE_TTL_MS });

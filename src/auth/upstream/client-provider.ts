@@ -6,6 +6,7 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 
 import type { ServerConfig } from '../../config/model.js';
+import { canonicalResource } from '../resource.js';
 import { clientKey, discoveryKey, tokensKey, type TokenStore } from './token-store.js';
 
 /** Which of our clients at a server's authorization server: the gateway's callback, or `mcproxy login`'s. */
@@ -150,6 +151,7 @@ export class UpstreamClientProvider implements OAuthClientProvider {
   }
 
   saveDiscoveryState(state: OAuthDiscoveryState): void {
+    checkIssuer(state);
     const entry: DiscoveryEntry = { serverUrl: this.serverUrl, state };
     this.store.set(discoveryKey(this.options.server.name), entry);
   }
@@ -173,4 +175,18 @@ export class UpstreamClientProvider implements OAuthClientProvider {
   private get clientKey(): string {
     return clientKey(this.options.server.name, this.options.slot);
   }
+}
+
+/**
+ * RFC 8414 §3.3: the metadata must name as its issuer the URL it was fetched for. One that names another server
+ * is an impostor setting up a mix-up: the callback's `iss` would be checked against a name it chose, and the
+ * code of a real server sent to its token endpoint. Thrown before anything is registered or sent there.
+ */
+function checkIssuer(state: OAuthDiscoveryState): void {
+  const issuer = state.authorizationServerMetadata?.issuer;
+  if (issuer === undefined || canonicalResource(issuer) === canonicalResource(state.authorizationServerUrl)) return;
+  const at = new URL(state.authorizationServerUrl);
+  throw new Error(
+    `the authorization server at ${at.origin}${at.pathname} names another issuer in its metadata (RFC 8414 requires its own URL)`,
+  );
 }

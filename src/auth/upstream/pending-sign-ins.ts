@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import type { StartedSignIn } from './sign-in-flow.js';
 
 /** How long a sign-in link works. */
@@ -14,6 +16,8 @@ export interface PendingSignIn extends StartedSignIn {
   account: string;
   redirectUrl: string;
   expiresAt: number;
+  /** 256 random bits the sign-in page leaves in the browser's cookie; its callback must bring them back. */
+  browserKey: string;
   /** Settles when the sign-in ends: resolves once the tokens are stored, rejects when refused or failed. */
   done: Promise<void>;
   settle(error?: Error): void;
@@ -28,7 +32,7 @@ export class PendingSignIns {
 
   constructor(private readonly now: () => number) {}
 
-  add(entry: Omit<PendingSignIn, 'expiresAt' | 'done' | 'settle'>): PendingSignIn {
+  add(entry: Omit<PendingSignIn, 'expiresAt' | 'browserKey' | 'done' | 'settle'>): PendingSignIn {
     this.prune();
     if (this.byState.size >= MAX_PENDING) this.drop(this.byState.keys().next().value!);
     let settle!: (error?: Error) => void;
@@ -37,7 +41,13 @@ export class PendingSignIns {
     });
     // Nobody may be waiting for it: a refusal must not become an unhandled rejection.
     done.catch(() => {});
-    const pending: PendingSignIn = { ...entry, expiresAt: this.now() + SIGN_IN_TTL_MS, done, settle };
+    const pending: PendingSignIn = {
+      ...entry,
+      expiresAt: this.now() + SIGN_IN_TTL_MS,
+      browserKey: randomBytes(32).toString('base64url'),
+      done,
+      settle,
+    };
     this.byState.set(entry.state, pending);
     return pending;
   }

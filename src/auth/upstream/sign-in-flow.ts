@@ -4,6 +4,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ServerConfig } from '../../config/model.js';
 import { deadlineSignal } from '../../deadline.js';
 import { isLoopback } from '../../serve/request-guard.js';
+import { boundedResponse } from '../bounded-response.js';
 import { canonicalResource } from '../resource.js';
 import { type ClientSlot, SignInNeeded, UpstreamClientProvider } from './client-provider.js';
 import { clientKey, type TokenStore } from './token-store.js';
@@ -159,13 +160,15 @@ function authOptions(target: FlowTarget): Parameters<typeof auth>[1] {
 }
 
 /**
- * fetch for everything OAuth: bounded in time, and only https (or http on loopback), since these requests
- * carry client secrets, codes and tokens.
+ * fetch for everything OAuth: bounded in time and in size, and only https (or http on loopback), since these
+ * requests carry client secrets, codes and tokens.
  */
 export const oauthFetch: FetchLike = async function oauthFetch(input, init) {
   const url = new URL(typeof input === 'string' ? input : input.href);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     throw new Error(`refusing to send OAuth requests to ${url.origin}: only https, or http on loopback`);
   }
-  return fetch(url, { ...init, signal: deadlineSignal(OAUTH_REQUEST_TIMEOUT_MS, init?.signal ?? undefined) });
+  return boundedResponse(
+    await fetch(url, { ...init, signal: deadlineSignal(OAUTH_REQUEST_TIMEOUT_MS, init?.signal ?? undefined) }),
+  );
 };

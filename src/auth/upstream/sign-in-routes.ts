@@ -4,6 +4,7 @@ import { clientAddress, trustedProxies } from '../../access/client-address.js';
 import type { GatewayConfig } from '../../config/model.js';
 import { CONSENT_HEADERS } from '../server/consent-page.js';
 import { describeAccount } from './accounts.js';
+import { clearedSignInCookie, signInCookie } from './sign-in-cookie.js';
 import { UPSTREAM_CALLBACK_PATH, UPSTREAM_SIGN_IN_PATH } from './sign-in-paths.js';
 import type { UpstreamOAuth } from './upstream-oauth.js';
 
@@ -24,7 +25,8 @@ export function upstreamSignInRoute(oauth: UpstreamOAuth, config: () => GatewayC
     }
     if (url.pathname === UPSTREAM_CALLBACK_PATH) {
       const address = clientAddress(req, trustedProxies(config().trustedProxies));
-      const result = await oauth.completeSignIn(url.searchParams, address);
+      const result = await oauth.completeSignIn(url.searchParams, { address, cookie: req.headers.cookie });
+      if (result.ok) res.setHeader('set-cookie', clearedSignInCookie(url.searchParams.get('state') ?? ''));
       sendSignInPage(
         res,
         result.ok ? 200 : 400,
@@ -39,6 +41,11 @@ export function upstreamSignInRoute(oauth: UpstreamOAuth, config: () => GatewayC
       return true;
     }
     const at = new URL(pending.authorizationUrl).origin;
+    // The callback is taken only from a browser that has been here (and read whose sign-in it is).
+    res.setHeader(
+      'set-cookie',
+      signInCookie(pending.state, pending.browserKey, new URL(pending.redirectUrl).protocol === 'https:'),
+    );
     sendSignInPage(
       res,
       200,

@@ -12,6 +12,7 @@ import type { TokenEntry } from './client-provider.js';
 import { type PendingSignIn, PendingSignIns } from './pending-sign-ins.js';
 import { revokeTokens, signOutDetail } from './revocation.js';
 import { createSignInRecorder, type SignInRecorder } from './sign-in-audit.js';
+import { carriesSignInCookie } from './sign-in-cookie.js';
 import { beginSignIn, finishSignIn, readCallback, registeredRedirectUrl } from './sign-in-flow.js';
 import { askToSignIn, type SignInLink, type SignInOrigin } from './sign-in-gate.js';
 import { UPSTREAM_CALLBACK_PATH, UPSTREAM_SIGN_IN_PATH } from './sign-in-paths.js';
@@ -151,12 +152,33 @@ export class UpstreamOAuth {
     return this.pending.find(state);
   }
 
-  /** The callback: exchanges the code of a pending sign-in and stores its tokens. Says what the browser shows. */
-  async completeSignIn(query: URLSearchParams, address?: string): Promise<{ ok: boolean; message: string }> {
-    const pending = this.pending.take(query.get('state') ?? '');
-    if (!pending) {
+  /**
+   * The callback: exchanges the code of a pending sign-in and stores its tokens, if it came to the browser that
+   * opened the sign-in page (`cookie`, the request's Cookie header). Says what the browser shows.
+   */
+  async completeSignIn(
+    query: URLSearchParams,
+    request: { address?: string | undefined; cookie?: string | undefined } = {},
+  ): Promise<{ ok: boolean; message: string }> {
+    const { address } = request;
+    const state = query.get('state') ?? '';
+    const found = this.pending.find(state);
+    if (!found) {
       return { ok: false, message: 'This sign-in link has expired or was used already. Start again from your app.' };
     }
+    if (!carriesSignInCookie(request.cookie, state, found.browserKey)) {
+      // Left pending: the browser that did open the page may still finish it.
+      this.record('upstream:sign-in-refused', found.server, found.account, 'gateway', {
+        detail: 'the callback came to a browser that had not opened the sign-in link',
+        address,
+      });
+      return {
+        ok: false,
+        message:
+          'This sign-in was not started in this browser. Open the sign-in link you were given in the browser you sign in with.',
+      };
+    }
+    const pending = this.pending.take(state)!;
     const { server, account } = pending;
     const refuse = (detail: string, message: string) => {
       pending.settle(new GatewayError('UPSTREAM_AUTH_REQUIRED', `the sign-in failed: ${detail}`));
