@@ -1,5 +1,12 @@
 import type { SandboxErrorInfo } from './protocol.js';
+import { MAX_NAME_CHARS } from './search-limits.js';
 import { userPosition, type WrappedCode } from './wrap.js';
+
+/**
+ * Longest error message (and guest stack) an answer carries. Errors are not under the output limit, so a
+ * thrown 20 MB string would otherwise reach the client whole; the guest cuts them, and the host again.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 8_000;
 
 /** What the prelude's `describe` makes of a thrown value (or `context.dump` when even that failed). */
 export interface GuestErrorDescription {
@@ -20,9 +27,11 @@ export interface ErrorContext {
 
 /** Sorts an error the guest threw (or could not catch) into the answer's error types. */
 export function classifyGuestError(description: GuestErrorDescription, context: ErrorContext): SandboxErrorInfo {
-  const name = typeof description.name === 'string' ? description.name : 'Error';
-  const message = typeof description.message === 'string' ? description.message : 'error';
-  const position = userPosition(description.stack, context.wrapped, context.lineCount);
+  const name = typeof description.name === 'string' ? clip(description.name, MAX_NAME_CHARS) : 'Error';
+  const message =
+    typeof description.message === 'string' ? clip(description.message, MAX_ERROR_MESSAGE_CHARS) : 'error';
+  const stack = typeof description.stack === 'string' ? description.stack.slice(0, MAX_ERROR_MESSAGE_CHARS) : undefined;
+  const position = userPosition(stack, context.wrapped, context.lineCount);
   // QuickJS throws `null` when it cannot even allocate its "out of memory" error.
   const outOfMemory = name === 'InternalError' && message === 'out of memory';
   if (outOfMemory || (message === 'Uncaught null' && context.nearMemoryCap)) {
@@ -36,8 +45,8 @@ export function classifyGuestError(description: GuestErrorDescription, context: 
     name,
     message,
     ...position,
-    ...(typeof description.server === 'string' ? { server: description.server } : {}),
-    ...(typeof description.tool === 'string' ? { tool: description.tool } : {}),
+    ...(typeof description.server === 'string' ? { server: clip(description.server, MAX_NAME_CHARS) } : {}),
+    ...(typeof description.tool === 'string' ? { tool: clip(description.tool, MAX_NAME_CHARS) } : {}),
   };
 }
 
@@ -51,6 +60,10 @@ export function classifyWorkerError(error: unknown, context: Pick<ErrorContext, 
     return memoryLimitError(context.memoryMb);
   }
   return { type: 'Internal', message: `sandbox failure: ${text}` } satisfies SandboxErrorInfo;
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… [${text.length - max} characters cut]` : text;
 }
 
 export function memoryLimitError(memoryMb: number): SandboxErrorInfo {

@@ -47,7 +47,7 @@ export interface Instance {
 export async function createInstance(
   wasmModule: WasmModule,
   memoryMb: number,
-  limits: { maxName: number; maxQuery: number; parallelWidth: number },
+  limits: { maxName: number; maxQuery: number; parallelWidth: number; maxErrorChars: number },
 ): Promise<Instance> {
   const guestPages = Math.ceil((memoryMb * 1024 * 1024) / WASM_PAGE_BYTES);
   const memory: WasmMemory = new Wasm.Memory({ initial: WASM_BASE_PAGES, maximum: WASM_BASE_PAGES + guestPages });
@@ -85,6 +85,7 @@ export async function createInstance(
       context.newNumber(limits.maxName),
       context.newNumber(limits.maxQuery),
       context.newNumber(limits.parallelWidth),
+      context.newNumber(limits.maxErrorChars),
     ),
   );
   const helpers = Object.fromEntries(

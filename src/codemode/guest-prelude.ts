@@ -1,6 +1,6 @@
 /**
  * JavaScript evaluated inside the guest before the user's code. It is a function expression that the worker
- * calls with four host functions (and three limits); they stay in this closure and never appear on the guest's global, so the
+ * calls with four host functions (and four limits); they stay in this closure and never appear on the guest's global, so the
  * user's code reaches the host only through `api`, `console` and the timers built here, all of which pass
  * JSON strings. The function returns internal helpers (`fire`, `describe`, `serialize`, `truncate`, the state's
  * `setState`/`getState`) as handles the
@@ -10,7 +10,7 @@
  * Globals removed: `SharedArrayBuffer`, `Atomics`, `WebAssembly` (QuickJS has no WebAssembly; deleted anyway).
  * `eval` and `Function` stay: they compile code in the guest's own realm, which holds nothing of the host.
  */
-export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, timerClear, MAX_NAME, MAX_QUERY, PARALLEL_WIDTH) {
+export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, timerClear, MAX_NAME, MAX_QUERY, PARALLEL_WIDTH, MAX_ERROR) {
   'use strict';
   const g = globalThis;
   // Captured now, so that user code replacing JSON or Promise cannot change how the bridge behaves.
@@ -197,18 +197,24 @@ export const GUEST_PRELUDE = String.raw`(function (hostCall, hostLog, timerSet, 
     if (timers.delete(id)) timerClear(id);
   }
 
+  // An error travels whole into the answer, where the output limit does not apply: its texts are cut here,
+  // before they leave the guest.
+  function clip(text, max) {
+    return text.length > max ? text.slice(0, max) + '… [' + (text.length - max) + ' characters cut]' : text;
+  }
+
   function describe(e) {
     try {
       if (e !== null && typeof e === 'object' && 'message' in e) {
         return stringify({
-          name: String(e.name === undefined ? 'Error' : e.name),
-          message: String(e.message),
-          stack: String(e.stack === undefined ? '' : e.stack),
-          server: typeof e.server === 'string' ? e.server : undefined,
-          tool: typeof e.tool === 'string' ? e.tool : undefined,
+          name: clip(String(e.name === undefined ? 'Error' : e.name), MAX_NAME),
+          message: clip(String(e.message), MAX_ERROR),
+          stack: clip(String(e.stack === undefined ? '' : e.stack), MAX_ERROR),
+          server: typeof e.server === 'string' ? clip(e.server, MAX_NAME) : undefined,
+          tool: typeof e.tool === 'string' ? clip(e.tool, MAX_NAME) : undefined,
         });
       }
-      return stringify({ name: 'Error', message: 'Uncaught ' + show(e) });
+      return stringify({ name: 'Error', message: clip('Uncaught ' + show(e), MAX_ERROR) });
     } catch (_) {
       return '{"name":"Error","message":"Uncaught exception"}';
     }

@@ -6,6 +6,12 @@
 
 export type LogLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
 
+/**
+ * What a console line costs of the output limit besides its text: its entry in the answer's `logs`
+ * (`{"level":"debug","message":""},`). Without it, empty lines would cost nothing and have no bound.
+ */
+export const LOG_LINE_OVERHEAD_BYTES = 32;
+
 /** Host operations the guest can ask for; each carries one JSON string of arguments. */
 export type HostOp = 'call_tool' | 'parallel' | 'manifest' | 'search' | 'fetch';
 
@@ -104,7 +110,18 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
-export type FromWorkerMessage = CallMessage | LogMessage | DoneMessage | ReadyMessage;
+/**
+ * The execution hit a limit (tool calls, output) and was told to stop. Sent at once, from inside the guest's
+ * call into the worker: a guest that catches the error in a loop can keep the worker's thread from ever
+ * answering, so the pool ends it shortly after this unless `done` comes first.
+ */
+export interface LimitMessage {
+  type: 'limit';
+  runId: number;
+  error: SandboxErrorInfo;
+}
+
+export type FromWorkerMessage = CallMessage | LogMessage | DoneMessage | ReadyMessage | LimitMessage;
 
 /** Code wrapped for evaluation is reported under this file name in guest stack traces. */
 export const USER_CODE_FILENAME = 'code.js';

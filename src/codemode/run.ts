@@ -4,7 +4,7 @@ import { errorMessage, isGatewayError } from '../errors.js';
 import { HostBindings } from './bindings.js';
 import { isTypeScriptTag, looksLikeTypeScript, stripFence } from './code-shape.js';
 import type { CodeModeHost } from './host.js';
-import type { LogLevel, SandboxErrorInfo, TruncationCounts } from './protocol.js';
+import { LOG_LINE_OVERHEAD_BYTES, type LogLevel, type SandboxErrorInfo, type TruncationCounts } from './protocol.js';
 import { safeJsonParse } from './safe-json.js';
 import type { SandboxOutcome, SandboxPool } from './sandbox-pool.js';
 import type { CatalogSearch } from './search.js';
@@ -118,7 +118,7 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
       onCall: (op, json) => bindings.handle(op, json),
       onLog: (level, message) => {
         // The worker enforces the same budget; this only guards the host against a misbehaving worker.
-        logBytes += Buffer.byteLength(message);
+        logBytes += Buffer.byteLength(message) + LOG_LINE_OVERHEAD_BYTES;
         if (logBytes > limits.maxOutputBytes) return;
         logs.push({ level, message });
         // A progress message is a status line: a long log line is shortened there (the answer keeps it whole).

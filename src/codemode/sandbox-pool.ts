@@ -241,11 +241,24 @@ export class SandboxPool {
       const kill = (error: SandboxErrorInfo): void => {
         finish({ ok: false, error }, true);
       };
+      const killAt = Date.now() + job.limits.timeoutMs + this.killGraceMs;
+      let limit: SandboxErrorInfo | undefined;
+      // A limit ends the execution: if the worker has not answered shortly after, the guest is still running
+      // (it caught the error in a loop) and its worker is terminated, the answer naming the limit.
+      const onLimit = (error: SandboxErrorInfo): void => {
+        if (finished || limit) return;
+        limit = error;
+        clearTimeout(killTimer);
+        killTimer = setTimeout(() => kill(error), Math.max(0, Math.min(killAt - Date.now(), this.killGraceMs)));
+      };
       const onMessage = (message: FromWorkerMessage): void => {
         if (message.type === 'ready' || message.runId !== runId) return;
         if (message.type === 'log') job.onLog(message.level, message.text);
+        else if (message.type === 'limit') onLimit(message.error);
         else if (message.type === 'call')
-          void this.answer(worker, runId, message.callId, job, message.op, message.json);
+          void this.answer(worker, runId, message.callId, job, message.op, message.json).then(
+            (fatal) => fatal && onLimit(fatal),
+          );
         else finish(toOutcome(message), false);
       };
       const onError = (error: Error): void => {
@@ -258,7 +271,7 @@ export class SandboxPool {
       };
       const onExit = (code: number): void => kill({ type: 'Internal', message: `the sandbox worker exited (${code})` });
       const onAbort = (): void => kill({ type: 'Cancelled', message: 'the execution was cancelled' });
-      const killTimer = setTimeout(
+      let killTimer = setTimeout(
         () => kill({ type: 'Timeout', message: `execution exceeded ${job.limits.timeoutMs} ms (worker terminated)` }),
         Math.max(0, job.limits.timeoutMs + this.killGraceMs),
       );
@@ -274,6 +287,7 @@ export class SandboxPool {
     });
   }
 
+  /** Sends the host's reply to a guest request; resolves to the limit it reports, if any. */
   private async answer(
     worker: Worker,
     runId: number,
@@ -281,7 +295,7 @@ export class SandboxPool {
     job: SandboxJob,
     op: HostOp,
     json: string,
-  ): Promise<void> {
+  ): Promise<SandboxErrorInfo | undefined> {
     let reply: ReplyMessage;
     try {
       const answer = await job.onCall(op, json);
@@ -292,6 +306,7 @@ export class SandboxPool {
     }
     // The worker ignores replies for an execution it no longer runs; a terminated worker drops them.
     worker.postMessage(reply);
+    return reply.fatal;
   }
 
   private replace(slot: Slot): void {

@@ -11,6 +11,7 @@ import {
   classifyGuestError,
   classifyWorkerError,
   type GuestErrorDescription,
+  MAX_ERROR_MESSAGE_CHARS,
   outputLimitError,
   timeoutError,
 } from './guest-errors.js';
@@ -20,6 +21,7 @@ import {
   type DoneMessage,
   type FromWorkerMessage,
   type HostOp,
+  LOG_LINE_OVERHEAD_BYTES,
   type LogLevel,
   type ReplyMessage,
   type RunMessage,
@@ -126,6 +128,7 @@ function prepareInstance(memoryMb: number): Promise<Instance> {
     maxName: MAX_NAME_CHARS,
     maxQuery: MAX_QUERY_CHARS,
     parallelWidth: PARALLEL_WIDTH,
+    maxErrorChars: MAX_ERROR_MESSAGE_CHARS,
   });
 }
 
@@ -364,11 +367,11 @@ class Execution implements InstanceUser {
 
   hostLog(context: QuickJSContext, levelHandle: QuickJSHandle, textHandle: QuickJSHandle): void {
     const level = context.getString(levelHandle);
-    const budget = this.message.limits.maxOutputBytes - this.logBytes;
+    const budget = this.message.limits.maxOutputBytes - this.logBytes - LOG_LINE_OVERHEAD_BYTES;
     // Check the length in the guest first, so that a huge string is never copied out.
     if (stringLength(context, textHandle) > budget) this.stop(this.outputLimitError('console output'));
     const text = context.getString(textHandle);
-    this.logBytes += Buffer.byteLength(text);
+    this.logBytes += Buffer.byteLength(text) + LOG_LINE_OVERHEAD_BYTES;
     if (this.logBytes > this.message.limits.maxOutputBytes) this.stop(this.outputLimitError('console output'));
     post({ type: 'log', runId: this.runId, level: LOG_LEVELS.has(level) ? (level as LogLevel) : 'log', text });
   }
@@ -403,7 +406,12 @@ class Execution implements InstanceUser {
 
   /** Marks the execution failed; the interrupt handler then stops the guest at its next check. */
   private stop(info: SandboxErrorInfo): never {
-    this.fatal ??= info;
+    if (!this.fatal) {
+      this.fatal = info;
+      // The interrupt handler runs every so many bytecodes: a loop that catches this error while doing costly
+      // work per bytecode (long strings, host calls that throw) may not reach it before the deadline.
+      post({ type: 'limit', runId: this.runId, error: info });
+    }
     throw new Stop(info);
   }
 
