@@ -1,6 +1,7 @@
 import {
   type JSONRPCMessage,
   JSONRPCMessageSchema,
+  type JSONRPCRequest,
   RELATED_TASK_META_KEY,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -23,7 +24,7 @@ export const MAX_CURSOR_LENGTH = 4 * 1024;
 /** Arrays and objects nested deeper than this are refused before parsing: a megabyte of `[` costs far more. */
 export const MAX_JSON_DEPTH = 128;
 
-const INVALID_REQUEST = -32600;
+export const INVALID_REQUEST = -32600;
 const INVALID_PARAMS = -32602;
 const MEMBERS: Record<'request' | 'notification' | 'result' | 'error', ReadonlySet<string>> = {
   request: new Set(['jsonrpc', 'id', 'method', 'params']),
@@ -66,6 +67,11 @@ export interface ScreenedBody {
  *
  * @example screenMessage({ jsonrpc: '2.0', id: 1.5, method: 'tools/list' }) // { ok: false, refusal: { id: null, ... } }
  */
+/** Whether the message is an `initialize` request (a session takes one, first). */
+export function isInitializeRequest(message: JSONRPCMessage): message is JSONRPCRequest {
+  return 'method' in message && message.method === 'initialize' && 'id' in message;
+}
+
 export function screenMessage(value: unknown): Screened {
   if (!isPlainObject(value)) return refuse(null, 'envelope', 'Invalid Request: a JSON-RPC message must be an object');
   const hasId = 'id' in value;

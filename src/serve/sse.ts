@@ -1,10 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type * as SdkSse from '@modelcontextprotocol/sdk/server/sse.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
-import { refusalResponse, type Screened, type ScreenedBody } from '../relay/bounds.js';
+import {
+  INVALID_REQUEST,
+  isInitializeRequest,
+  refusalResponse,
+  type Screened,
+  type ScreenedBody,
+} from '../relay/bounds.js';
 import type { SessionScope } from '../relay/catalog-view.js';
 import type { ClientSession } from '../relay/client-session.js';
 import { messageText } from '../relay/message-text.js';
@@ -108,7 +114,7 @@ export class SseEndpoint {
     if (hasEnvelopeRefusal(screened)) return sendRefusals(res, screened);
     const reinitialized = refuseReinitialization(screened, entry.initialized);
     if (reinitialized) return sendRefusals(res, reinitialized);
-    entry.initialized ||= screened.messages.some((item) => item.ok && isInitialize(item.message));
+    entry.initialized ||= screened.messages.some((item) => item.ok && isInitializeRequest(item.message));
     entry.slot.during(res);
     const requestInfo = { headers: req.headers };
     for (const item of screened.messages) {
@@ -126,10 +132,6 @@ export class SseEndpoint {
   }
 }
 
-function isInitialize(message: JSONRPCMessage): boolean {
-  return 'method' in message && message.method === 'initialize' && 'id' in message;
-}
-
 /**
  * The body with every initialize after the session's first refused, as Streamable HTTP refuses it (400, and no
  * message of the body runs); undefined when there is none. A second initialize would change what the client
@@ -139,12 +141,12 @@ function refuseReinitialization(screened: ScreenedBody, initialized: boolean): S
   let allowed = initialized ? 0 : 1;
   let refused = false;
   const messages = screened.messages.map((item): Screened => {
-    if (!item.ok || !isInitialize(item.message)) return item;
+    if (!item.ok || !isInitializeRequest(item.message)) return item;
     if (allowed-- > 0) return item;
     refused = true;
-    const id = (item.message as { id: RequestId }).id;
+    const { id } = item.message;
     const message = 'Invalid Request: Server already initialized';
-    return { ok: false, refusal: { id, kind: 'envelope', code: -32600, message } };
+    return { ok: false, refusal: { id, kind: 'envelope', code: INVALID_REQUEST, message } };
   });
   return refused ? { ...screened, messages } : undefined;
 }

@@ -1,7 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
-import { type Refusal, refusalResponse, screenMessage } from '../relay/bounds.js';
+import { isInitializeRequest, type Refusal, refusalResponse, screenMessage } from '../relay/bounds.js';
 import { messageText } from '../relay/message-text.js';
 import { NdjsonDecoder, type OversizedLine } from './ndjson.js';
 import { WRITTEN } from './written.js';
@@ -109,7 +109,7 @@ export class StdioServerTransport implements Transport {
     const screened = screenMessage(value);
     if (!screened.ok) return this.refuse(screened.refusal);
     const { message } = screened;
-    if (this.initialized === false && 'method' in message && message.method === 'initialize' && 'id' in message) {
+    if (this.initialized === false && isInitializeRequest(message)) {
       this.initialized = message.id;
     }
     this.messageArrivedAlone = alone;

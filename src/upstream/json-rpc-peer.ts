@@ -8,6 +8,7 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 
 import { errorMessage, GatewayError, isGatewayError, UpstreamRpcError } from '../errors.js';
+import { INVALID_REQUEST } from '../relay/bounds.js';
 import type { CancelSignal } from '../relay/lazy-abort.js';
 import { PendingRequests } from './pending-requests.js';
 import { resultTextOf } from './result-text.js';
@@ -386,7 +387,6 @@ function cancelledError(signal: CancelSignal | undefined): GatewayError {
   return new GatewayError('REQUEST_CANCELLED', `the request was cancelled${reason ? `: ${reason}` : ''}`);
 }
 
-const INVALID_REQUEST = -32600;
 /** The most abandoned calls remembered per peer (see `JsonRpcPeer.abandoned`); older ones are forgotten. */
 const MAX_ABANDONED = 1_000;
 /** How long the ping after the cancellation of a call without a timeout of its own may take. */

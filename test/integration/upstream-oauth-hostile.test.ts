@@ -120,6 +120,15 @@ afterAll(async () => {
 });
 
 describe('a hostile authorization server of an upstream', () => {
+  /** The error a sign-in to `server` fails with (a test fails if it starts). */
+  const failedSignIn = async (server: string): Promise<Error & { code?: string }> => {
+    const failure = await gw.gateway.upstreamOAuth
+      .startSignIn(server, 'credential:alice')
+      .catch((error: Error & { code?: string }) => error);
+    expect(failure).toBeInstanceOf(Error);
+    return failure as Error & { code?: string };
+  };
+
   it('an honest one starts a sign-in (the servers below differ from it in one thing each)', async () => {
     const link = await gw.gateway.upstreamOAuth.startSignIn('honest', 'credential:alice');
     const state = new URL(link.url).searchParams.get('request')!;
@@ -129,25 +138,19 @@ describe('a hostile authorization server of an upstream', () => {
   });
 
   it('cannot fill the gateway with an endless metadata document: the sign-in fails, saying why', async () => {
-    const failure = await gw.gateway.upstreamOAuth
-      .startSignIn('huge', 'credential:alice')
-      .catch((error: Error & { code?: string }) => error);
-    expect(failure).toBeInstanceOf(Error);
-    expect((failure as { code?: string }).code).toBe('UPSTREAM_UNAVAILABLE');
-    expect((failure as Error).message).toContain('cannot start a sign-in to server "huge"');
-    expect((failure as Error).message).toContain(
+    const failure = await failedSignIn('huge');
+    expect(failure.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(failure.message).toContain('cannot start a sign-in to server "huge"');
+    expect(failure.message).toContain(
       `the answer of ${hostile.origin}/.well-known/oauth-authorization-server/huge is larger than 1048576 bytes`,
     );
     expect(hostile.registrations.get('huge')).toBeUndefined();
   });
 
   it('cannot pass itself off as another issuer (a mix-up): refused before the gateway registers there', async () => {
-    const failure = await gw.gateway.upstreamOAuth
-      .startSignIn('impostor', 'credential:alice')
-      .catch((error: Error & { code?: string }) => error);
-    expect(failure).toBeInstanceOf(Error);
-    expect((failure as { code?: string }).code).toBe('UPSTREAM_UNAVAILABLE');
-    expect((failure as Error).message).toContain('names another issuer in its metadata');
+    const failure = await failedSignIn('impostor');
+    expect(failure.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(failure.message).toContain('names another issuer in its metadata');
     expect(hostile.registrations.get('impostor')).toBeUndefined();
   });
 });
