@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
@@ -79,6 +80,8 @@ function parseJsonBody(bytes: Buffer): unknown {
   if (jsonNestsDeeperThan(bytes)) {
     throw new HttpError(400, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
+  // JSON text is UTF-8 (RFC 8259 8.1); decoded anyway, bytes that are not would reach a server as U+FFFD, unnoticed.
+  if (!isUtf8(bytes)) throw new HttpError(400, 'Parse error: the body is not valid UTF-8', -32700);
   const text = bytes.toString('utf8');
   try {
     return JSON.parse(text) as unknown;

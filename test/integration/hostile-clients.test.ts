@@ -119,3 +119,28 @@ describe('a second initialize in a session', () => {
     }
   });
 });
+
+describe('a body that is not UTF-8', () => {
+  it('is refused with a parse error on /mcp and /message, rather than reaching the server as U+FFFD', async () => {
+    const call = Buffer.concat([
+      Buffer.from(
+        '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"everything__echo","arguments":{"message":"',
+      ),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('"}}}'),
+    ]);
+    for (const path of ['/mcp', '/message']) {
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: call,
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32700, message: 'Parse error: the body is not valid UTF-8' },
+      });
+    }
+  });
+});
