@@ -4,6 +4,7 @@ import type * as JoseModule from 'jose';
 import type * as OAuthModule from 'oauth4webapi';
 
 import type { OAuthIssuerConfig } from '../config/model.js';
+import { notAnAccessToken } from './access-token-type.js';
 import { boundedFetch } from './bounded-response.js';
 import type { VerifiedToken } from './credential-rules.js';
 import { rejectToken, type TokenRejection } from './token-rejection.js';
@@ -93,13 +94,15 @@ export class ExternalIssuers {
           [jose.customFetch]: boundedFetch,
         });
       }
-      const { payload } = await jose.jwtVerify(token, state.jwks, {
+      const { payload, protectedHeader } = await jose.jwtVerify(token, state.jwks, {
         issuer: issuer.issuer,
         algorithms: ALGORITHMS,
         clockTolerance: Math.round(skewMs / 1000),
         currentDate: new Date(this.options.now()),
         requiredClaims: ['exp'],
       });
+      const wrongKind = notAnAccessToken(protectedHeader, payload);
+      if (wrongKind !== undefined) return rejectToken(wrongKind);
       return toVerified(payload, issuer);
     } catch (error) {
       return joseRejection(error);
