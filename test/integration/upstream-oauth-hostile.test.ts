@@ -16,7 +16,7 @@ const ALICE_TOKEN = 'alice-gateway-token-6b1e9d3f7a2c5084';
  * Authorization servers that misbehave on purpose, beside one that does not, each behind an MCP server of its
  * own name that asks for OAuth (401 with `resource_metadata`): `honest` answers as it should, `huge` pads its
  * metadata to 2 MiB (sent in chunks, no Content-Length), `impostor` names another server's issuer in its
- * metadata. Also two key sets for JWTs sent to the gateway: `/jwks` and a padded `/jwks-huge`.
+ * metadata, `promised` says it always sends `iss` in its answers (RFC 9207). Also two key sets for JWTs sent to the gateway: `/jwks` and a padded `/jwks-huge`.
  */
 interface HostileServers {
   origin: string;
@@ -56,6 +56,7 @@ async function startHostileServers(jwk: JWK): Promise<HostileServers> {
         registration_endpoint: `${origin}/${name}/register`,
         response_types_supported: ['code'],
         code_challenge_methods_supported: ['S256'],
+        ...(name === 'promised' ? { authorization_response_iss_parameter_supported: true } : {}),
       };
       json(res, 200, metadata, name === 'huge');
     } else if ((match = /^\/(\w+)\/register$/.exec(path))) {
@@ -96,7 +97,12 @@ beforeAll(async () => {
   const { origin } = hostile;
   const remote = (name: string) => ({ url: `${origin}/${name}/mcp`, scope: 'credential', oauth: true });
   const configPath = await dir.write('gateway.json', {
-    servers: { honest: remote('honest'), huge: remote('huge'), impostor: remote('impostor') },
+    servers: {
+      honest: remote('honest'),
+      huge: remote('huge'),
+      impostor: remote('impostor'),
+      promised: remote('promised'),
+    },
     auth: {
       tokens: [{ id: 'alice', token: ALICE_TOKEN }],
       oauth: {
@@ -152,6 +158,45 @@ describe('a hostile authorization server of an upstream', () => {
     expect(failure.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(failure.message).toContain('names another issuer in its metadata');
     expect(hostile.registrations.get('impostor')).toBeUndefined();
+  });
+});
+
+describe('the answer at the sign-in callback (RFC 9207, against mix-ups)', () => {
+  /**
+   * A browser's way through the gateway's sign-in page (which leaves the sign-in's cookie) to its callback, as if
+   * the authorization server had sent it back with `answer` (its `state` added); says what the page said.
+   */
+  const callback = async (server: string, answer: Record<string, string>): Promise<string> => {
+    const link = await gw.gateway.upstreamOAuth.startSignIn(server, 'credential:alice');
+    const page = await fetch(link.url);
+    await page.body?.cancel();
+    const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const state = new URL(link.url).searchParams.get('request')!;
+    const query = new URLSearchParams({ ...answer, state });
+    const response = await fetch(`${gw.url}/oauth/upstream/callback?${query}`, { headers: { cookie } });
+    return response.text();
+  };
+
+  it('a server that promises iss: an answer without it is refused before the code is sent anywhere', async () => {
+    expect(await callback('promised', { code: 'stolen-code' })).toContain(
+      'The sign-in came back without the name of its server.',
+    );
+  });
+
+  it('with iss: refused when it names another server, taken to the code exchange when it names this one', async () => {
+    const own = `${hostile.origin}/promised`;
+    expect(await callback('promised', { code: 'c', iss: 'https://login.example.com' })).toContain(
+      'The sign-in came back from the wrong server.',
+    );
+    // Past the check, the code goes to the token endpoint (which this server lacks).
+    expect(await callback('promised', { code: 'c', iss: own })).toContain('The authorization server issued no tokens');
+    expect(await callback('honest', { code: 'c', iss: `${hostile.origin}/promised` })).toContain(
+      'The sign-in came back from the wrong server.',
+    );
+  });
+
+  it('a server that does not promise iss may leave it out', async () => {
+    expect(await callback('honest', { code: 'c' })).toContain('The authorization server issued no tokens');
   });
 });
 

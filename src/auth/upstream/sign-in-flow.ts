@@ -31,8 +31,13 @@ export interface FlowTarget {
 export interface StartedSignIn {
   authorizationUrl: string;
   codeVerifier: string;
-  /** The authorization server's issuer, to check the callback's `iss` against (RFC 9207). */
+  /**
+   * The authorization server the sign-in went to, to check the callback's `iss` against (RFC 9207): the issuer
+   * of its metadata, or the URL it was found at when it has none.
+   */
   issuer?: string;
+  /** Its metadata says `authorization_response_iss_parameter_supported`: a callback without `iss` is refused. */
+  issRequired: boolean;
 }
 
 /**
@@ -61,8 +66,14 @@ export async function beginSignIn(target: FlowTarget, state: string): Promise<St
   if (result !== 'REDIRECT' || authorizationUrl === undefined || codeVerifier === undefined) {
     throw new Error('the authorization server did not start a sign-in');
   }
-  const issuer = provider.discoveryState()?.authorizationServerMetadata?.issuer;
-  return { authorizationUrl, codeVerifier, ...(issuer === undefined ? {} : { issuer }) };
+  const discovered = provider.discoveryState();
+  const metadata = discovered?.authorizationServerMetadata;
+  const issuer = metadata?.issuer ?? discovered?.authorizationServerUrl;
+  // The SDK's metadata type lacks the RFC 9207 field, though its parser keeps it.
+  const issRequired =
+    (metadata as { authorization_response_iss_parameter_supported?: unknown } | undefined)
+      ?.authorization_response_iss_parameter_supported === true;
+  return { authorizationUrl, codeVerifier, issRequired, ...(issuer === undefined ? {} : { issuer }) };
 }
 
 /** Exchanges the authorization code (with the PKCE verifier and `resource`); the tokens are stored. */
@@ -98,10 +109,13 @@ export type CallbackAnswer = { ok: true; code: string } | { ok: false; detail: s
 
 /**
  * Reads the callback's query: an `error` (only its code is kept: the description is the server's text), an
- * `iss` that names another authorization server than the one the sign-in went to (RFC 9207, a mix-up), or
- * the code.
+ * `iss` that is missing where the server promised one or names another authorization server than the one the
+ * sign-in went to (RFC 9207 §2.4, a mix-up: another server's code would be sent to this one), or the code.
  */
-export function readCallback(query: URLSearchParams, issuer: string | undefined): CallbackAnswer {
+export function readCallback(
+  query: URLSearchParams,
+  expected: Pick<StartedSignIn, 'issuer' | 'issRequired'>,
+): CallbackAnswer {
   const error = query.get('error');
   if (error !== null) {
     const code = /^[a-z_]{1,64}$/.test(error) ? error : 'error';
@@ -112,7 +126,18 @@ export function readCallback(query: URLSearchParams, issuer: string | undefined)
     };
   }
   const iss = query.get('iss');
-  if (iss !== null && issuer !== undefined && canonicalResource(iss) !== canonicalResource(issuer)) {
+  if (iss === null && expected.issRequired) {
+    return {
+      ok: false,
+      detail: 'the answer names no issuer, which its authorization server always sends',
+      message: 'The sign-in came back without the name of its server.',
+    };
+  }
+  // An issuer we cannot compare with is no match: `iss` is only sent by a server that has metadata.
+  if (
+    iss !== null &&
+    (expected.issuer === undefined || canonicalResource(iss) !== canonicalResource(expected.issuer))
+  ) {
     return {
       ok: false,
       detail: 'the answer names another authorization server',

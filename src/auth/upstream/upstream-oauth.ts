@@ -185,7 +185,7 @@ export class UpstreamOAuth {
       this.record('upstream:sign-in-refused', server, account, 'gateway', { detail, address });
       return { ok: false, message };
     };
-    const answer = readCallback(query, pending.issuer);
+    const answer = readCallback(query, pending);
     const config = this.server(server);
     if (!answer.ok) return refuse(answer.detail, answer.message);
     if (!config) return refuse('the server is not configured any more', 'The server is not configured any more.');

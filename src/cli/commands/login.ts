@@ -163,7 +163,7 @@ async function signIn(
     io.out(`Sign in to "${server.name}" in your browser:\n\n  ${started.authorizationUrl}\n\n`);
     if (options.browser) (deps.openUrl ?? openInBrowser(deps.env ?? process.env))(started.authorizationUrl);
     const { query, finish } = await answered;
-    const answer = readCallback(query, started.issuer);
+    const answer = readCallback(query, started);
     if (!answer.ok) {
       finish(400, 'Not signed in', answer.message);
       throw new Error(answer.detail);
