@@ -4,8 +4,9 @@ import type { Request, Response } from 'express';
 
 import type { AuthAuditRecord } from '../../access/audit.js';
 import type { OAuthServerConfig } from '../../config/model.js';
-import { CONSENT_HEADERS, createOwnerGate, renderConsentPage } from './consent-page.js';
+import { CONSENT_HEADERS, renderConsentPage } from './consent-page.js';
 import type { OAuthGrantStore, PendingConsent } from './grant-store.js';
+import { createOwnerGate } from './owner-gate.js';
 import { OWNER_SUBJECT, OwnerProvider } from './owner-provider.js';
 import { CONSENT_PATH } from './paths.js';
 
@@ -89,10 +90,16 @@ export async function createAuthorizationServer(
             error,
           }),
         );
-    const verdict = gate.check(typeof body['password'] === 'string' ? body['password'] : '', settings().ownerPassword);
+    const typed = typeof body['password'] === 'string' ? body['password'] : '';
+    const { verdict, delayMs } = gate.check(typed, settings().ownerPassword, address);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (verdict !== 'ok') {
-      refuse(verdict === 'locked' ? 'too many failed sign-ins' : 'wrong owner password');
-      page(verdict === 'locked' ? 'Too many failed sign-ins. Try again in 15 minutes.' : 'Wrong password.');
+      refuse(verdict === 'locked' ? 'too many failed sign-ins from this address' : 'wrong owner password');
+      page(
+        verdict === 'locked'
+          ? 'Too many failed sign-ins from your address. Try again in 15 minutes.'
+          : 'Wrong password.',
+      );
       return;
     }
     const chosen = [body['scope'] ?? []].flat().filter((scope): scope is string => typeof scope === 'string');

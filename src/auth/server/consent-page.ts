@@ -1,10 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-
 import { CONSENT_PATH } from './paths.js';
-
-/** Failed sign-ins tolerated in a window before even the right password is refused until it passes. */
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 15 * 60_000;
 
 export interface ConsentView {
   requestId: string;
@@ -59,32 +53,6 @@ ${view.error ? `<p class="error" role="alert">${escape(view.error)}</p>` : ''}
 <button type="submit" name="action" value="deny">Deny</button>
 </form></body></html>
 `;
-}
-
-/**
- * Checks the owner's password in constant time (SHA-256 digests compared with `timingSafeEqual`) and counts
- * failures: past `MAX_FAILURES` in the window, every attempt is refused until the window has passed.
- *
- * @example const gate = createOwnerGate(() => Date.now()); gate.check(typed, config.ownerPassword)
- */
-export function createOwnerGate(now: () => number): {
-  check(typed: string, expected: string): 'ok' | 'wrong' | 'locked';
-} {
-  let failures: number[] = [];
-  return {
-    check(typed, expected) {
-      const time = now();
-      failures = failures.filter((at) => at > time - FAILURE_WINDOW_MS);
-      if (failures.length >= MAX_FAILURES) return 'locked';
-      if (timingSafeEqual(sha256(typed), sha256(expected))) return 'ok';
-      failures.push(time);
-      return 'wrong';
-    },
-  };
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
 }
 
 function escape(text: string): string {
