@@ -20,6 +20,8 @@ export interface UpstreamAuthorizationServer {
   issuer: string;
   /** Revokes a token (RFC 7009) as the client that holds it. */
   revoke(token: string, client: { client_id: string; client_secret?: string }): Promise<void>;
+  /** While true, the token endpoint answers 503 `server_error` (an outage): no code exchange, no refresh. */
+  tokenOutage: boolean;
   /** Whether the server still takes a token (RFC 7662 introspection, as the client that holds it). */
   isActive(token: string, client: { client_id: string; client_secret?: string }): Promise<boolean>;
   close(): Promise<void>;
@@ -74,9 +76,9 @@ export async function startUpstreamAuthorizationServer(
     },
   } as unknown as ConstructorParameters<typeof Provider>[1]);
   const callback = provider.callback();
-  server.on('request', (req, res) => void callback(req, res));
-  return {
+  const handle: UpstreamAuthorizationServer = {
     issuer,
+    tokenOutage: false,
     async revoke(token, client) {
       const response = await asClient(`${issuer}/token/revocation`, token, client);
       if (!response.ok) throw new Error(`revocation failed: HTTP ${response.status} ${await response.text()}`);
@@ -92,6 +94,16 @@ export async function startUpstreamAuthorizationServer(
         server.close(() => resolve());
       }),
   };
+  server.on('request', (req, res) => {
+    if (handle.tokenOutage && req.method === 'POST' && req.url?.split('?')[0] === '/token') {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'server_error', error_description: 'down for maintenance' }));
+      return;
+    }
+    void callback(req, res);
+  });
+  return handle;
 }
 
 /** A POST of `token` to an endpoint of the authorization server, authenticated as `client` (Basic). */

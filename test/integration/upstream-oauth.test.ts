@@ -334,6 +334,37 @@ describe('tokens are refreshed with no user action', () => {
   });
 });
 
+describe('a refresh that fails after a 401', () => {
+  it('asks bob to sign in again, and gives him his link on the next call', async () => {
+    const bob = await connect(BOB_TOKEN, false);
+    expect(await whoami(bob)).toEqual({ server: 'notes', sub: 'bob' });
+    const dead = notes.calls.findLast((call) => call.sub === 'bob')!.token;
+    notes.rejected.add(dead);
+    as.tokenOutage = true;
+    let refusal: Error & { code?: number };
+    try {
+      refusal = await whoami(bob).then(
+        () => new Error('the call went through'),
+        (error: Error) => error,
+      );
+    } finally {
+      as.tokenOutage = false;
+    }
+    expect(refusal.code, refusal.message).toBe(-32001);
+    expect(refusal.message).toContain('needs a sign-in by credential "bob"');
+    expect(await upstreamEvents('upstream:refresh-failed', 'bob')).toHaveLength(1);
+    const next = await whoami(bob).catch((error: Error & { code?: number }) => error);
+    expect((next as { code?: number }).code).toBe(-32001);
+    const link = /(http:\/\/\S+\/oauth\/upstream\/sign-in\?request=\S+) in a browser/.exec(
+      (next as Error).message,
+    )?.[1];
+    expect(link, (next as Error).message).toBeDefined();
+    await signIn(link!, 'bob');
+    expect(await whoami(bob)).toEqual({ server: 'notes', sub: 'bob' });
+    expect(notes.calls.at(-1)?.token).not.toBe(dead);
+  });
+});
+
 describe('secrets', () => {
   it('keeps tokens and codes out of logs, health, metrics, errors, the audit log and the state file', async () => {
     const tokens = [...new Set(notes.calls.concat(wiki.calls).map((call) => call.token))];

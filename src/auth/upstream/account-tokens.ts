@@ -96,7 +96,20 @@ export class AccountTokens {
     if (!entry) throw signInRequired(serverName, account);
     // Another request refreshed (or someone signed in) since this one was sent: just send it again.
     if (sent !== bearer(entry)) return true;
-    if ((await this.refresh(server, account, entry.slot)) === 'refreshed') return true;
+    try {
+      if ((await this.refresh(server, account, entry.slot)) === 'refreshed') return true;
+    } catch (error) {
+      // The server turned the token down and no new one can be had (the authorization server failed or is
+      // down): as after a refused refresh (and as the SDK would, starting a new authorization), the tokens go,
+      // so the caller's next call is given a sign-in link instead of the same dead token.
+      const still = this.current(server, account);
+      if (still && bearer(still) === sent) {
+        this.options.store().set(tokensKey(serverName, account), undefined);
+        this.options.record('upstream:refresh-failed', serverName, account, entry.slot, {
+          detail: `after a 401: ${errorMessage(error)}`,
+        });
+      }
+    }
     throw signInRequired(serverName, account);
   }
 
