@@ -57,6 +57,41 @@ describe('TokenStore', () => {
     expect(changes.flat().length).toBeGreaterThan(0);
   });
 
+  it('moves a state file that is not JSON aside, says so once with both paths, and saves again', async () => {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, '{"version":1,"entries":{"tokens/notes/gatew');
+    const errors: string[] = [];
+    const store = open({ errors });
+    store.set(tokensKey('notes', 'gateway'), { access_token: 'first' });
+    await store.flush();
+    store.set(tokensKey('notes', 'other'), { access_token: 'second' });
+    await store.close();
+    expect(errors).toHaveLength(1);
+    const aside = /moved it to (\S+);/.exec(errors[0]!)?.[1];
+    expect(errors[0]).toContain(`${path} is not valid JSON`);
+    expect(aside?.startsWith(`${path}.corrupt-`)).toBe(true);
+    expect(await readFile(aside!, 'utf8')).toBe('{"version":1,"entries":{"tokens/notes/gatew');
+    const reopened = open();
+    expect(reopened.get(tokensKey('notes', 'gateway'))).toEqual({ access_token: 'first' });
+    expect(reopened.get(tokensKey('notes', 'other'))).toEqual({ access_token: 'second' });
+  });
+
+  it('a state file that turns corrupt while in use is moved aside by the next save', async () => {
+    const errors: string[] = [];
+    const store = open({ errors });
+    store.set(tokensKey('notes', 'gateway'), { access_token: 'first' });
+    await store.flush();
+    await writeFile(path, 'not json at all');
+    store.set(tokensKey('notes', 'other'), { access_token: 'second' });
+    await store.flush();
+    store.set(tokensKey('notes', 'third'), { access_token: 'third' });
+    await store.close();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/is not valid JSON .*: moved it to \S+\.corrupt-/);
+    const reopened = open();
+    for (const account of ['gateway', 'other', 'third']) expect(reopened.has(tokensKey('notes', account))).toBe(true);
+  });
+
   it('lets the later change win, a deletion included', async () => {
     const first = open();
     const second = open();

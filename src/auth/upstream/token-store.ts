@@ -1,4 +1,14 @@
-import { type FSWatcher, mkdirSync, readFileSync, statSync, watch } from 'node:fs';
+import {
+  closeSync,
+  type FSWatcher,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  watch,
+} from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 
@@ -188,9 +198,51 @@ export class TokenStore {
     try {
       return parseState(readFileSync(this.path, 'utf8'), this.path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.options.onError(error as Error);
+      if (error instanceof CorruptStateFile) this.setAsideSync();
+      else if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.options.onError(error as Error);
       return undefined;
     }
+  }
+
+  /**
+   * Moves a state file that is not JSON aside, under the lock; when a save of another process holds it, that
+   * save finds the file corrupt and moves it itself.
+   */
+  private setAsideSync(): void {
+    const lock = `${this.path}.lock`;
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+    } catch {
+      return;
+    }
+    try {
+      // Read again under the lock: another process may have just put a good file in its place.
+      parseState(readFileSync(this.path, 'utf8'), this.path);
+    } catch (error) {
+      if (error instanceof CorruptStateFile) {
+        const aside = asideName(this.path);
+        try {
+          renameSync(this.path, aside);
+          this.reportAside(error, aside);
+        } catch (failure) {
+          this.options.onError(failure as Error);
+        }
+      }
+    } finally {
+      try {
+        unlinkSync(lock);
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+
+  private reportAside(error: CorruptStateFile, aside: string): void {
+    this.options.onError(
+      new Error(
+        `${this.path} is not valid JSON (${error.message}): moved it to ${aside}; its sign-ins must be made again`,
+      ),
+    );
   }
 
   /** Takes every entry the file changed after we did; returns their keys. */
@@ -221,7 +273,17 @@ export class TokenStore {
         if (error.code === 'ENOENT') return undefined;
         throw error;
       });
-      this.merge(text === undefined ? undefined : parseState(text, this.path), undefined, true);
+      let file: StateFile | undefined;
+      try {
+        file = text === undefined ? undefined : parseState(text, this.path);
+      } catch (error) {
+        // Else every save from now on would fail on it.
+        if (!(error instanceof CorruptStateFile)) throw error;
+        const aside = asideName(this.path);
+        await rename(this.path, aside);
+        this.reportAside(error, aside);
+      }
+      this.merge(file, undefined, true);
       const cutoff = Date.now() - TOMBSTONE_TTL_MS;
       const entries: Record<string, StoredEntry> = {};
       for (const [key, entry] of this.entries) if (entry.sealed || entry.updated > cutoff) entries[key] = entry;
@@ -234,12 +296,25 @@ export class TokenStore {
   }
 }
 
+/** A state file that is not JSON (cut short by a full disk, or edited by hand). */
+class CorruptStateFile extends Error {}
+
 function parseState(text: string, path: string): StateFile {
-  const state = JSON.parse(text) as Partial<StateFile>;
+  let state: Partial<StateFile>;
+  try {
+    state = JSON.parse(text) as Partial<StateFile>;
+  } catch (error) {
+    throw new CorruptStateFile((error as Error).message);
+  }
   if (state.version !== 1 || typeof state.entries !== 'object' || state.entries === null) {
     throw new Error(`${path} is not an mcproxy upstream sign-in file`);
   }
   return state as StateFile;
+}
+
+/** Where a corrupt state file is moved: beside it, named after the time, so nothing is overwritten. */
+function asideName(path: string): string {
+  return `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 }
 
 function stampOf(stats: { mtimeMs: number; size: number; ino: number }): string {
