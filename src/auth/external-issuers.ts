@@ -6,6 +6,7 @@ import type * as OAuthModule from 'oauth4webapi';
 import type { OAuthIssuerConfig } from '../config/model.js';
 import { notAnAccessToken } from './access-token-type.js';
 import { boundedFetch } from './bounded-response.js';
+import { ExpiringCache } from './expiring-cache.js';
 import type { VerifiedToken } from './credential-rules.js';
 import { rejectToken, type TokenRejection } from './token-rejection.js';
 
@@ -29,11 +30,23 @@ const ALGORITHMS = [
 ];
 const FETCH_TIMEOUT_MS = 5_000;
 const MAX_CACHED_ANSWERS = 1_000;
+/**
+ * How long an introspection's "not active" is believed: a token that is not active stays so (revoked,
+ * expired, unknown), but one just issued may not be known to every replica of its server yet, so briefly.
+ * Enough that the same junk token, sent again and again, reaches the authorization server once a while.
+ */
+const REFUSAL_TTL_MS = 5_000;
+const MAX_CACHED_REFUSALS = 10_000;
 
 interface IssuerState {
   metadata?: Promise<OAuthModule.AuthorizationServer>;
   jwks?: ReturnType<Jose['createRemoteJWKSet']>;
-  answers: Map<string, { token: VerifiedToken; until: number }>;
+  /** Active answers, by token digest, for `cache_secs` (and never past the token's exp). */
+  answers: ExpiringCache<VerifiedToken>;
+  /** Refusals, by token digest: only the server's own "no", never a failure to ask. */
+  refusals: ExpiringCache<TokenRejection>;
+  /** Introspections under way, by token digest. */
+  asking: Map<string, Promise<Verified | TokenRejection>>;
 }
 
 export interface ExternalIssuersOptions {
@@ -119,8 +132,34 @@ export class ExternalIssuers {
     const key = createHash('sha256').update(token).digest('base64url');
     const now = this.options.now();
     const cached = state.answers.get(key);
-    if (cached && cached.until > now) return { ok: true, token: cached.token, issuer };
-    state.answers.delete(key);
+    if (cached) return { ok: true, token: cached, issuer };
+    const refused = state.refusals.get(key);
+    if (refused) return refused;
+    // The same token many times at once is asked about once.
+    const asking = state.asking.get(key);
+    if (asking) return asking;
+    const answer = this.askIntrospection(token, issuer, skewMs, now).then((result) => {
+      if (result.ok) {
+        const exp = result.token.expiresAt;
+        const until = Math.min(now + settings.cacheMs, exp === undefined ? Infinity : exp * 1000);
+        state.answers.set(key, result.token, until);
+      } else if (result.status === 401) {
+        state.refusals.set(key, result, now + REFUSAL_TTL_MS);
+      }
+      return result;
+    });
+    state.asking.set(key, answer);
+    void answer.finally(() => state.asking.delete(key)).catch(() => {});
+    return answer;
+  }
+
+  private async askIntrospection(
+    token: string,
+    issuer: OAuthIssuerConfig,
+    skewMs: number,
+    now: number,
+  ): Promise<Verified | TokenRejection> {
+    const settings = issuer.introspection!;
     const { oauth } = await this.load();
     let answer: OAuthModule.IntrospectionResponse;
     try {
@@ -146,13 +185,7 @@ export class ExternalIssuers {
     if (!answer.active) return rejectToken('the token is not active (expired or revoked)');
     if (answer.iss !== undefined && answer.iss !== issuer.issuer) return rejectToken('the token names another issuer');
     if (answer.exp !== undefined && answer.exp * 1000 + skewMs <= now) return rejectToken('the token has expired');
-    const verified = toVerified(answer, issuer);
-    if (verified.ok && settings.cacheMs > 0) {
-      if (state.answers.size >= MAX_CACHED_ANSWERS) state.answers.delete(state.answers.keys().next().value!);
-      const until = Math.min(now + settings.cacheMs, answer.exp === undefined ? Infinity : answer.exp * 1000);
-      state.answers.set(key, { token: verified.token, until });
-    }
-    return verified;
+    return toVerified(answer, issuer);
   }
 
   /** RFC 8414 metadata, else OpenID discovery; a failure is forgotten so the next request tries again. */
@@ -188,7 +221,11 @@ export class ExternalIssuers {
     const key = JSON.stringify(issuer);
     let state = this.states.get(key);
     if (!state) {
-      state = { answers: new Map() };
+      state = {
+        answers: new ExpiringCache(MAX_CACHED_ANSWERS, this.options.now),
+        refusals: new ExpiringCache(MAX_CACHED_REFUSALS, this.options.now),
+        asking: new Map(),
+      };
       this.states.set(key, state);
     }
     return state;

@@ -22,6 +22,8 @@ export interface TestAuthorizationServer {
   token(options: { resource: string; scope: string; clientId?: string }): Promise<string>;
   /** Revokes a token at the provider (RFC 7009). */
   revoke(token: string, clientId?: string): Promise<void>;
+  /** Introspection requests (RFC 7662) the provider was sent. */
+  readonly introspections: number;
   close(): Promise<void>;
 }
 
@@ -66,9 +68,16 @@ export async function startAuthorizationServer(
     },
   } as ConstructorParameters<typeof Provider>[1]);
   const callback = provider.callback();
-  server.on('request', (req, res) => void callback(req, res));
+  let introspections = 0;
+  server.on('request', (req, res) => {
+    if (req.method === 'POST' && req.url?.split('?')[0] === '/token/introspection') introspections++;
+    void callback(req, res);
+  });
   return {
     issuer,
+    get introspections() {
+      return introspections;
+    },
     async token({ resource, scope, clientId = 'alice-app' }) {
       const response = await fetch(`${issuer}/token`, {
         method: 'POST',
