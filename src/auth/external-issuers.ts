@@ -6,8 +6,8 @@ import type * as OAuthModule from 'oauth4webapi';
 import type { OAuthIssuerConfig } from '../config/model.js';
 import { notAnAccessToken } from './access-token-type.js';
 import { boundedFetch } from './bounded-response.js';
-import { ExpiringCache } from './expiring-cache.js';
 import type { VerifiedToken } from './credential-rules.js';
+import { ExpiringCache } from './expiring-cache.js';
 import { rejectToken, type TokenRejection } from './token-rejection.js';
 
 type Jose = typeof JoseModule;
