@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { CodeModeHost } from './host.js';
 import { type FetchRequest, sandboxFetch } from './host-fetch.js';
 import type { HostOp, SandboxErrorInfo } from './protocol.js';
-import { errorReply, okReply, safeJsonParse } from './safe-json.js';
+import { errorReply, isJsonDepthError, isNestedTooDeep, MAX_JSON_DEPTH, okReply, safeJsonParse } from './safe-json.js';
 import type { CatalogSearch, SearchOptions } from './search.js';
 import { MAX_NAME_CHARS } from './search-limits.js';
 import type { SandboxLimits } from './settings.js';
@@ -65,7 +65,10 @@ export class HostBindings {
     try {
       const parsed = safeJsonParse(json);
       payload = isRecord(parsed) ? parsed : {};
-    } catch {
+    } catch (error) {
+      if (isJsonDepthError(error)) {
+        return { json: errorReply({ name: 'RangeError', message: `the arguments are ${error.message}` }) };
+      }
       return { json: errorReply({ name: 'TypeError', message: 'the request is not valid JSON' }) };
     }
     try {
@@ -190,6 +193,10 @@ export class HostBindings {
       });
       if (result.isError) return { ok: false, error: toolError(server, resolved.name, toolErrorMessage(result)) };
       const value = toolResultValue(result);
+      if (isNestedTooDeep(value)) {
+        const message = `the result is nested deeper than ${MAX_JSON_DEPTH} levels`;
+        return { ok: false, error: toolError(server, resolved.name, message) };
+      }
       const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
       if (bytes > MAX_REPLY_BYTES) {
         return { ok: false, error: toolError(server, resolved.name, `the result exceeds ${MAX_REPLY_BYTES} bytes`) };

@@ -5,7 +5,7 @@ import { HostBindings } from './bindings.js';
 import { isTypeScriptTag, looksLikeTypeScript, stripFence } from './code-shape.js';
 import type { CodeModeHost } from './host.js';
 import { LOG_LINE_OVERHEAD_BYTES, type LogLevel, type SandboxErrorInfo, type TruncationCounts } from './protocol.js';
-import { safeJsonParse } from './safe-json.js';
+import { isJsonDepthError, safeJsonParse } from './safe-json.js';
 import type { SandboxOutcome, SandboxPool } from './sandbox-pool.js';
 import type { CatalogSearch } from './search.js';
 import type { SessionState } from './session-state.js';
@@ -144,8 +144,14 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
       const error = outcome.error.type === 'Timeout' ? withPendingCalls(outcome.error, bindings) : outcome.error;
       return finish({ ok: false, error: shiftLines(error, shaped.linesBefore) });
     }
+    let result: unknown;
+    try {
+      result = safeJsonParse(outcome.resultJson);
+    } catch (error) {
+      if (!isJsonDepthError(error)) throw error;
+      return finish({ ok: false, error: { type: 'LimitExceeded', message: `the result is ${error.message}` } });
+    }
     if (outcome.stateJson !== undefined) request.state?.save(outcome.stateJson);
-    const result = safeJsonParse(outcome.resultJson);
     return finish(
       outcome.truncated
         ? { ok: true, result, truncated: describeCut(outcome.truncated, limits) }

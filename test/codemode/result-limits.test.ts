@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MAX_TOOL_RESULT_BYTES_PER_EXECUTION, PARALLEL_CONCURRENCY } from '../../src/codemode/bindings.js';
 import { type ExecuteAnswer, runExecution } from '../../src/codemode/run.js';
+import { MAX_JSON_DEPTH } from '../../src/codemode/safe-json.js';
 import { SandboxPool } from '../../src/codemode/sandbox-pool.js';
 import { CatalogSearch } from '../../src/codemode/search.js';
 import { resolveSandboxLimits, type SandboxLimits } from '../../src/codemode/settings.js';
@@ -115,5 +116,50 @@ describe('a reply larger than the guest memory', () => {
     );
     expect(error).toMatchObject({ type: 'MemoryLimit', message: expect.stringMatching(/^out of memory: a reply of/) });
     expect(success(await run('return "next"', { memoryMb: 8 }))).toBe('next');
+  });
+});
+
+describe('results nested too deep', () => {
+  // 3,000 levels overflowed the host's stack when it parsed the guest's result; 5,000 when it serialised a tool's.
+  const tooDeep = (depth: number) => `let v = 1; for (let i = 0; i < ${depth}; i++) v = [v];`;
+
+  it('refuses a result the code returns nested deeper than the limit, with the limit', async () => {
+    const error = failure(await run(`${tooDeep(3_000)} return v`));
+    expect(error).toEqual({
+      type: 'LimitExceeded',
+      message: `the result is nested deeper than ${MAX_JSON_DEPTH} levels`,
+    });
+  });
+
+  it('returns a result nested as deep as the limit', async () => {
+    const result = success(await run(`let v = 1; for (let i = 1; i < ${MAX_JSON_DEPTH}; i++) v = [v]; return v`));
+    expect(JSON.stringify(result)).toBe(`${'['.repeat(MAX_JSON_DEPTH - 1)}1${']'.repeat(MAX_JSON_DEPTH - 1)}`);
+  });
+
+  it.each([3_000, 100_000])(
+    'refuses a tool result nested %i levels deep as a ToolError in the guest',
+    async (depth) => {
+      const code = `try { await api.call_tool("edge", "deep", { depth: ${depth} }); return "delivered" }
+      catch (e) { return [e.name, e.message] }`;
+      expect(success(await run(code))).toEqual([
+        'ToolError',
+        `the result is nested deeper than ${MAX_JSON_DEPTH} levels`,
+      ]);
+    },
+  );
+
+  it('refuses arguments nested deeper than the limit before they reach a tool', async () => {
+    const code = `${tooDeep(3_000)} try { await api.call_tool("edge", "counts", { v }); return "called" }
+      catch (e) { return [e.name, e.message] }`;
+    expect(success(await run(code))).toEqual([
+      'RangeError',
+      `the arguments are nested deeper than ${MAX_JSON_DEPTH} levels`,
+    ]);
+  });
+
+  it('still delivers a tool result nested less deep than the limit', async () => {
+    const code = `const r = await api.call_tool("edge", "deep", { depth: 100 }); let n = 0;
+      for (let v = r.deep; Array.isArray(v); v = v[0]) n++; return n`;
+    expect(success(await run(code))).toBe(100);
   });
 });
