@@ -33,7 +33,7 @@ import {
   USER_CODE_FILENAME,
 } from './protocol.js';
 import { errorReply } from './safe-json.js';
-import { MAX_NAME_CHARS, MAX_QUERY_CHARS } from './search-limits.js';
+import { MAX_NAME_CHARS, MAX_QUERY_CHARS, MAX_SEARCH_CALLS_PER_EXECUTION } from './search-limits.js';
 import { DEFAULT_SANDBOX_LIMITS } from './settings.js';
 import type { WasmModule } from './wasm.js';
 import { userPosition, type WrappedCode, wrapUserCode } from './wrap.js';
@@ -155,6 +155,7 @@ class Execution implements InstanceUser {
   private logBytes = 0;
   private nextCallId = 1;
   private toolCalls = 0;
+  private searchCalls = 0;
   private nextTimerId = 1;
   private readonly pending = new Map<number, QuickJSDeferredPromise>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
@@ -368,6 +369,11 @@ class Execution implements InstanceUser {
       if (++this.toolCalls > maxToolCalls) {
         this.stop({ type: 'LimitExceeded', message: `more than ${maxToolCalls} tool calls in one execution` });
       }
+    } else if ((op === 'search' || op === 'manifest') && ++this.searchCalls > MAX_SEARCH_CALLS_PER_EXECUTION) {
+      this.stop({
+        type: 'LimitExceeded',
+        message: `more than ${MAX_SEARCH_CALLS_PER_EXECUTION} api.search and api.manifest calls in one execution`,
+      });
     }
     if (this.pending.size >= MAX_PENDING_CALLS) throw new RangeError(`more than ${MAX_PENDING_CALLS} calls pending`);
     const callId = this.nextCallId++;
