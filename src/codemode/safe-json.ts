@@ -6,7 +6,7 @@
 export const MAX_JSON_DEPTH = 256;
 
 /** Thrown for JSON nested deeper than MAX_JSON_DEPTH; `code` tells it apart from a syntax error. */
-export class JsonDepthError extends RangeError {
+class JsonDepthError extends RangeError {
   readonly code = 'JSON_TOO_DEEP';
 
   constructor() {
