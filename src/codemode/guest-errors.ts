@@ -32,10 +32,12 @@ export function classifyGuestError(description: GuestErrorDescription, context: 
     typeof description.message === 'string' ? clip(description.message, MAX_ERROR_MESSAGE_CHARS) : 'error';
   const stack = typeof description.stack === 'string' ? description.stack.slice(0, MAX_ERROR_MESSAGE_CHARS) : undefined;
   const position = userPosition(stack, context.wrapped, context.lineCount);
-  // QuickJS throws `null` when it cannot even allocate its "out of memory" error.
-  const outOfMemory = name === 'InternalError' && message === 'out of memory';
+  // QuickJS throws `null` when it cannot even allocate its "out of memory" error. The worker's own, for a reply
+  // that did not fit, says more after a colon.
+  const outOfMemory = name === 'InternalError' && /^out of memory(:|$)/.test(message);
   if (outOfMemory || (message === 'Uncaught null' && context.nearMemoryCap)) {
-    return { ...memoryLimitError(context.memoryMb), ...position };
+    const detailed = message.startsWith('out of memory:') ? { message } : {};
+    return { ...memoryLimitError(context.memoryMb), ...detailed, ...position };
   }
   if (name === 'InternalError' && message === 'stack overflow') {
     return { type: 'LimitExceeded', message: 'stack overflow (call depth limit)', ...position };

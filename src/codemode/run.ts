@@ -5,14 +5,16 @@ import { HostBindings } from './bindings.js';
 import { isTypeScriptTag, looksLikeTypeScript, stripFence } from './code-shape.js';
 import type { CodeModeHost } from './host.js';
 import { LOG_LINE_OVERHEAD_BYTES, type LogLevel, type SandboxErrorInfo, type TruncationCounts } from './protocol.js';
-import { safeJsonParse } from './safe-json.js';
+import { isJsonDepthError, safeJsonParse } from './safe-json.js';
 import type { SandboxOutcome, SandboxPool } from './sandbox-pool.js';
 import type { CatalogSearch } from './search.js';
-import type { SessionState } from './session-state.js';
+import type { SessionState, StateSnapshot } from './session-state.js';
 import type { SandboxLimits } from './settings.js';
 import { stripTypes } from './typescript.js';
 
 const MAX_PROGRESS_CHARS = 1_000;
+const STATE_CONFLICT =
+  'the changes to api.state were not saved: another execution of this session saved api.state while this one ran; run the change again to apply it to the state as it is now';
 
 export interface ExecuteRequest {
   code: string;
@@ -47,7 +49,15 @@ export interface ExecuteStats {
 
 /** The answer of one execution, as `execute` returns it. */
 export type ExecuteAnswer =
-  | { ok: true; result: unknown; logs: ExecuteLog[]; stats: ExecuteStats; truncated?: string }
+  | {
+      ok: true;
+      result: unknown;
+      logs: ExecuteLog[];
+      stats: ExecuteStats;
+      truncated?: string;
+      /** Set when the code changed `api.state` but another execution of the session saved it first. */
+      stateNotSaved?: string;
+    }
   | { ok: false; error: SandboxErrorInfo; logs: ExecuteLog[]; stats: ExecuteStats };
 
 export interface ExecutionEnvironment {
@@ -85,7 +95,9 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
     ...(report ? { onProgress: report } : {}),
   });
   const finish = (
-    outcome: { ok: true; result: unknown; truncated?: string } | { ok: false; error: SandboxErrorInfo },
+    outcome:
+      | { ok: true; result: unknown; truncated?: string; stateNotSaved?: string }
+      | { ok: false; error: SandboxErrorInfo },
   ): ExecuteAnswer => {
     const stats = { durationMs: Math.round((performance.now() - started) * 10) / 10, toolCalls: bindings.calls };
     return outcome.ok ? { ...outcome, logs, stats } : { ...outcome, logs, stats };
@@ -105,6 +117,8 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
   // eslint-disable-next-line no-restricted-syntax
   const signal = request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal;
   let logBytes = 0;
+  const { state } = request;
+  let startedFrom: StateSnapshot | undefined;
   const run = (code: string) =>
     env.pool.run({
       code,
@@ -114,7 +128,7 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
         maxOutputBytes: limits.maxOutputBytes,
         maxToolCalls: limits.maxToolCalls,
       },
-      ...(request.state ? { stateJson: request.state.json, maxStateBytes: request.state.maxBytes } : {}),
+      ...(state ? { state: { maxBytes: state.maxBytes, read: () => (startedFrom = state.snapshot()).json } } : {}),
       onCall: (op, json) => bindings.handle(op, json),
       onLog: (level, message) => {
         // The worker enforces the same budget; this only guards the host against a misbehaving worker.
@@ -144,13 +158,21 @@ export async function runExecution(env: ExecutionEnvironment, request: ExecuteRe
       const error = outcome.error.type === 'Timeout' ? withPendingCalls(outcome.error, bindings) : outcome.error;
       return finish({ ok: false, error: shiftLines(error, shaped.linesBefore) });
     }
-    if (outcome.stateJson !== undefined) request.state?.save(outcome.stateJson);
-    const result = safeJsonParse(outcome.resultJson);
-    return finish(
-      outcome.truncated
-        ? { ok: true, result, truncated: describeCut(outcome.truncated, limits) }
-        : { ok: true, result },
-    );
+    let result: unknown;
+    try {
+      result = safeJsonParse(outcome.resultJson);
+    } catch (error) {
+      if (!isJsonDepthError(error)) throw error;
+      return finish({ ok: false, error: { type: 'LimitExceeded', message: `the result is ${error.message}` } });
+    }
+    const saved =
+      outcome.stateJson !== undefined && startedFrom ? state?.save(outcome.stateJson, startedFrom) : undefined;
+    return finish({
+      ok: true,
+      result,
+      ...(outcome.truncated ? { truncated: describeCut(outcome.truncated, limits) } : {}),
+      ...(saved === 'conflict' ? { stateNotSaved: STATE_CONFLICT } : {}),
+    });
   } catch (error) {
     const type = isGatewayError(error, 'SANDBOX_BUSY')
       ? 'Busy'

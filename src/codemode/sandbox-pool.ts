@@ -21,9 +21,11 @@ import { Wasm, type WasmModule } from './wasm.js';
 export interface SandboxJob {
   code: string;
   limits: RunLimits;
-  /** The session's `api.state` as JSON, when the execution has a store; see RunMessage. */
-  stateJson?: string;
-  maxStateBytes?: number;
+  /**
+   * The session's `api.state`, when the execution has a store: read (as JSON, see RunMessage) when the execution
+   * starts running, not when it is queued, so that it starts from the latest saved state.
+   */
+  state?: { read(): string; maxBytes: number };
   /** Answers a guest request. Resolves to the reply JSON (`{"ok":…}`) and, for limits, a fatal error. */
   onCall(op: HostOp, json: string): Promise<{ json: string; fatal?: SandboxErrorInfo }>;
   onLog(level: LogLevel, text: string): void;
@@ -236,7 +238,10 @@ export class SandboxPool {
         if (left > 0) this.running.set(owner, left);
         else this.running.delete(owner);
         resolve(outcome);
-        this.release(slot);
+        // A waiting execution starts once this one's caller has handled the outcome: it then reads the api.state
+        // this one saved.
+        if (this.queue.length > 0) setImmediate(() => this.release(slot));
+        else this.release(slot);
       };
       const kill = (error: SandboxErrorInfo): void => {
         finish({ ok: false, error }, true);
@@ -281,8 +286,7 @@ export class SandboxPool {
       if (job.signal?.aborted) return onAbort();
       job.signal?.addEventListener('abort', onAbort, { once: true });
       const run: RunMessage = { type: 'run', runId, code: job.code, limits: job.limits };
-      if (job.stateJson !== undefined)
-        Object.assign(run, { stateJson: job.stateJson, maxStateBytes: job.maxStateBytes });
+      if (job.state) Object.assign(run, { stateJson: job.state.read(), maxStateBytes: job.state.maxBytes });
       worker.postMessage(run);
     });
   }

@@ -12,10 +12,12 @@ import {
   classifyWorkerError,
   type GuestErrorDescription,
   MAX_ERROR_MESSAGE_CHARS,
+  memoryLimitError,
   outputLimitError,
   timeoutError,
 } from './guest-errors.js';
 import { createInstance, type Helpers, type Instance, type InstanceUser } from './guest-instance.js';
+import { newGuestString } from './guest-string.js';
 import {
   type CallMessage,
   type DoneMessage,
@@ -30,7 +32,8 @@ import {
   type TruncationCounts,
   USER_CODE_FILENAME,
 } from './protocol.js';
-import { MAX_NAME_CHARS, MAX_QUERY_CHARS } from './search-limits.js';
+import { errorReply } from './safe-json.js';
+import { MAX_NAME_CHARS, MAX_QUERY_CHARS, MAX_SEARCH_CALLS_PER_EXECUTION } from './search-limits.js';
 import { DEFAULT_SANDBOX_LIMITS } from './settings.js';
 import type { WasmModule } from './wasm.js';
 import { userPosition, type WrappedCode, wrapUserCode } from './wrap.js';
@@ -152,6 +155,7 @@ class Execution implements InstanceUser {
   private logBytes = 0;
   private nextCallId = 1;
   private toolCalls = 0;
+  private searchCalls = 0;
   private nextTimerId = 1;
   private readonly pending = new Map<number, QuickJSDeferredPromise>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
@@ -206,7 +210,9 @@ class Execution implements InstanceUser {
     instance.user = this;
     const { context, helpers } = instance;
     if (this.message.stateJson !== undefined) {
-      const set = context.callFunction(helpers.setState, context.undefined, context.newString(this.message.stateJson));
+      const stateJson = newGuestString(context, this.message.stateJson);
+      if (!stateJson) return { error: memoryLimitError(this.message.limits.memoryMb) };
+      const set = context.callFunction(helpers.setState, context.undefined, stateJson);
       if (set.error) return { error: this.guestError(context, helpers.describe, set.error) };
     }
     const fn = this.compile(context);
@@ -285,7 +291,8 @@ class Execution implements InstanceUser {
         const deferred = this.pending.get(event.message.callId);
         if (!deferred) continue;
         this.pending.delete(event.message.callId);
-        const value = context.newString(event.message.json);
+        const value = this.replyString(context, event.message.json);
+        if (!value) return { type: 'MemoryLimit', message: this.replyOutOfMemory(event.message.json) };
         deferred.resolve(value);
         value.dispose();
         deferred.dispose();
@@ -298,6 +305,19 @@ class Execution implements InstanceUser {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The reply as a guest string; when it does not fit in the guest's memory, an error reply the guest throws
+   * (catchable) instead. Undefined when not even that fits.
+   */
+  private replyString(context: QuickJSContext, json: string): QuickJSHandle | undefined {
+    const outOfMemory = (): string => errorReply({ name: 'InternalError', message: this.replyOutOfMemory(json) });
+    return newGuestString(context, json) ?? newGuestString(context, outOfMemory());
+  }
+
+  private replyOutOfMemory(json: string): string {
+    return `out of memory: a reply of ${Buffer.byteLength(json)} bytes does not fit in the sandbox's memory (limit ${this.message.limits.memoryMb} MB)`;
   }
 
   /** The result as JSON (cut to fit the output limit when it is larger), and the store when there is one. */
@@ -349,6 +369,11 @@ class Execution implements InstanceUser {
       if (++this.toolCalls > maxToolCalls) {
         this.stop({ type: 'LimitExceeded', message: `more than ${maxToolCalls} tool calls in one execution` });
       }
+    } else if ((op === 'search' || op === 'manifest') && ++this.searchCalls > MAX_SEARCH_CALLS_PER_EXECUTION) {
+      this.stop({
+        type: 'LimitExceeded',
+        message: `more than ${MAX_SEARCH_CALLS_PER_EXECUTION} api.search and api.manifest calls in one execution`,
+      });
     }
     if (this.pending.size >= MAX_PENDING_CALLS) throw new RangeError(`more than ${MAX_PENDING_CALLS} calls pending`);
     const callId = this.nextCallId++;

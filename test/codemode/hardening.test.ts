@@ -81,6 +81,12 @@ describe('output that must stay under the output limit', () => {
     expect(`${answer.error?.name ?? ''} ${answer.error?.message ?? ''}`).toMatch(/characters cut\]/);
   });
 
+  it('refuses a result nested 3,000 levels deep by the depth limit, and the session goes on', async () => {
+    const { answer } = await execute('let v = 1; for (let i = 0; i < 3000; i++) v = [v]; return v');
+    expect(answer.error).toEqual({ type: 'LimitExceeded', message: 'the result is nested deeper than 256 levels' });
+    expect((await execute('return 1')).answer.result).toBe(1);
+  });
+
   it('still reports a short error whole, with its line', async () => {
     const { answer } = await execute('const a = 1;\nthrow new RangeError("bad " + a)');
     expect(answer.error).toMatchObject({ type: 'Error', name: 'RangeError', message: 'bad 1' });
