@@ -27,7 +27,11 @@ interface ContextInternals {
  * const reply = newGuestString(context, json) ?? newGuestString(context, outOfMemoryReply);
  */
 export function newGuestString(context: QuickJSContext, text: string): QuickJSHandle | undefined {
-  const { module, ffi, ctx, memory } = context as unknown as ContextInternals;
+  const { module, ffi, ctx, memory } = context as unknown as Partial<ContextInternals>;
+  // Another quickjs-emscripten may lay these out differently: then the public, unchecked call is all there is.
+  if (typeof module?._malloc !== 'function' || typeof ffi?.QTS_NewString !== 'function' || !ctx || !memory) {
+    return context.newString(text);
+  }
   const bytes = module.lengthBytesUTF8(text) + 1;
   const pointer = module._malloc(bytes);
   if (pointer === 0) return undefined;
