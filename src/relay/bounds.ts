@@ -25,6 +25,8 @@ export const MAX_CURSOR_LENGTH = 4 * 1024;
 export const MAX_JSON_DEPTH = 128;
 
 export const INVALID_REQUEST = -32600;
+/** The answer to a second `initialize` in one session (the Streamable HTTP transport's wording). */
+export const ALREADY_INITIALIZED = 'Invalid Request: Server already initialized';
 const INVALID_PARAMS = -32602;
 const MEMBERS: Record<'request' | 'notification' | 'result' | 'error', ReadonlySet<string>> = {
   request: new Set(['jsonrpc', 'id', 'method', 'params']),

@@ -5,6 +5,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Gateway } from '../gateway.js';
 import {
+  ALREADY_INITIALIZED,
   INVALID_REQUEST,
   isInitializeRequest,
   refusalResponse,
@@ -145,8 +146,7 @@ function refuseReinitialization(screened: ScreenedBody, initialized: boolean): S
     if (allowed-- > 0) return item;
     refused = true;
     const { id } = item.message;
-    const message = 'Invalid Request: Server already initialized';
-    return { ok: false, refusal: { id, kind: 'envelope', code: INVALID_REQUEST, message } };
+    return { ok: false, refusal: { id, kind: 'envelope', code: INVALID_REQUEST, message: ALREADY_INITIALIZED } };
   });
   return refused ? { ...screened, messages } : undefined;
 }

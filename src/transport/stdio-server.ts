@@ -1,7 +1,14 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
-import { isInitializeRequest, type Refusal, refusalResponse, screenMessage } from '../relay/bounds.js';
+import {
+  ALREADY_INITIALIZED,
+  INVALID_REQUEST,
+  isInitializeRequest,
+  type Refusal,
+  refusalResponse,
+  screenMessage,
+} from '../relay/bounds.js';
 import { messageText } from '../relay/message-text.js';
 import { NdjsonDecoder, type OversizedLine } from './ndjson.js';
 import { WRITTEN } from './written.js';
@@ -109,7 +116,12 @@ export class StdioServerTransport implements Transport {
     const screened = screenMessage(value);
     if (!screened.ok) return this.refuse(screened.refusal);
     const { message } = screened;
-    if (this.initialized === false && isInitializeRequest(message)) {
+    if (isInitializeRequest(message)) {
+      // One session per stdio connection: a second initialize would have the SDK server take the new client's
+      // capabilities and version in the middle of the session (the HTTP fronts refuse it as well).
+      if (this.initialized !== false) {
+        return this.refuse({ id: message.id, kind: 'envelope', code: INVALID_REQUEST, message: ALREADY_INITIALIZED });
+      }
       this.initialized = message.id;
     }
     this.messageArrivedAlone = alone;

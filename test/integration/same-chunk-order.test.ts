@@ -125,3 +125,34 @@ describe('a message alone in its chunk', () => {
     expect(gateway.messages().filter((message) => message.id === 'mine-5')).toHaveLength(1);
   });
 });
+
+describe('a second initialize', () => {
+  it('is refused, whether written behind the first or later, and the session keeps the first one', async () => {
+    const gateway = await stdioGateway(() => ({ plain: { command: process.execPath, args: [fixturePath('ok')] } }));
+    const again = (id: string) => ({
+      ...initialize({ sampling: {} }),
+      id,
+      params: {
+        protocolVersion: '2025-03-26',
+        capabilities: { sampling: {} },
+        clientInfo: { name: 'b', version: '2' },
+      },
+    });
+    const refused = (id: string) => ({
+      id,
+      error: { code: -32600, message: 'Invalid Request: Server already initialized' },
+    });
+    gateway.write(initialize({}), again('same-chunk'), initialized);
+    expect(await gateway.answer('init')).toMatchObject({ result: { protocolVersion: '2025-06-18' } });
+    expect(await gateway.answer('same-chunk')).toMatchObject(refused('same-chunk'));
+    gateway.write(again('later'));
+    expect(await gateway.answer('later')).toMatchObject(refused('later'));
+    gateway.write({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'plain__echo', arguments: { message: 'still here' } },
+    });
+    expect(JSON.stringify((await gateway.answer(7)).result)).toContain('still here');
+  });
+});
