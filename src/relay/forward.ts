@@ -246,9 +246,10 @@ class ProgressRelay {
 /** `tasks/get`, `tasks/result`, `tasks/cancel` and `tasks/list` of the caller's own tasks. */
 export function taskRequest(context: RelayContext, caller: Caller, method: string, params: Params, extra: Extra) {
   const origin = originOf(caller, extra);
-  if (method === 'tasks/list') return context.tasks.list(origin, extra.signal);
+  if (method === 'tasks/list') return context.tasks.list(origin, extra.signal, (server) => timeoutOf(context, server));
   const entry = context.tasks.find(params.taskId, origin.owner);
-  // tasks/result waits for the task: bounded by the server's tool timeout like the call itself.
+  // tasks/result waits for the task: bounded by the server's tool timeout like the call itself (so is each
+  // server's part of tasks/list).
   return context.tasks.relay(method, params, origin, {
     signal: extra.signal,
     timeoutMs: timeoutOf(context, entry.server),

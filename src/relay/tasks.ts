@@ -79,15 +79,24 @@ export class TaskRelay {
     return this.rewrite(result, entry);
   }
 
-  /** `tasks/list`: the caller's own tasks, as each server reports them now. */
-  async list(origin: CallOrigin, signal: AbortSignal): Promise<Record<string, unknown>> {
+  /**
+   * `tasks/list`: the caller's own tasks, as each server reports them now. Each server's answer is bounded by
+   * `timeoutOf(server)`: a task whose server does not answer in time (or at all) is left out, not waited for.
+   */
+  async list(
+    origin: CallOrigin,
+    signal: AbortSignal,
+    timeoutOf: (server: string) => number | undefined,
+  ): Promise<Record<string, unknown>> {
     const mine = [...this.byPublic.values()].filter(
       (entry) => entry.expiresAt >= Date.now() && sameOwner(entry.owner, origin.owner),
     );
     const tasks = await Promise.all(
       mine.map(async (entry) => {
         try {
-          const task = await entry.instance.request('tasks/get', { taskId: entry.upstreamId }, { origin, signal });
+          const timeoutMs = timeoutOf(entry.server);
+          const options = { origin, signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+          const task = await entry.instance.request('tasks/get', { taskId: entry.upstreamId }, options);
           return this.rewrite(task, entry);
         } catch {
           return undefined;

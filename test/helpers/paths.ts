@@ -24,7 +24,8 @@ export type FixtureName =
   | 'conformance'
   | 'rug-pull'
   | 'trace-peer'
-  | 'edge-answers';
+  | 'edge-answers'
+  | 'hostile';
 
 /**
  * Absolute path of a fixture server under test/fixtures/servers.

@@ -1,6 +1,5 @@
 // Every message has an owner, against a server that misbehaves (test/fixtures/servers/hostile.mjs) and clients
 // that cancel: what a server sends towards clients reaches the client whose call it belongs to, or nobody.
-import { fileURLToPath } from 'node:url';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -8,10 +7,11 @@ import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
+import { fixturePath } from '../helpers/paths.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const HOSTILE = fileURLToPath(new URL('../fixtures/servers/hostile.mjs', import.meta.url));
+const HOSTILE = fixturePath('hostile');
 
 interface SamplingClient {
   client: Client;

@@ -13,17 +13,23 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
+import { fixturePath } from '../helpers/paths.js';
 import { EVERYTHING_MAIN } from '../helpers/real-servers.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+const HOSTILE = fixturePath('hostile');
 let dir: TempDir;
 let gateway: GatewayProcess;
 
 beforeAll(async () => {
   dir = await createTempDir();
   const configPath = await dir.write('mcp.json', {
-    servers: { everything: { command: process.execPath, args: [EVERYTHING_MAIN, 'stdio'] } },
+    servers: {
+      everything: { command: process.execPath, args: [EVERYTHING_MAIN, 'stdio'] },
+      // Answers a task-augmented call with a task, then never answers about it; one second per request.
+      hostile: { command: process.execPath, args: [HOSTILE], tool_timeout: 1 },
+    },
   });
   gateway = await startGatewayProcess({ configPath });
   await waitFor(() => gateway.stdout.some((line) => line.includes('Gateway ready')), { message: 'start-up' });
@@ -89,5 +95,25 @@ describe('tasks through the gateway', () => {
     }
     await owner.request({ method: 'tasks/cancel', params: { taskId: task.taskId } }, CancelTaskResultSchema);
     await Promise.all([owner.close(), other.close()]);
+  });
+
+  it("tasks/list is bounded by each server's timeout: a server that never answers leaves its task out", async () => {
+    const client = await connect();
+    const { task } = await client.request(research('listed'), CreateTaskResultSchema);
+    const silent = await client.request(
+      { method: 'tools/call', params: { name: 'hostile__silent_task', arguments: {}, task: { ttl: 60_000 } } },
+      CreateTaskResultSchema,
+    );
+    expect(silent.task.taskId).toMatch(/^task-/);
+    // Without a bound, the list waits for the silent server for good (here: until the client gives up).
+    const listed = await client.request({ method: 'tasks/list', params: {} }, ListTasksResultSchema, {
+      timeout: 20_000,
+    });
+    expect(listed.tasks.map((listedTask) => listedTask.taskId)).toEqual([task.taskId]);
+    await expect(
+      client.request({ method: 'tasks/get', params: { taskId: silent.task.taskId } }, GetTaskResultSchema),
+    ).rejects.toThrow(/timed out|did not answer|timeout/i);
+    await client.request({ method: 'tasks/cancel', params: { taskId: task.taskId } }, CancelTaskResultSchema);
+    await client.close();
   });
 });
