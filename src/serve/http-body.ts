@@ -27,6 +27,15 @@ export class HttpError extends Error {
  * `end` listeners: an async iterator over the request costs several promises and objects per body.
  */
 export function readJsonBody(req: IncomingMessage, limit = DEFAULT_MAX_BODY_BYTES): Promise<unknown> {
+  const encoding = req.headers['content-encoding'];
+  // Compressed bodies are refused rather than read as JSON (which reported a parse error that hid the cause).
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    req.resume();
+    const shown = JSON.stringify(encoding.slice(0, 40));
+    return Promise.reject(
+      new HttpError(415, `Unsupported Media Type: Content-Encoding ${shown} is not accepted; send the body as is`),
+    );
+  }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();

@@ -171,6 +171,8 @@ export class GatewayHttpServer {
       // Node checks both timeouts this often (30 s by default, which would let slow clients stay three times longer).
       // Often, so that each check finds few connections expired: Node reports all it finds in one turn.
       connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+      // route() refuses a request without Host itself: Node's own refusal is a bare 400 that says nothing.
+      requireHostHeader: false,
     };
     this.server = options.tls
       ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...limits }, handle)
@@ -234,6 +236,9 @@ export class GatewayHttpServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      return sendRpcError(res, 400, -32600, 'Bad Request: an HTTP/1.1 request must carry a Host header');
+    }
     const config = this.gateway.config;
     const view = this.viewOf(config);
     // Origins a namespace lists pass here; the namespace check later keeps them to that namespace.

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -142,5 +143,39 @@ describe('a body that is not UTF-8', () => {
         error: { code: -32700, message: 'Parse error: the body is not valid UTF-8' },
       });
     }
+  });
+});
+
+describe('a compressed body', () => {
+  it('is refused with 415 naming the encoding on /mcp and /message, not read as broken JSON', async () => {
+    const call = '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"everything__echo","arguments":{}}}';
+    for (const path of ['/mcp', '/message']) {
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          accept: 'application/json, text/event-stream',
+        },
+        body: gzipSync(call),
+      });
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({
+        jsonrpc: '2.0',
+        error: { message: 'Unsupported Media Type: Content-Encoding "gzip" is not accepted; send the body as is' },
+      });
+    }
+  });
+});
+
+describe('a request without Host', () => {
+  it('gets a 400 that says what was missing, as a JSON-RPC error', async () => {
+    const body = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
+    const request = `POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+    // Nothing to wait for before a second write: the answer arrives and the connection closes.
+    const { text, closed } = await rawExchange(request, 'never in an answer', '');
+    expect(closed).toBe(true);
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(text).toContain('"message":"Bad Request: an HTTP/1.1 request must carry a Host header"');
   });
 });
