@@ -116,4 +116,28 @@ describe('tasks through the gateway', () => {
     await client.request({ method: 'tasks/cancel', params: { taskId: task.taskId } }, CancelTaskResultSchema);
     await client.close();
   });
+
+  it('many clients listing at once, each with a silent task, each get their own tasks and no one waits for good', async () => {
+    const clients = await Promise.all(Array.from({ length: 12 }, () => connect()));
+    const silentTask = { name: 'hostile__silent_task', arguments: {}, task: { ttl: 60_000 } };
+    const created = await Promise.all(
+      clients.map(async (client) => {
+        const { task } = await client.request(research('crowd'), CreateTaskResultSchema);
+        await client.request({ method: 'tools/call', params: silentTask }, CreateTaskResultSchema);
+        return task.taskId;
+      }),
+    );
+    const listed = await Promise.all(
+      clients.map((client) =>
+        client.request({ method: 'tasks/list', params: {} }, ListTasksResultSchema, { timeout: 20_000 }),
+      ),
+    );
+    listed.forEach((list, index) => expect(list.tasks.map((task) => task.taskId)).toEqual([created[index]]));
+    await Promise.all(
+      clients.map((client, index) =>
+        client.request({ method: 'tasks/cancel', params: { taskId: created[index] } }, CancelTaskResultSchema),
+      ),
+    );
+    await Promise.all(clients.map((client) => client.close()));
+  });
 });
