@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Request, Response } from 'express';
 
@@ -92,7 +93,7 @@ export async function createAuthorizationServer(
         );
     const typed = typeof body['password'] === 'string' ? body['password'] : '';
     const { verdict, delayMs } = gate.check(typed, settings().ownerPassword, address);
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delayMs > 0) await sleep(delayMs);
     if (verdict !== 'ok') {
       refuse(verdict === 'locked' ? 'too many failed sign-ins from this address' : 'wrong owner password');
       page(
